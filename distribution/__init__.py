@@ -1,0 +1,1 @@
+"""Secure distribution: certificates, signing and encryption, transports."""

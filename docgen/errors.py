@@ -1,0 +1,81 @@
+"""The exception tree: one root, one subclass per subsystem, turned into messages in one place."""
+
+from __future__ import annotations
+
+
+class DocgenError(Exception):
+    """Root of every error the product raises on purpose.
+
+    The message is written for a person: what was wrong, where, and what to do.
+    """
+
+
+class ConfigurationError(DocgenError):
+    """A configuration file or setting is missing, malformed or unsafe."""
+
+
+class CaseFileError(DocgenError):
+    """A case file failed validation; ``problems`` lists every problem found."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{source}: {count} {noun} found, nothing was imported:\n{lines}")
+
+
+class NotFoundError(DocgenError):
+    """A conference, document or recipient asked for does not exist."""
+
+
+class TemplateError(DocgenError):
+    """A template is missing, broken, or tried something the sandbox forbids."""
+
+
+class RenderError(DocgenError):
+    """A document could not be rendered to PDF or DOCX."""
+
+
+class RedactionError(DocgenError):
+    """Withheld content would have reached a copy, or a copy failed its leak check."""
+
+
+class ApprovalError(DocgenError):
+    """A family copy has no valid chair approval for the content being released."""
+
+
+class AuditError(DocgenError):
+    """The audit trail is broken or has been tampered with."""
+
+
+class CalendarError(DocgenError):
+    """Working-day arithmetic was asked something it cannot answer."""
+
+
+class CirculationRuleError(ConfigurationError):
+    """A circulation rule in the rules file is malformed."""
+
+
+class SchedulingError(DocgenError):
+    """An outbox item cannot be scheduled or dispatched as asked."""
+
+
+class CertificateError(DocgenError):
+    """A recipient's or the authority's certificate cannot be used."""
+
+
+class EncryptionError(DocgenError):
+    """A document could not be signed or encrypted; nothing was sent."""
+
+
+class TransportError(DocgenError):
+    """A message could not be handed to its transport.
+
+    ``transient`` says whether trying again later may succeed.
+    """
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -1,0 +1,108 @@
+"""DOCX rendering with docxtpl in the same sandbox, and scrubbing of everything the template
+file carried that is not the document (author, company, comments, revision history)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from docxtpl import DocxTemplate
+
+from docgen.adapters.templating import make_environment
+from docgen.config import TEMPLATES_DIR
+from docgen.errors import RenderError, TemplateError
+
+# Parts a template may carry that must never reach an output: reviewers' comments, people,
+# custom properties, macros, embedded printer settings.
+_DROPPED_PARTS = ("word/comments", "word/commentsExtended", "word/commentsIds", "word/commentsExtensible",
+                  "word/people.xml", "docProps/custom.xml", "word/vbaProject", "word/printerSettings")
+
+_APP_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+            b"<Application>docgen</Application></Properties>")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return make_environment()
+
+
+@cache
+def _template_bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def render_docx(template_name: str, context: dict[str, object], *, title: str, created: datetime,
+                templates_dir: Path = TEMPLATES_DIR) -> bytes:
+    """Render a DOCX template; the output's properties hold the title and nothing of the template's."""
+    path = templates_dir / template_name
+    try:
+        template = DocxTemplate(io.BytesIO(_template_bytes(path)))
+    except FileNotFoundError:
+        raise TemplateError(f"template {template_name!r} was not found under {templates_dir}") from None
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise TemplateError(f"{template_name}: not a usable Word template ({exc})") from None
+    try:
+        template.render(context, jinja_env=_environment())
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{template_name}, line {exc.lineno} of its document XML: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{template_name}: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"{template_name}: the template tried something the sandbox forbids: {exc}") from None
+    properties = template.docx.core_properties
+    properties.title = title
+    properties.author = ""
+    properties.last_modified_by = ""
+    properties.comments = ""
+    properties.keywords = ""
+    properties.subject = ""
+    properties.category = ""
+    properties.content_status = ""
+    properties.identifier = ""
+    properties.version = ""
+    properties.revision = 1
+    properties.created = created
+    properties.modified = created
+    properties.last_printed = None  # type: ignore[assignment]
+    buffer = io.BytesIO()
+    try:
+        template.save(buffer)
+    except Exception as exc:
+        raise RenderError(f"{template_name}: the DOCX could not be written: {exc}") from exc
+    return _scrub(buffer.getvalue())
+
+
+def _scrub(data: bytes) -> bytes:
+    """Rewrite the package without the parts a template must not pass on."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            name = info.filename
+            if name.startswith(_DROPPED_PARTS):
+                continue
+            content = source.read(name)
+            if name == "docProps/app.xml":
+                content = _APP_XML
+            elif name == "[Content_Types].xml" or name.endswith(".rels"):
+                content = _drop_references(content)
+            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), content,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _drop_references(xml: bytes) -> bytes:
+    """Remove relationship and content-type entries that point at dropped parts."""
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    for element in list(root):
+        target = (element.get("Target") or element.get("PartName") or "").lstrip("/")
+        if target.startswith(_DROPPED_PARTS) or target.startswith(tuple(p.split("/", 1)[1] for p in _DROPPED_PARTS)):
+            root.remove(element)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

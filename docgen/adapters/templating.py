@@ -1,0 +1,62 @@
+"""The one Jinja2 environment every template is rendered in: sandboxed, autoescaped, strict."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from docgen.config import TEMPLATES_DIR
+from docgen.errors import TemplateError
+from docgen.views import clock_time, long_date, short_date
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR, *, autoescape: bool = True) -> ImmutableSandboxedEnvironment:
+    """A sandboxed environment: templates cannot reach Python internals or change their data,
+    every value is escaped, and a misspelt name is an error rather than silently blank."""
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters.update(long_date=long_date, short_date=short_date, clock_time=clock_time)
+    return env
+
+
+@cache
+def html_environment() -> ImmutableSandboxedEnvironment:
+    return make_environment()
+
+
+def render_html(template_name: str, context: dict[str, object]) -> str:
+    """Render an HTML template to text, turning any template problem into a TemplateError."""
+    try:
+        return html_environment().get_template(template_name).render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name!r} was not found under {TEMPLATES_DIR}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or template_name}, line {exc.lineno}: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"{template_name}: the template tried something the sandbox forbids: {exc}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{template_name}: {exc.message}") from None
+
+
+_TAGS = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<[^>]+>", re.DOTALL)
+
+
+@cache
+def fixed_wording(template_name: str) -> str:
+    """The template's own words (tags removed), which every reader of the document may see."""
+    env = html_environment()
+    try:
+        source, _, _ = env.loader.get_source(env, template_name)  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        return ""
+    return _TAGS.sub(" ", source)

@@ -1,0 +1,419 @@
+"""Reading circulation rules from TOML: the shipped defaults, then a local authority's override.
+
+Validation is strict and reports every problem at once, each naming the file, the rule and the
+field. ``parse_rules`` is pure (it takes parsed TOML); ``load_rules`` is the one function that
+reads files.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from docgen.calendar import DEFAULT_REGION, REGIONS, WorkingCalendar
+from docgen.circulation import (
+    ANCHORS,
+    AUDIENCES,
+    BOOKING_DOCUMENT,
+    CONFERENCE_KINDS,
+    DEFAULT_ZONE_NAME,
+    DOCUMENT_KINDS,
+    UNITS,
+    WINDOW_KINDS,
+    CirculationRule,
+    Window,
+    window_for,
+)
+from docgen.errors import CirculationRuleError
+
+REQUIRED_RULE_KEYS = ("name", "document", "audience", "anchor", "offset", "unit", "window", "source")
+OPTIONAL_RULE_KEYS = ("conference_kinds", "description", "enabled")
+CALENDAR_KEYS = ("region", "closures", "end_of_day", "timezone")
+TOP_LEVEL_KEYS = ("calendar", "rules")
+
+DEFAULT_END_OF_DAY = time(17, 0)
+#: A closure range longer than this is almost certainly a typing mistake in a year.
+MAX_CLOSURE_RANGE_DAYS = 366
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_HH_MM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+# A check returns (converted value, None) or (None, what is wrong).
+_Check = Callable[[Any], tuple[Any, str | None]]
+
+
+@dataclass(frozen=True)
+class CirculationConfig:
+    """Everything the rules file configures: the calendar, the end of the working day, the rules.
+
+    ``rules`` holds the enabled rules in file order (defaults first, then rules the override
+    added); ``disabled`` the rules an ``enabled = false`` switched off, kept for listing.
+    """
+
+    calendar: WorkingCalendar
+    end_of_day: time
+    zone: ZoneInfo
+    rules: tuple[CirculationRule, ...]
+    disabled: tuple[CirculationRule, ...] = field(default=())
+
+    def rule(self, name: str) -> CirculationRule:
+        """The enabled or disabled rule called ``name``."""
+        for rule in (*self.rules, *self.disabled):
+            if rule.name == name:
+                return rule
+        raise CirculationRuleError(f"There is no circulation rule named {name!r}.")
+
+    def window_for(self, rule: CirculationRule, anchor_at: datetime) -> Window:
+        """``circulation.window_for`` with this configuration's calendar, zone and end of day."""
+        return window_for(
+            rule, anchor_at, self.calendar, end_of_day=self.end_of_day, zone=self.zone
+        )
+
+
+def load_rules(
+    default_path: str | Path, override_path: str | Path | None = None
+) -> CirculationConfig:
+    """Read the default rules file and, if given, a local override, and validate both.
+
+    Raises ``CirculationRuleError`` listing every problem in both files.
+    """
+    problems: list[str] = []
+    default = _read_toml(Path(default_path), problems)
+    override = _read_toml(Path(override_path), problems) if override_path is not None else None
+    if problems or default is None:
+        raise CirculationRuleError(_summary(problems))
+    return parse_rules(
+        default,
+        default_source=str(default_path),
+        override=override,
+        override_source=str(override_path),
+    )
+
+
+def parse_rules(
+    default: Mapping[str, Any],
+    *,
+    default_source: str = "defaults",
+    override: Mapping[str, Any] | None = None,
+    override_source: str = "override",
+) -> CirculationConfig:
+    """Validate parsed TOML (defaults, then an optional override) into a ``CirculationConfig``.
+
+    In the override, a ``[[rules]]`` entry whose ``name`` matches a default rule replaces only
+    the fields it gives; one with a new name adds a rule and must give every required field.
+    ``[calendar]`` keys in the override replace the default's keys one by one.
+    """
+    problems: list[str] = []
+    calendar_raw: dict[str, tuple[Any, str]] = {}
+    merged: dict[str, _Entry] = {}
+
+    files = [(default, default_source)]
+    if override is not None:
+        files.append((override, override_source))
+    for document, source in files:
+        calendar_table, rule_tables = _split(document, source, problems)
+        for key, value in calendar_table.items():
+            calendar_raw[key] = (value, source)
+        seen: dict[str, int] = {}
+        for index, table in enumerate(rule_tables):
+            entry = _read_rule_table(table, index, source, problems)
+            if entry is None:
+                continue
+            name = entry.fields.get("name")
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                problems.append(
+                    f"{source}: rule {name!r} (rules[{index}]): field 'name': duplicate of "
+                    f"rules[{seen[name]}]; each rule needs a unique name"
+                )
+                continue
+            seen[name] = index
+            if name in merged:
+                merged[name].fields.update(entry.fields)
+                merged[name].invalid.update(entry.invalid)
+                merged[name].touched_by = entry.where
+            else:
+                merged[name] = entry
+
+    calendar, end_of_day, zone = _build_calendar(calendar_raw, problems)
+    rules = [rule for entry in merged.values() if (rule := _build_rule(entry, problems))]
+    if problems or calendar is None or end_of_day is None or zone is None:
+        raise CirculationRuleError(_summary(problems))
+    return CirculationConfig(
+        calendar=calendar,
+        end_of_day=end_of_day,
+        zone=zone,
+        rules=tuple(rule for rule in rules if rule.enabled),
+        disabled=tuple(rule for rule in rules if not rule.enabled),
+    )
+
+
+@dataclass
+class _Entry:
+    """A rule's validated fields so far, and where to point a reader at it."""
+
+    fields: dict[str, Any]
+    invalid: set[str]
+    where: str
+    touched_by: str
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        problems.append(f"{path}: cannot be read ({exc.strerror or exc}); check the path")
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{path}: is not valid TOML: {exc}")
+    return None
+
+
+def _split(
+    document: Mapping[str, Any], source: str, problems: list[str]
+) -> tuple[Mapping[str, Any], Sequence[Any]]:
+    for key in document:
+        if key not in TOP_LEVEL_KEYS:
+            problems.append(
+                f"{source}: unknown top-level key {key!r}; allowed: {', '.join(TOP_LEVEL_KEYS)}"
+            )
+    calendar = document.get("calendar", {})
+    if not isinstance(calendar, Mapping):
+        problems.append(f"{source}: 'calendar' must be a table ([calendar])")
+        calendar = {}
+    for key in calendar:
+        if key not in CALENDAR_KEYS:
+            problems.append(
+                f"{source}: calendar: unknown key {key!r}; allowed: {', '.join(CALENDAR_KEYS)}"
+            )
+    calendar = {key: value for key, value in calendar.items() if key in CALENDAR_KEYS}
+    rules = document.get("rules", [])
+    if not isinstance(rules, list):
+        problems.append(f"{source}: 'rules' must be an array of tables ([[rules]])")
+        rules = []
+    return calendar, rules
+
+
+def _read_rule_table(
+    table: Any, index: int, source: str, problems: list[str]
+) -> _Entry | None:
+    if not isinstance(table, Mapping):
+        problems.append(f"{source}: rules[{index}]: must be a table ([[rules]])")
+        return None
+    name = table.get("name")
+    label = f"rule {name!r} (rules[{index}])" if isinstance(name, str) else f"rules[{index}]"
+    where = f"{source}: {label}"
+    if "name" not in table:
+        problems.append(f"{where}: field 'name': missing; every rule needs a unique name")
+    fields: dict[str, Any] = {}
+    invalid: set[str] = set()
+    for key, value in table.items():
+        check = _RULE_CHECKS.get(key)
+        if check is None:
+            allowed = ", ".join((*REQUIRED_RULE_KEYS, *OPTIONAL_RULE_KEYS))
+            problems.append(f"{where}: unknown field {key!r}; allowed: {allowed}")
+            continue
+        converted, problem = check(value)
+        if problem is not None:
+            problems.append(f"{where}: field {key!r}: {problem}")
+            invalid.add(key)
+        else:
+            fields[key] = converted
+    if "name" not in fields:
+        # Without a usable name the entry can be neither merged nor reported later: say now
+        # what else it lacks.
+        for key in REQUIRED_RULE_KEYS[1:]:
+            if key not in table:
+                problems.append(f"{where}: field {key!r}: missing")
+        return None
+    return _Entry(fields=fields, invalid=invalid, where=where, touched_by=where)
+
+
+def _build_rule(entry: _Entry, problems: list[str]) -> CirculationRule | None:
+    fields = entry.fields
+    missing = [key for key in REQUIRED_RULE_KEYS if key not in fields and key not in entry.invalid]
+    for key in missing:
+        problems.append(
+            f"{entry.touched_by}: field {key!r}: missing; a new rule must give every one of "
+            f"{', '.join(REQUIRED_RULE_KEYS)} (or check the name matches a default rule)"
+        )
+    if missing or entry.invalid:
+        return None
+    if fields["document"] == BOOKING_DOCUMENT and fields["anchor"] == "conference":
+        problems.append(
+            f"{entry.touched_by}: field 'anchor': a booking rule (document 'conference') cannot "
+            "be anchored on the conference it books; use e.g. 'strategy_discussion'"
+        )
+        return None
+    return CirculationRule(**fields)
+
+
+def _build_calendar(
+    raw: Mapping[str, tuple[Any, str]], problems: list[str]
+) -> tuple[WorkingCalendar | None, time | None, ZoneInfo | None]:
+    values: dict[str, Any] = {}
+    ok = True
+    for key, (value, source) in raw.items():
+        converted, problem = _CALENDAR_CHECKS[key](value)
+        if problem is not None:
+            problems.append(f"{source}: calendar: field {key!r}: {problem}")
+            ok = False
+        else:
+            values[key] = converted
+    if not ok:
+        return None, None, None
+    calendar = WorkingCalendar(
+        region=values.get("region", DEFAULT_REGION), closures=values.get("closures", frozenset())
+    )
+    zone = values.get("timezone") or ZoneInfo(DEFAULT_ZONE_NAME)
+    return calendar, values.get("end_of_day", DEFAULT_END_OF_DAY), zone
+
+
+def _summary(problems: list[str]) -> str:
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return f"Circulation rules not loaded: {len(problems)} {noun} found:\n{lines}"
+
+
+# -- field checks ----------------------------------------------------------------------------
+
+
+def _one_of(allowed: Sequence[str]) -> _Check:
+    def check(value: Any) -> tuple[Any, str | None]:
+        if isinstance(value, str) and value in allowed:
+            return value, None
+        return None, f"{value!r} is not one of: {', '.join(allowed)}"
+
+    return check
+
+
+def _slug(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, str) and _SLUG.match(value):
+        return value, None
+    return None, f"{value!r} is not a slug (lower-case letters, digits and single hyphens)"
+
+
+def _integer(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, None
+    return None, f"{value!r} is not a whole number"
+
+
+def _boolean(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, bool):
+        return value, None
+    return None, f"{value!r} is not true or false"
+
+
+def _text(*, required: bool) -> _Check:
+    def check(value: Any) -> tuple[Any, str | None]:
+        if not isinstance(value, str):
+            return None, f"{value!r} is not a string"
+        if required and not value.strip():
+            return None, "must not be empty"
+        return value, None
+
+    return check
+
+
+def _kinds(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, list) or not value:
+        return None, (
+            f"{value!r} is not a non-empty list; leave the field out to apply to every kind"
+        )
+    wrong = [item for item in value if item not in CONFERENCE_KINDS]
+    if wrong:
+        return None, f"{wrong!r} not among: {', '.join(CONFERENCE_KINDS)}"
+    if len(set(value)) != len(value):
+        return None, f"{value!r} lists a kind twice"
+    return frozenset(value), None
+
+
+def _region(value: Any) -> tuple[Any, str | None]:
+    return _one_of(tuple(REGIONS))(value)
+
+
+def _a_date(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _closures(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, list):
+        return None, f"{value!r} is not a list of dates or {{from, to}} ranges"
+    days: set[date] = set()
+    wrong: list[str] = []
+    for index, item in enumerate(value):
+        if isinstance(item, Mapping):
+            keys = set(item)
+            first, last = _a_date(item.get("from")), _a_date(item.get("to"))
+            if keys != {"from", "to"} or first is None or last is None:
+                wrong.append(f"[{index}] needs exactly 'from' and 'to' dates (YYYY-MM-DD)")
+            elif last < first:
+                wrong.append(f"[{index}] ends ({last}) before it starts ({first})")
+            elif (last - first).days >= MAX_CLOSURE_RANGE_DAYS:
+                wrong.append(f"[{index}] spans more than {MAX_CLOSURE_RANGE_DAYS} days")
+            else:
+                days.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+        else:
+            day = _a_date(item)
+            if day is None:
+                wrong.append(f"[{index}] {item!r} is not a date (YYYY-MM-DD)")
+            else:
+                days.add(day)
+    if wrong:
+        return None, "; ".join(wrong)
+    return frozenset(days), None
+
+
+def _end_of_day(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, time) and value.tzinfo is None:
+        return value, None
+    if isinstance(value, str) and _HH_MM.match(value):
+        return time.fromisoformat(value), None
+    return None, f"{value!r} is not a local time of day as \"HH:MM\", e.g. \"17:00\""
+
+
+def _timezone(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, str) and value:
+        try:
+            return ZoneInfo(value), None
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return None, f"{value!r} is not a known time zone, e.g. \"{DEFAULT_ZONE_NAME}\""
+
+
+_RULE_CHECKS: Mapping[str, _Check] = {
+    "name": _slug,
+    "document": _one_of(DOCUMENT_KINDS),
+    "audience": _one_of(AUDIENCES),
+    "anchor": _one_of(ANCHORS),
+    "offset": _integer,
+    "unit": _one_of(UNITS),
+    "window": _one_of(WINDOW_KINDS),
+    "source": _text(required=True),
+    "conference_kinds": _kinds,
+    "description": _text(required=False),
+    "enabled": _boolean,
+}
+
+_CALENDAR_CHECKS: Mapping[str, _Check] = {
+    "region": _region,
+    "closures": _closures,
+    "end_of_day": _end_of_day,
+    "timezone": _timezone,
+}

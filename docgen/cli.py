@@ -1,0 +1,177 @@
+"""The `docgen` command line: every subcommand, and errors turned into messages in one place."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from docgen.bootstrap import Runtime, bootstrap
+from docgen.casefile import load_case_file, validate_case
+from docgen.documents import KINDS, Job, family_audience, plan_jobs
+from docgen.errors import CaseFileError, DocgenError
+from docgen.files import write_atomically
+from docgen.redaction import PROFESSIONALS
+from docgen.services.importing import import_case_file, stored_case
+from docgen.services.pack import build_pack, render_copy
+from docgen.views import build_case_view
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CASE = PROJECT_ROOT / "examples" / "haddad-wisniewska.yaml"
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+@contextmanager
+def error_messages() -> Iterator[None]:
+    """Turn the product's errors into messages for people and an exit status."""
+    try:
+        yield
+    except CaseFileError as exc:
+        print(f"docgen: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None
+    except DocgenError as exc:
+        print(f"docgen: error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        print("docgen: stopped", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    return bootstrap(args.database)
+
+
+def _case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> dict:
+    """A case from a case file path, or from the database by conference reference."""
+    candidate = Path(args.case)
+    if candidate.suffix.lower() in {".yaml", ".yml", ".json"}:
+        return validate_case(load_case_file(candidate), source=str(candidate))
+    return stored_case(runtime_factory(), args.case)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    reference, version = import_case_file(runtime, Path(args.case), replace=args.replace)
+    print(f"Imported conference {reference} (content version {version}).")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    case = stored_case(_runtime(args), args.reference)
+    text = (json.dumps(case, indent=2, ensure_ascii=False) if args.json
+            else yaml.safe_dump(case, allow_unicode=True, sort_keys=False, width=100))
+    if args.out:
+        write_atomically(Path(args.out), text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_pack(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    case = _case_from(args, lambda: runtime)
+    out = Path(args.out)
+    artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats)
+    print_summary(artifacts, out)
+
+
+def cmd_render(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    case = _case_from(args, lambda: runtime)
+    kind = KINDS[args.kind]
+    audience = family_audience(case, args.for_person) if args.for_person else PROFESSIONALS
+    job = Job(kind, audience, recipient=args.recipient, report=args.report)
+    planned = {(j.kind.key, j.audience, j.recipient, j.report) for j in plan_jobs(case)}
+    if (kind.key, audience, job.recipient, job.report) not in planned:
+        options = sorted(f"--for {j.audience.person or '-'} --recipient {j.recipient or '-'} --report {j.report or '-'}"
+                         for j in plan_jobs(case) if j.kind.key == kind.key)
+        raise DocgenError(f"this conference has no {kind.key} copy like that; its copies are: " + "; ".join(options))
+    copy = render_copy(job, build_case_view(case), runtime.settings, generated_on=runtime.clock().date(), fmt=args.format)
+    out = Path(args.out or f"{job.stem}.{args.format}")
+    write_atomically(out, copy.data)
+    print(f"Wrote {out} ({copy.pages or '?'} pages).")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    out = Path(args.out).resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}")
+    reference, _ = import_case_file(runtime, EXAMPLE_CASE)
+    case = stored_case(runtime, reference)
+    artifacts = build_pack(case, runtime.settings, out / "pack", generated_on=runtime.clock().date())
+    print(f"Demo conference {reference} imported into {out / 'docgen.sqlite3'}")
+    print_summary(artifacts, out / "pack")
+
+
+def print_summary(artifacts: Sequence, folder: Path) -> None:
+    by_kind: dict[str, list] = {}
+    for artifact in artifacts:
+        by_kind.setdefault(artifact.kind, []).append(artifact)
+    rows = [("Document", "Copies", "Family copies", "Formats", "PDF pages")]
+    for kind, items in by_kind.items():
+        pdfs = [a for a in items if a.format == "pdf"]
+        rows.append((kind.replace("_", " "), str(len({a.path.rsplit('.', 1)[0] for a in items})),
+                     str(sum(1 for a in pdfs if a.family_copy)), ", ".join(sorted({a.format for a in items})),
+                     str(sum(a.pages or 0 for a in pdfs))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    print(f"\n{len(artifacts)} files written to {folder}; manifest: {folder / 'manifest.json'}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docgen", description="Child protection conference documents: generate and distribute.")
+    parser.add_argument("--database", help="database URL (default: DOCGEN_DATABASE_URL, else var/docgen.sqlite3)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="import the example conference and write its complete pack")
+    demo.add_argument("--out", default="out/demo", help="folder for the demo (emptied first; default out/demo)")
+    demo.set_defaults(handler=cmd_demo)
+
+    imp = commands.add_parser("import", help="validate a case file and store the conference")
+    imp.add_argument("case", help="a .yaml, .yml or .json case file")
+    imp.add_argument("--replace", action="store_true", help="replace an already imported conference's content")
+    imp.set_defaults(handler=cmd_import)
+
+    exp = commands.add_parser("export", help="write a stored conference out as a case file")
+    exp.add_argument("reference")
+    exp.add_argument("--json", action="store_true", help="JSON instead of YAML")
+    exp.add_argument("--out", help="file to write (default: standard output)")
+    exp.set_defaults(handler=cmd_export)
+
+    pack = commands.add_parser("pack", help="write every document of a conference's pack")
+    pack.add_argument("case", help="a case file, or the reference of an imported conference")
+    pack.add_argument("--out", required=True, help="an empty or new folder for the pack")
+    pack.add_argument("--formats", type=lambda v: tuple(v.split(",")), default=("pdf", "docx"), help="pdf,docx (default both)")
+    pack.set_defaults(handler=cmd_pack)
+
+    render = commands.add_parser("render", help="render one document of a conference")
+    render.add_argument("kind", choices=sorted(KINDS))
+    render.add_argument("--case", required=True, help="a case file, or the reference of an imported conference")
+    render.add_argument("--for", dest="for_person", help="id of the family member or child whose copy this is (default: professional copy)")
+    render.add_argument("--recipient", help="id of the person a letter is addressed to")
+    render.add_argument("--report", help="id of the report, for report documents")
+    render.add_argument("--format", choices=("pdf", "docx"), default="pdf")
+    render.add_argument("--out", help="file to write")
+    render.set_defaults(handler=cmd_render)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    with error_messages():
+        args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

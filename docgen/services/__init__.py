@@ -1,0 +1,1 @@
+"""Services: each orchestrates one use case (import a case, build a pack, ...)."""

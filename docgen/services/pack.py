@@ -1,0 +1,120 @@
+"""Builds a conference pack: every copy of every document, in PDF and DOCX, with a manifest.
+
+Each copy goes through the same steps, each one function: redact the view for the copy's
+audience, build the template context, render, verify the bytes, write. The pack is assembled
+in a temporary folder and moved into place only when every copy has passed, so a failed pack
+leaves nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from docgen.adapters.docx import render_docx
+from docgen.adapters.pdf import render_pdf
+from docgen.adapters.templating import fixed_wording, render_html
+from docgen.config import Settings
+from docgen.documents import Job, build_context, plan_jobs
+from docgen.errors import DocgenError, RenderError
+from docgen.files import sha256, write_atomically
+from docgen.redaction import redact
+from docgen.verification import verify_output
+from docgen.views import build_case_view
+
+FORMATS = ("pdf", "docx")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of a pack, as listed in its manifest."""
+
+    kind: str
+    audience: str
+    recipient: str | None
+    format: str
+    path: str
+    sha256: str
+    pages: int | None
+    title: str
+    family_copy: bool
+
+
+@dataclass(frozen=True)
+class RenderedCopy:
+    job: Job
+    format: str
+    data: bytes
+    pages: int | None
+    title: str
+
+
+def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str) -> RenderedCopy:
+    """Redact, render and verify one copy; raises if the copy may not be used."""
+    redacted = redact(view, job.audience)
+    context = build_context(job, redacted.view, settings, generated_on=generated_on)
+    title = context["document"]["title"]
+    if fmt == "pdf":
+        data, pages = render_pdf(render_html(job.kind.html_template, context), source=job.kind.html_template)
+    elif fmt == "docx":
+        created = datetime.combine(generated_on, datetime.min.time())
+        data, pages = render_docx(job.kind.docx_template, context, title=title, created=created), None
+    else:
+        raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
+    allowed = "\n".join([redacted.allowed_text(), fixed_wording(job.kind.html_template), title,
+                         *_settings_text(settings)])
+    verify_output(data, fmt, job=job, withheld=redacted.withheld, allowed_text=allowed,
+                  marking=context["copy"], expected_pages=pages)
+    return RenderedCopy(job=job, format=fmt, data=data, pages=pages, title=title)
+
+
+def _settings_text(settings: Settings) -> Iterable[str]:
+    from docgen.redaction import strings_in
+
+    return strings_in(asdict(settings))
+
+
+def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, generated_on: date,
+               formats: Iterable[str] = FORMATS, approved_reports: frozenset[str] = frozenset()) -> list[Artifact]:
+    """Render every copy of the conference's pack into ``out_dir`` and write its manifest."""
+    view = build_case_view(case)
+    jobs = plan_jobs(case, approved_reports)
+    out_dir = out_dir.resolve()
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise DocgenError(f"{out_dir}: the folder is not empty; choose a new folder for the pack")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        artifacts = []
+        for job in jobs:
+            for fmt in formats:
+                copy = render_copy(job, view, settings, generated_on=generated_on, fmt=fmt)
+                relative = f"{job.kind.family}/{job.stem}.{fmt}"
+                write_atomically(staging / relative, copy.data)
+                artifacts.append(Artifact(
+                    kind=job.kind.key, audience=job.audience.slug, recipient=job.recipient, format=fmt, path=relative,
+                    sha256=sha256(copy.data), pages=copy.pages, title=copy.title, family_copy=job.audience.is_family_copy))
+        write_manifest(staging, case, artifacts, generated_on=generated_on)
+        if out_dir.exists():
+            out_dir.rmdir()
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return artifacts
+
+
+def write_manifest(folder: Path, case: dict[str, Any], artifacts: list[Artifact], *, generated_on: date) -> None:
+    manifest = {
+        "format": "docgen.manifest/1",
+        "conference": case["reference"],
+        "generated_on": generated_on.isoformat(),
+        "artifacts": [asdict(a) for a in artifacts],
+    }
+    write_atomically(folder / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")

@@ -1,0 +1,76 @@
+"""Shared fixtures: the example case, and a database on every backend (SQLite always,
+PostgreSQL when DOCGEN_TEST_POSTGRES_URL names one)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from docgen.adapters.database import make_engine, migrate
+from docgen.bootstrap import Runtime
+from docgen.casefile import load_case_file, validate_case
+from docgen.config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
+POSTGRES_URL = os.environ.get("DOCGEN_TEST_POSTGRES_URL")
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not POSTGRES_URL, reason="set DOCGEN_TEST_POSTGRES_URL to run the PostgreSQL backend"))]
+
+
+@pytest.fixture(scope="session")
+def example_data() -> dict[str, Any]:
+    """The example case file as parsed, before validation."""
+    return load_case_file(EXAMPLE)
+
+
+@pytest.fixture
+def example_case(example_data: dict[str, Any]) -> dict[str, Any]:
+    return validate_case(copy.deepcopy(example_data), source=str(EXAMPLE))
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return load_settings()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'docgen.sqlite3'}"
+        return
+    assert POSTGRES_URL is not None
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def runtime(database_url: str, settings) -> Iterator[Runtime]:
+    from datetime import datetime
+
+    from docgen.bootstrap import LONDON
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
+                  clock=lambda: datetime(2026, 11, 20, 9, 0, tzinfo=LONDON))
+    engine.dispose()

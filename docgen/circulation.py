@@ -172,8 +172,10 @@ def window_for(
     The deadline date is found from the anchor's local date. ``no_later_than`` gives only a
     latest time, ``end_of_day`` on the deadline date. ``no_earlier_than`` gives only an earliest
     time, the start (00:00) of the deadline date. ``within`` spans the anchor and the deadline:
-    for a positive offset from ``anchor_at`` to ``end_of_day`` on the deadline date, for a
-    negative offset from 00:00 on the deadline date to ``anchor_at``.
+    for a positive offset from ``anchor_at`` to ``end_of_day`` on the deadline date (or to
+    ``anchor_at`` itself if that is later, so an offset of 0 never gives an empty window), for
+    a negative offset from 00:00 on the deadline date to ``anchor_at``. Returned datetimes are
+    in ``zone`` (Europe/London when not given). docs/circulation-rules.md has worked examples.
     """
     _require_aware(anchor_at, f"anchor for rule {rule.name!r}")
     local_zone = zone if zone is not None else ZoneInfo(DEFAULT_ZONE_NAME)
@@ -241,12 +243,18 @@ def booking_breaches(
     only when rebooking a conference that was inquorate.
     """
     _require_aware(conference_at, "conference time")
+    local_zone = zone if zone is not None else ZoneInfo(DEFAULT_ZONE_NAME)
     breaches: list[Breach] = []
     for rule in applicable_rules(rules, conference_kind, BOOKING_DOCUMENT):
         anchor_at = anchors.get(rule.anchor)
         if anchor_at is None:
             continue
-        window = window_for(rule, anchor_at, calendar, end_of_day=time.max, zone=zone)
+        window = window_for(rule, anchor_at, calendar, end_of_day=time.max, zone=local_zone)
+        if window.earliest is not None:
+            # Whole days at the start too: a conference later on the anchor's own day is fine.
+            window = Window(
+                earliest=_at(window.earliest.date(), time(0, 0), local_zone), latest=window.latest
+            )
         late = lateness(rule, window, conference_at, calendar)
         early = earliness(rule, window, conference_at, calendar)
         if late and window.latest is not None:
@@ -273,7 +281,7 @@ def unchecked_booking_rules(
     conference_kind: ConferenceKind,
     anchors: Mapping[str, datetime],
 ) -> list[CirculationRule]:
-    """Booking rules for ``conference_kind`` that ``booking_breaches`` skips for want of an anchor."""
+    """Booking rules for ``conference_kind`` that ``booking_breaches`` skips: no anchor given."""
     return [
         rule
         for rule in applicable_rules(rules, conference_kind, BOOKING_DOCUMENT)

@@ -32,7 +32,9 @@ from docgen.circulation import (
 )
 from docgen.errors import CirculationRuleError
 
-REQUIRED_RULE_KEYS = ("name", "document", "audience", "anchor", "offset", "unit", "window", "source")
+REQUIRED_RULE_KEYS = (
+    "name", "document", "audience", "anchor", "offset", "unit", "window", "source",
+)
 OPTIONAL_RULE_KEYS = ("conference_kinds", "description", "enabled")
 CALENDAR_KEYS = ("region", "closures", "end_of_day", "timezone")
 TOP_LEVEL_KEYS = ("calendar", "rules")
@@ -117,7 +119,7 @@ def parse_rules(
     files = [(default, default_source)]
     if override is not None:
         files.append((override, override_source))
-    for document, source in files:
+    for position, (document, source) in enumerate(files):
         calendar_table, rule_tables = _split(document, source, problems)
         for key, value in calendar_table.items():
             calendar_raw[key] = (value, source)
@@ -141,6 +143,7 @@ def parse_rules(
                 merged[name].invalid.update(entry.invalid)
                 merged[name].touched_by = entry.where
             else:
+                entry.added_by_override = position > 0
                 merged[name] = entry
 
     calendar, end_of_day, zone = _build_calendar(calendar_raw, problems)
@@ -164,6 +167,7 @@ class _Entry:
     invalid: set[str]
     where: str
     touched_by: str
+    added_by_override: bool = False
 
 
 def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
@@ -240,10 +244,16 @@ def _read_rule_table(
 def _build_rule(entry: _Entry, problems: list[str]) -> CirculationRule | None:
     fields = entry.fields
     missing = [key for key in REQUIRED_RULE_KEYS if key not in fields and key not in entry.invalid]
+    hint = (
+        "; an override adds a rule under a name no default rule has: check the name if you "
+        "meant to change a default rule"
+        if entry.added_by_override
+        else ""
+    )
     for key in missing:
         problems.append(
-            f"{entry.touched_by}: field {key!r}: missing; a new rule must give every one of "
-            f"{', '.join(REQUIRED_RULE_KEYS)} (or check the name matches a default rule)"
+            f"{entry.touched_by}: field {key!r}: missing; every rule needs "
+            f"{', '.join(REQUIRED_RULE_KEYS)}{hint}"
         )
     if missing or entry.invalid:
         return None

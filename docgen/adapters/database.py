@@ -51,14 +51,14 @@ def migrate(engine: Engine) -> None:
     config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def is_current(engine: Engine) -> bool:
     """Whether the database is at the newest migration."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    heads = set(ScriptDirectory.from_config(_alembic_config()).get_heads())
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 @contextmanager

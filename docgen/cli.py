@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -99,16 +98,37 @@ def cmd_render(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    out = Path(args.out).resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}")
-    reference, _ = import_case_file(runtime, EXAMPLE_CASE)
-    case = stored_case(runtime, reference)
-    artifacts = build_pack(case, runtime.settings, out / "pack", generated_on=runtime.clock().date())
-    print(f"Demo conference {reference} imported into {out / 'docgen.sqlite3'}")
-    print_summary(artifacts, out / "pack")
+    from docgen.services.demo import run_demo
+
+    result = run_demo(Path(args.out), EXAMPLE_CASE)
+    print(f"Demo conference {result.reference}: database {result.folder / 'docgen.sqlite3'}\n")
+    print_summary(result.artifacts, result.folder / "pack")
+    sent = [o for o in result.outcomes if o.status == "sent"]
+    held = [o for o in result.outcomes if o.status != "sent"]
+    print(f"\nDelivery: {len(sent)} documents sent encrypted "
+          f"({sum(o.channel == 'smime' for o in sent)} S/MIME to agencies, "
+          f"{sum(o.channel == 'protected_pdf' for o in sent)} passphrase-protected PDFs to the family), "
+          f"{len(held)} held.")
+    for outcome in held:
+        print(f"  held: {outcome.job.stem} for {outcome.recipient.name}: {outcome.detail}")
+    print(f"Outbox: {result.folder / 'outbox'}   passphrase letters: {result.folder / 'delivery' / 'letters'}")
+    print(f"Record of every delivery: {result.folder / 'deliveries.json'}")
+    if result.example_message is not None:
+        print("\nOpen one agency's message as the agency would (OpenSSL 3):")
+        print(f"  openssl cms -decrypt -in {result.example_message} -recip {result.example_recipient_cert} "
+              f"-inkey {result.example_recipient_key} -out /tmp/signed.eml")
+        print(f"  openssl cms -verify -in /tmp/signed.eml -CAfile {result.ca_cert} -out /tmp/document.mime")
+        print("  awk 'body{print} /^\\r?$/{body=1}' /tmp/document.mime | openssl base64 -d -out /tmp/document.pdf")
+
+
+def cmd_certificate_import(args: argparse.Namespace) -> None:
+    from distribution.certificates import load_certificates
+    from docgen.services.directory import import_certificate
+
+    runtime = _runtime(args)
+    ca = load_certificates(Path(args.ca).read_bytes(), source=args.ca) if args.ca else None
+    summary = import_certificate(runtime, args.professional, Path(args.file), ca_certificates=ca)
+    print(f"Imported for {args.professional}: {summary.describe()}")
 
 
 def print_summary(artifacts: Sequence, folder: Path) -> None:
@@ -134,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--database", help="database URL (default: DOCGEN_DATABASE_URL, else var/docgen.sqlite3)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="import the example conference and write its complete pack")
+    demo = commands.add_parser("demo", help="import the example conference, write its complete pack and send it encrypted")
     demo.add_argument("--out", default="out/demo", help="folder for the demo (emptied first; default out/demo)")
     demo.set_defaults(handler=cmd_demo)
 
@@ -154,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--out", required=True, help="an empty or new folder for the pack")
     pack.add_argument("--formats", type=lambda v: tuple(v.split(",")), default=("pdf", "docx"), help="pdf,docx (default both)")
     pack.set_defaults(handler=cmd_pack)
+
+    certificate = commands.add_parser("certificate", help="the recipient directory's certificates")
+    certificate_commands = certificate.add_subparsers(dest="certificate_command", required=True, metavar="ACTION")
+    cert_import = certificate_commands.add_parser("import", help="check a professional's certificate and add it")
+    cert_import.add_argument("professional", help="the professional's id")
+    cert_import.add_argument("file", help="the certificate, PEM or DER")
+    cert_import.add_argument("--ca", help="CA certificates (PEM) the chain must verify against")
+    cert_import.set_defaults(handler=cmd_certificate_import)
 
     render = commands.add_parser("render", help="render one document of a conference")
     render.add_argument("kind", choices=sorted(KINDS))

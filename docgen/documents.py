@@ -126,7 +126,8 @@ def copy_marking(audience: Audience, settings: Settings) -> dict[str, Any]:
             "line": f"{label}. Copy for: {audience.name}" if audience.is_family_copy else ""}
 
 
-def build_context(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date) -> dict[str, Any]:
+def build_context(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date,
+                  recipient_line: str = "") -> dict[str, Any]:
     """The context a template is rendered from; ``view`` is already redacted for the job's audience."""
     recipient = None
     if job.recipient is not None:
@@ -142,7 +143,7 @@ def build_context(job: Job, view: dict[str, Any], settings: Settings, *, generat
         "document": {"kind": job.kind.key, "title": title, "reference": view["reference"],
                      "protective_marking": settings.marking.protective_marking,
                      "generated_on_text": f"{generated_on.day} {generated_on:%B %Y}", "language": "en-GB"},
-        "copy": copy_marking(job.audience, settings),
+        "copy": {**copy_marking(job.audience, settings), "recipient_line": recipient_line},
         "placeholder": settings.marking.withheld_placeholder if settings.marking.show_placeholder else "",
         "case": view,
         "recipient": recipient,

@@ -19,7 +19,9 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR, *, autoescape: bool = 
     every value is escaped, and a misspelt name is an error rather than silently blank."""
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=autoescape,
+        # Every template is escaped except plain-text ones (an SMS), where HTML entities would be wrong.
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True)
+        if autoescape else False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

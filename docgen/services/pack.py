@@ -55,10 +55,14 @@ class RenderedCopy:
     title: str
 
 
-def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str) -> RenderedCopy:
-    """Redact, render and verify one copy; raises if the copy may not be used."""
+def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str,
+                recipient_line: str = "") -> RenderedCopy:
+    """Redact, render and verify one copy; raises if the copy may not be used.
+
+    ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
+    recipient it was sent to."""
     redacted = redact(view, job.audience)
-    context = build_context(job, redacted.view, settings, generated_on=generated_on)
+    context = build_context(job, redacted.view, settings, generated_on=generated_on, recipient_line=recipient_line)
     title = context["document"]["title"]
     if fmt == "pdf":
         data, pages = render_pdf(render_html(job.kind.html_template, context), source=job.kind.html_template)
@@ -67,7 +71,7 @@ def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated
         data, pages = render_docx(job.kind.docx_template, context, title=title, created=created), None
     else:
         raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
-    allowed = "\n".join([redacted.allowed_text(), fixed_wording(job.kind.html_template), title,
+    allowed = "\n".join([redacted.allowed_text(), fixed_wording(job.kind.html_template), title, recipient_line,
                          *_settings_text(settings)])
     verify_output(data, fmt, job=job, withheld=redacted.withheld, allowed_text=allowed,
                   marking=context["copy"], expected_pages=pages)

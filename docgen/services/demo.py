@@ -1,0 +1,89 @@
+"""The demo: the example conference imported, its pack written, approved by the chair, and sent
+encrypted through the outbox folder, with keys and certificates made on the spot."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from distribution.demo_pki import create_demo_pki
+from distribution.keys import load_signing_identity
+from distribution.transports import OutboxFolderTransport
+from docgen.bootstrap import Runtime, bootstrap
+from docgen.documents import plan_jobs
+from docgen.services import approval
+from docgen.services.delivery import DeliveryContext, Outcome, deliver_conference
+from docgen.services.directory import import_certificate
+from docgen.services.importing import import_case_file, stored_case
+from docgen.services.pack import Artifact, build_pack
+
+PASSPHRASE_ENV = "DOCGEN_SIGNING_PASSPHRASE"
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    reference: str
+    artifacts: list[Artifact]
+    outcomes: list[Outcome]
+    example_message: Path | None
+    example_recipient_cert: Path | None
+    example_recipient_key: Path | None
+    ca_cert: Path
+
+
+def run_demo(out: Path, example: Path) -> DemoResult:
+    out = out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}")
+    reference, _ = import_case_file(runtime, example)
+    case = stored_case(runtime, reference)
+    artifacts = build_pack(case, runtime.settings, out / "pack", generated_on=runtime.clock().date())
+
+    # The demo's keys are made now and never leave out/; the signing passphrase comes from the
+    # environment, or is made up for this run only and never printed.
+    os.environ.setdefault(PASSPHRASE_ENV, secrets.token_urlsafe(24))
+    professionals = [(p["name"], p["email"]) for p in case["professionals"]]
+    pki = create_demo_pki(out / "keys", at=runtime.clock(), signing_passphrase=os.environ[PASSPHRASE_ENV],
+                          authority_email=runtime.settings.authority.email, recipients=professionals)
+    for person in case["professionals"]:
+        import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
+                           ca_certificates=[pki.ca.certificate])
+    chair = case["conference"]["chair"]
+    _approve_family_copies(runtime, case, chair)
+    context = DeliveryContext(
+        runtime=runtime, transport=OutboxFolderTransport(out / "outbox"),
+        signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV),
+        archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=out / "delivery",
+        release_check=lambda job, data: approval.check_release_of(runtime, reference, job, data),
+        sender_address=runtime.settings.authority.email)
+    outcomes = deliver_conference(context, case)
+    _write_deliveries(out / "deliveries.json", outcomes)
+    example = next((o for o in outcomes if o.channel == "smime" and o.status == "sent"
+                    and o.job.kind.key == "conference_record"), None)
+    message = cert = key = None
+    if example is not None:
+        issued = next(i for i in pki.recipients.values() if i.email == example.recipient.address)
+        message = out / "outbox" / f"{example.key}.eml"
+        cert, key = issued.cert_path, issued.key_path
+    return DemoResult(out, reference, artifacts, outcomes, message, cert, key, pki.ca.cert_path)
+
+
+def _approve_family_copies(runtime: Runtime, case: dict, chair: str) -> None:
+    """The chair reviews and approves each family member's copies (the demo plays the chair)."""
+    people = {job.audience.person for job in plan_jobs(case) if job.audience.is_family_copy}
+    for person in sorted(p for p in people if p):
+        approval.approve(runtime, case["reference"], person, chair=chair, comment="Approved for the demo.")
+
+
+def _write_deliveries(path: Path, outcomes: list[Outcome]) -> None:
+    rows = [{"key": o.key, "document": o.job.stem, "kind": o.job.kind.key, "recipient": o.recipient.key, "name": o.recipient.name,
+             "status": o.status, "channel": o.channel, "detail": o.detail, "message_id": o.message_id} for o in outcomes]
+    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+

@@ -36,6 +36,23 @@ def _template_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
+@cache
+def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) -> str:
+    """The Word template's own words (tags removed), which every reader of the document may see."""
+    import re
+
+    try:
+        package = zipfile.ZipFile(io.BytesIO(_template_bytes(templates_dir / template_name)))
+    except (FileNotFoundError, zipfile.BadZipFile):
+        return ""
+    texts = []
+    for name in package.namelist():
+        if name.startswith("word/") and name.endswith(".xml"):
+            xml = package.read(name).decode("utf-8", "replace")
+            texts.append(" ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml)))
+    return re.sub(r"{%.*?%}|{{.*?}}|{#.*?#}", " ", "\n".join(texts), flags=re.DOTALL)
+
+
 def render_docx(template_name: str, context: dict[str, object], *, title: str, created: datetime,
                 templates_dir: Path = TEMPLATES_DIR) -> bytes:
     """Render a DOCX template; the output's properties hold the title and nothing of the template's."""
@@ -68,7 +85,8 @@ def render_docx(template_name: str, context: dict[str, object], *, title: str, c
     properties.revision = 1
     properties.created = created
     properties.modified = created
-    properties.last_printed = None  # type: ignore[assignment]
+    for printed in properties._element.findall("{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastPrinted"):
+        properties._element.remove(printed)
     buffer = io.BytesIO()
     try:
         template.save(buffer)

@@ -50,15 +50,29 @@ def render_html(template_name: str, context: dict[str, object]) -> str:
         raise TemplateError(f"{template_name}: {exc.message}") from None
 
 
-_TAGS = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<[^>]+>", re.DOTALL)
+_MARKUP = re.compile(r"{#.*?#}|{%-?|-?%}|{{-?|-?}}|<[^>]+>", re.DOTALL)
+_CALENDAR_WORDS = " ".join(
+    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March",
+     "April", "May", "June", "July", "August", "September", "October", "November", "December", "am", "pm"])
 
 
 @cache
 def fixed_wording(template_name: str) -> str:
-    """The template's own words (tags removed), which every reader of the document may see."""
+    """Every word the template itself can print: its text, the words inside its tags (string
+    literals such as a heading chosen by a condition) and the names of days and months that
+    its date filters write. A reader of any copy may see these."""
     env = html_environment()
-    try:
-        source, _, _ = env.loader.get_source(env, template_name)  # type: ignore[union-attr]
-    except jinja2.TemplateNotFound:
-        return ""
-    return _TAGS.sub(" ", source)
+    names, seen = [template_name], set()
+    words = [_CALENDAR_WORDS]
+    while names:
+        name = names.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            continue
+        words.append(_MARKUP.sub(" ", source))
+        names.extend(re.findall(r"{%-?\s*(?:extends|include|import|from)\s+[\"']([^\"']+)[\"']", source))
+    return "\n".join(words)

@@ -22,7 +22,7 @@ from docgen.services.pack import build_pack, render_copy
 from docgen.views import build_case_view
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_CASE = PROJECT_ROOT / "examples" / "haddad-wisniewska.yaml"
+EXAMPLES = [PROJECT_ROOT / "examples" / "haddad-wisniewska.yaml", PROJECT_ROOT / "examples" / "haddad-wisniewska-review.yaml"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -100,9 +100,11 @@ def cmd_render(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from docgen.services.demo import run_demo
 
-    result = run_demo(Path(args.out), EXAMPLE_CASE)
-    print(f"Demo conference {result.reference}: database {result.folder / 'docgen.sqlite3'}\n")
-    print_summary(result.artifacts, result.folder / "pack")
+    result = run_demo(Path(args.out), EXAMPLES)
+    print(f"Demo database: {result.folder / 'docgen.sqlite3'}")
+    for reference, artifacts in result.artifacts.items():
+        print(f"\nConference {reference}")
+        print_summary(artifacts, result.folder / "pack" / reference)
     sent = [o for o in result.outcomes if o.status == "sent"]
     held = [o for o in result.outcomes if o.status != "sent"]
     print(f"\nDelivery: {len(sent)} documents sent encrypted "

@@ -65,7 +65,8 @@ class Outcome:
     message_id: str | None = None
 
 
-ReleaseCheck = Callable[[Job, bytes], None]
+ReleaseCheck = Callable[[str, Job, bytes], None]
+"""Raises ApprovalError unless the family copy (conference reference, job, PDF bytes) may be released."""
 
 
 def recipients_for(case: dict[str, Any], job: Job) -> list[Recipient]:
@@ -133,7 +134,7 @@ def _deliver_one(ctx: DeliveryContext, case: dict[str, Any], view: dict[str, Any
     try:
         copy = render_copy(job, view, ctx.runtime.settings, generated_on=today, fmt="pdf", recipient_line=line)
         if job.audience.is_family_copy:
-            ctx.release_check(job, copy.data)
+            ctx.release_check(reference, job, copy.data)
             return _send_protected(ctx, reference, job, recipient, copy.data, key, today)
         return _send_smime(ctx, reference, job, recipient, copy.data, key)
     except (CertificateError, ApprovalError) as exc:

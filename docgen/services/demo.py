@@ -27,8 +27,8 @@ PASSPHRASE_ENV = "DOCGEN_SIGNING_PASSPHRASE"
 @dataclass
 class DemoResult:
     folder: Path
-    reference: str
-    artifacts: list[Artifact]
+    references: list[str]
+    artifacts: dict[str, list[Artifact]]
     outcomes: list[Outcome]
     example_message: Path | None
     example_recipient_cert: Path | None
@@ -36,34 +36,37 @@ class DemoResult:
     ca_cert: Path
 
 
-def run_demo(out: Path, example: Path) -> DemoResult:
+def run_demo(out: Path, examples: list[Path]) -> DemoResult:
+    """Import each example conference, write its pack, and send it; the first example's agency
+    messages are the ones the printed openssl commands open."""
     out = out.resolve()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}")
-    reference, _ = import_case_file(runtime, example)
-    case = stored_case(runtime, reference)
-    artifacts = build_pack(case, runtime.settings, out / "pack", generated_on=runtime.clock().date())
+    cases = [stored_case(runtime, import_case_file(runtime, example)[0]) for example in examples]
+    artifacts = {case["reference"]: build_pack(case, runtime.settings, out / "pack" / case["reference"],
+                                               generated_on=runtime.clock().date()) for case in cases}
+    case = cases[0]
 
     # The demo's keys are made now and never leave out/; the signing passphrase comes from the
     # environment, or is made up for this run only and never printed.
     os.environ.setdefault(PASSPHRASE_ENV, secrets.token_urlsafe(24))
-    professionals = [(p["name"], p["email"]) for p in case["professionals"]]
+    professionals = list({p["email"]: (p["name"], p["email"]) for c in cases for p in c["professionals"]}.values())
     pki = create_demo_pki(out / "keys", at=runtime.clock(), signing_passphrase=os.environ[PASSPHRASE_ENV],
                           authority_email=runtime.settings.authority.email, recipients=professionals)
-    for person in case["professionals"]:
+    for person in {p["id"]: p for c in cases for p in c["professionals"]}.values():
         import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
                            ca_certificates=[pki.ca.certificate])
-    chair = case["conference"]["chair"]
-    _approve_family_copies(runtime, case, chair)
+    for each in cases:
+        _approve_family_copies(runtime, each, each["conference"]["chair"])
     context = DeliveryContext(
         runtime=runtime, transport=OutboxFolderTransport(out / "outbox"),
         signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV),
         archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=out / "delivery",
-        release_check=lambda job, data: approval.check_release_of(runtime, reference, job, data),
+        release_check=lambda reference, job, data: approval.check_release_of(runtime, reference, job, data),
         sender_address=runtime.settings.authority.email)
-    outcomes = deliver_conference(context, case)
+    outcomes = [outcome for each in cases for outcome in deliver_conference(context, each)]
     _write_deliveries(out / "deliveries.json", outcomes)
     example = next((o for o in outcomes if o.channel == "smime" and o.status == "sent"
                     and o.job.kind.key == "conference_record"), None)
@@ -72,7 +75,7 @@ def run_demo(out: Path, example: Path) -> DemoResult:
         issued = next(i for i in pki.recipients.values() if i.email == example.recipient.address)
         message = out / "outbox" / f"{example.key}.eml"
         cert, key = issued.cert_path, issued.key_path
-    return DemoResult(out, reference, artifacts, outcomes, message, cert, key, pki.ca.cert_path)
+    return DemoResult(out, [c["reference"] for c in cases], artifacts, outcomes, message, cert, key, pki.ca.cert_path)
 
 
 def _approve_family_copies(runtime: Runtime, case: dict, chair: str) -> None:

@@ -1,0 +1,141 @@
+"""Governance tables: the chair's decisions on family copies and on sharing reports, and the
+append-only audit trail, with the one function that appends to it.
+
+Decisions are never changed: a later decision for the same copy or report supersedes the earlier
+one, so the history of what the chair decided, and on which content, is kept. Neither decisions
+nor the audit trail refer to a conference by its row id, because importing a conference again
+(``--replace``) deletes its rows and makes new ones; they use its reference. The migration puts
+triggers on all three tables so that the database itself refuses UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from docgen.adapters.orm import Base
+from docgen.audit import GENESIS, AuditEntry, seal, verify_chain
+from docgen.errors import AuditError
+
+DECISIONS = ("approved", "returned")
+
+
+class Approval(Base):
+    """The chair's decision on what one family member or child may be sent: approved, or
+    returned with comments.
+
+    It is bound to the content it was made on: the conference's content version, the SHA-256 of
+    the whole stored case, the SHA-256 of the redacted view every copy for that person is rendered
+    from, and the SHA-256 of the exact PDF of the record the chair approved.
+    """
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        CheckConstraint("decision IN ('approved', 'returned')", name="decision"),
+        CheckConstraint("decision <> 'returned' OR comment IS NOT NULL", name="returned_with_comment"),
+        CheckConstraint("decision <> 'approved' OR copy_sha256 IS NOT NULL", name="approved_with_copy"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_reference: Mapped[str] = mapped_column(String(64), index=True)
+    person: Mapped[str] = mapped_column(String(64))  # id of the family member or child the copy is for
+    document: Mapped[str] = mapped_column(String(32))  # the kind of the copy the chair reviewed: conference_record
+    decision: Mapped[str] = mapped_column(String(16))
+    chair: Mapped[str] = mapped_column(String(64))  # the chair's professional id
+    decided_at: Mapped[datetime] = mapped_column(DateTime)  # local time in Europe/London
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    content_version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    view_sha256: Mapped[str] = mapped_column(String(64))
+    # The copy the chair approved (a return may be made without rendering, so these may be empty).
+    copy_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    copy_format: Mapped[Optional[str]] = mapped_column(String(8))
+    generated_on: Mapped[Optional[date]] = mapped_column(Date)
+
+
+class ReportSharingDecision(Base):
+    """The chair's decision whether a report marked ``chair_decides`` may be shared with parents,
+    bound to the SHA-256 of the report's content it was made on."""
+
+    __tablename__ = "report_sharing_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_reference: Mapped[str] = mapped_column(String(64), index=True)
+    report: Mapped[str] = mapped_column(String(64))
+    shared: Mapped[bool] = mapped_column(Boolean)
+    chair: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(DateTime)  # local time in Europe/London
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    content_version: Mapped[int] = mapped_column(Integer)
+    report_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """One entry of the audit trail; see :mod:`docgen.audit` for how entries are chained."""
+
+    __tablename__ = "audit_events"
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, unlike the rest of the model: unambiguous
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    subject: Mapped[Optional[str]] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Unique, so that two writers who both read the same newest entry cannot fork the chain.
+    previous_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+    def entry(self) -> AuditEntry:
+        return AuditEntry(sequence=self.sequence, recorded_at=self.recorded_at, actor=self.actor, action=self.action,
+                          reference=self.reference, subject=self.subject, details=dict(self.details or {}),
+                          previous_sha256=self.previous_sha256, sha256=self.sha256)
+
+
+def append_event(session: Session, *, at: datetime, actor: str, action: str, reference: str | None = None,
+                 subject: str | None = None, details: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one entry to the trail in the session's transaction (so it is kept exactly when the
+    work it records is kept). On PostgreSQL the table is locked against other writers until the
+    transaction ends, so entries are chained one after another; on SQLite the database lock does
+    the same."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE"))
+    newest = session.scalars(select(AuditEvent).order_by(AuditEvent.sequence.desc()).limit(1)).first()
+    entry = seal(AuditEntry(sequence=0, recorded_at=at, actor=actor, action=action, reference=reference,
+                            subject=subject, details=dict(details or {})),
+                 newest.entry() if newest is not None else None)
+    row = AuditEvent(sequence=entry.sequence, recorded_at=entry.recorded_at, actor=entry.actor, action=entry.action,
+                     reference=entry.reference, subject=entry.subject, details=dict(entry.details),
+                     previous_sha256=entry.previous_sha256, sha256=entry.sha256)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def audit_entries(session: Session, *, reference: str | None = None) -> Iterator[AuditEntry]:
+    """Entries oldest first, all of them or only one conference's."""
+    query = select(AuditEvent).order_by(AuditEvent.sequence)
+    if reference is not None:
+        query = query.where(AuditEvent.reference == reference)
+    for row in session.scalars(query.execution_options(yield_per=500)):
+        yield row.entry()
+
+
+def verify_trail(session: Session, *, expected_head: str | None = None) -> tuple[int, str]:
+    """Check the whole trail; the number of entries and the newest entry's hash, or AuditError
+    saying where it is broken and what to do."""
+    count, head = 0, GENESIS
+
+    def counted() -> Iterator[AuditEntry]:
+        nonlocal count, head
+        for entry in audit_entries(session):
+            count, head = count + 1, entry.sha256
+            yield entry
+
+    broken = verify_chain(counted(), expected_head=expected_head)
+    if broken is not None:
+        raise AuditError(f"the audit trail is broken at {broken}. It was changed outside docgen. Release no "
+                         "more copies, keep the database as it is, and report this to your information governance "
+                         "lead; comparing the audit_events table with a backup shows what was changed")
+    return count, head

@@ -1,0 +1,115 @@
+"""The chair's and the auditor's commands: preview, approve, return, share-report, audit.
+
+``register`` adds them to the ``docgen`` command's subparsers; each handler takes the parsed
+arguments, and errors are turned into messages by the CLI's one error handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+
+from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_governance import audit_entries, verify_trail
+from docgen.audit import AuditEntry
+from docgen.bootstrap import LONDON, bootstrap
+from docgen.services import approval
+
+
+def cmd_preview(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    result = approval.preview(runtime, args.reference, args.for_person, actor=args.actor, out_dir=Path(args.out))
+    print(f"Family copy:   {result.family_copy} ({result.copy.pages} pages)")
+    print(f"Chair review:  {result.chair_review} ({len(result.withheld)} withheld items highlighted)")
+    print(f"Content version {result.copy.content_version}; SHA-256 of the copy {result.copy.sha256}")
+
+
+def cmd_approve(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    row = approval.approve(runtime, args.reference, args.for_person, chair=args.chair, comment=args.comment)
+    print(f"Approved {args.for_person}'s copies of {args.reference} (content version {row.content_version}); "
+          f"SHA-256 of the approved record {row.copy_sha256}")
+
+
+def cmd_return(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    row = approval.return_copy(runtime, args.reference, args.for_person, chair=args.chair, comment=args.comment)
+    print(f"Returned {args.for_person}'s copy of {args.reference} (content version {row.content_version}); "
+          "nothing will be sent to them until the chair approves again")
+
+
+def cmd_share_report(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    row = approval.approve_report_sharing(runtime, args.reference, args.report, chair=args.chair,
+                                          decision=args.share, comment=args.comment)
+    verdict = "may be shared with parents" if row.shared else "will not be shared with parents"
+    print(f"Report {args.report} of {args.reference} {verdict}.")
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    with unit_of_work(runtime.sessions) as session:
+        count, head = verify_trail(session, expected_head=args.expect_head)
+    print(f"Audit trail intact: {count} entries; newest entry's SHA-256 {head}")
+    print("Note that hash down: `docgen audit verify --expect-head HASH` later also detects entries "
+          "removed from the end.")
+
+
+def cmd_audit_list(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    with unit_of_work(runtime.sessions) as session:
+        for entry in audit_entries(session, reference=args.reference):
+            print(_line(entry))
+
+
+def _line(entry: AuditEntry) -> str:
+    at = entry.recorded_at.replace(tzinfo=timezone.utc).astimezone(LONDON).strftime("%d/%m/%Y %H:%M:%S")
+    shown = json.dumps(dict(entry.details), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (f"{entry.sequence:>6}  {at}  {entry.actor:<16} {entry.action:<26} {entry.reference or '-'} "
+            f"{entry.subject or '-'}  {shown}")
+
+
+def register(commands: Any) -> None:
+    """Add the governance commands to the ``docgen`` subparsers."""
+    preview = commands.add_parser("preview", help="write a family copy of the record and the chair's review beside it")
+    preview.add_argument("reference", help="the conference's reference")
+    preview.add_argument("--for", dest="for_person", required=True, help="id of the family member or child")
+    preview.add_argument("--out", required=True, help="folder to write the two PDFs to")
+    preview.add_argument("--actor", required=True, help="who is previewing (recorded in the audit trail)")
+    preview.set_defaults(handler=cmd_preview)
+
+    approve = commands.add_parser("approve", help="the chair approves what a family member or child may be sent")
+    approve.add_argument("reference")
+    approve.add_argument("--for", dest="for_person", required=True, help="id of the family member or child")
+    approve.add_argument("--chair", required=True, help="the chair's professional id")
+    approve.add_argument("--comment", help="optional comment kept with the approval")
+    approve.set_defaults(handler=cmd_approve)
+
+    ret = commands.add_parser("return", help="the chair returns a family copy with comments; nothing is sent")
+    ret.add_argument("reference")
+    ret.add_argument("--for", dest="for_person", required=True, help="id of the family member or child")
+    ret.add_argument("--chair", required=True, help="the chair's professional id")
+    ret.add_argument("--comment", required=True, help="what must change before the copy can be approved")
+    ret.set_defaults(handler=cmd_return)
+
+    share = commands.add_parser("share-report", help="the chair decides whether a report may be shared with parents")
+    share.add_argument("reference")
+    share.add_argument("report", help="the report's id")
+    share.add_argument("--chair", required=True, help="the chair's professional id")
+    decision = share.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--yes", dest="share", action="store_true", help="the report may be shared")
+    decision.add_argument("--no", dest="share", action="store_false", help="the report is not shared")
+    share.add_argument("--comment", help="optional reason kept with the decision")
+    share.set_defaults(handler=cmd_share_report)
+
+    audit = commands.add_parser("audit", help="check or list the audit trail")
+    actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = actions.add_parser("verify", help="check that no audit entry was changed, removed or reordered")
+    verify.add_argument("--expect-head", help="the newest entry's SHA-256 noted at an earlier check")
+    verify.set_defaults(handler=cmd_audit_verify)
+    listing = actions.add_parser("list", help="list audit entries, oldest first")
+    listing.add_argument("reference", nargs="?", help="only this conference's entries")
+    listing.set_defaults(handler=cmd_audit_list)

@@ -1,0 +1,515 @@
+"""Chair approval of family copies, the chair's report sharing decisions, and the release check
+the distribution layer runs before any family copy leaves.
+
+An approval is for one family member or child and binds the content it was given on: the
+conference's content version, the SHA-256 of the whole stored case, the SHA-256 of the redacted
+view every copy for that person is rendered from, and the SHA-256 of the exact PDF of the record
+the chair approved. Importing changed content (``import --replace``) raises the content version,
+so the approval no longer matches and release is refused until the chair approves again.
+
+Why the view and not only the bytes: WeasyPrint does not make the same bytes twice. The font
+subsets it embeds carry a ``head.modified`` time stamp of the moment of rendering (to the second,
+from fontTools), and the PDF's /ID is a digest of the content, so it changes with them. Copies
+are also personalised at delivery ("Copy for: NAME, ORGANISATION, DATE"). So a copy is released
+if its SHA-256 is the approved one, or if it was rendered from exactly the approved redacted view
+of exactly the approved content; the copy's own SHA-256 is recorded in the audit trail either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docgen.adapters.case_store import find_conference, load_case
+from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_governance import Approval, AuditEvent, ReportSharingDecision, append_event
+from docgen.adapters.pdf import render_pdf
+from docgen.adapters.templating import render_html
+from docgen.bootstrap import LONDON, Runtime, london_now
+from docgen.casefile import validate_case
+from docgen.documents import KINDS, Job, copy_marking, family_audience, plan_jobs, report_shareable
+from docgen.errors import ApprovalError, NotFoundError
+from docgen.files import write_atomically
+from docgen.redaction import PROFESSIONALS, Audience, redact, withholds
+from docgen.services.pack import render_copy
+from docgen.views import build_case_view
+
+RECORD = "conference_record"
+REVIEW_TEMPLATE = "records/chair_review.html"
+REASONS = {
+    "third_party": "information about someone else (third party)",
+    "police_investigation": "could prejudice a police investigation",
+    "legal_advice": "legal advice",
+    "risk_to_child": "sharing it could put a child at risk",
+    "victim_whereabouts": "would reveal where a victim lives",
+    "child_disclosure": "a child's disclosure, shared in confidence",
+    "other": "other reason",
+}
+
+
+# -- pure parts --------------------------------------------------------------------------------
+
+def content_hash(data: object) -> str:
+    """SHA-256 of data in canonical JSON (sorted keys, compact, UTF-8)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def view_hash(case: dict[str, Any], audience: Audience) -> str:
+    """SHA-256 of the redacted view a copy for ``audience`` is rendered from."""
+    return content_hash(redact(build_case_view(case), audience).view)
+
+
+@dataclass(frozen=True)
+class WithheldItem:
+    """Something the chair's review shows as withheld from the reader: where (for people and as
+    a path in the view), why, and how it starts."""
+
+    where: str
+    path: str
+    reason: str
+    excerpt: str
+
+
+_PLACES = {"children": "Children", "family": "Family", "reports": "Reports", "record": "Record", "plan": "Plan",
+           "actions": "actions", "decisions": "Decisions", "invitations": "Invitations", "address": "address",
+           "dissent": "dissent"}
+_NOUNS = {"rows": "row", "items": "item", "actions": "action", "sections": "section", "dissent": "view"}
+
+
+def reason_text(node: Mapping[str, Any], audience: Audience) -> str:
+    why = REASONS.get(str(node.get("reason") or ""), "no reason recorded")
+    if node.get("confidentiality") == "confidential":
+        return f"Confidential to professionals: {why}"
+    return f"Withheld from {audience.name or audience.person}: {why}"
+
+
+def chair_review_view(view: object, audience: Audience) -> tuple[Any, list[WithheldItem]]:
+    """The professional view with every node withheld from ``audience`` flagged
+    (``withheld_for_reader``, ``withheld_reason_text``), and the list of those nodes, outermost
+    only and each once (the view lists some nodes twice, e.g. subject children)."""
+    items: list[WithheldItem] = []
+    seen: set[int] = set()
+
+    def walk(node: object, path: str, where: tuple[str, ...], inside: bool) -> object:
+        if isinstance(node, Mapping):
+            flagged = withholds(node, audience)
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                place = (*where, _PLACES[key]) if key in _PLACES else where
+                out[key] = walk(value, f"{path}.{key}" if path else key, place, inside or flagged)
+            if flagged:
+                out["withheld_for_reader"] = True
+                out["withheld_reason_text"] = reason_text(node, audience)
+                if not inside and id(node) not in seen:
+                    seen.add(id(node))
+                    text = _text_of(node)
+                    items.append(WithheldItem(" › ".join(where) or "(whole view)", path or "(view)",
+                                              out["withheld_reason_text"],
+                                              text if len(text) <= 120 else text[:117] + "..."))
+            return out
+        if isinstance(node, (list, tuple)):
+            key = path.rsplit(".", 1)[-1]
+            return [walk(value, f"{path}[{index}]", (*where, _step(key, index, value)), inside)
+                    for index, value in enumerate(node)]
+        return node
+
+    return walk(view, "", (), False), items
+
+
+def _step(key: str, index: int, value: object) -> str:
+    if isinstance(value, Mapping):
+        if value.get("title"):
+            return f"'{value['title']}'"
+        if value.get("name"):
+            return str(value["name"])
+    return f"{_NOUNS.get(key, 'entry')} {index + 1}"
+
+
+def _text_of(node: object) -> str:
+    """A node's text in reading order, its marking left out; a node's own ``text`` if it has one."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, Mapping):
+        own = node.get("text")
+        if isinstance(own, str):
+            return own
+        node = [value for key, value in node.items() if key not in ("confidentiality", "withheld_from", "reason")]
+    if isinstance(node, (list, tuple)):
+        return " ".join(part for part in (_text_of(value) for value in node) if part)
+    return ""
+
+
+# -- reading the current content ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Content:
+    """A conference's content as it is now, with the hashes approvals are bound to."""
+
+    reference: str
+    version: int
+    chair: str
+    chair_name: str
+    case: dict[str, Any]
+    sha256: str
+
+
+def current_content(session: Session, reference: str) -> Content:
+    conference = find_conference(session, reference)
+    case = validate_case(load_case(session, reference), source=f"conference {reference}")
+    return Content(reference, conference.content_version, conference.chair.key, conference.chair.name, case,
+                   content_hash(case))
+
+
+def reader(case: dict[str, Any], person: str) -> Audience:
+    """The audience of ``person``'s copies, or NotFoundError naming who there is."""
+    known = [c["id"] for c in case["children"]] + [m["id"] for m in case["family"]]
+    if person not in known:
+        raise NotFoundError(f"conference {case['reference']} has no family member or child {person!r}; "
+                            f"its family members and children are: {', '.join(known)}")
+    return family_audience(case, person)
+
+
+def record_job(case: dict[str, Any], person: str) -> Job:
+    """The family copy of the record for ``person``, which is what the chair reviews."""
+    audience = reader(case, person)
+    job = next((j for j in plan_jobs(case) if j.kind.key == RECORD and j.audience == audience), None)
+    if job is None:
+        raise ApprovalError(f"{person!r} is not invited to conference {case['reference']}, so no family copies "
+                            "are made for them and there is nothing to approve; check the invitations in the case file")
+    return job
+
+
+def _require_chair(content: Content, chair: str, what: str) -> None:
+    if chair != content.chair:
+        raise ApprovalError(f"{chair!r} is not the chair of conference {content.reference}; only its chair "
+                            f"({content.chair}, {content.chair_name}) may {what}")
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(LONDON).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FamilyCopy:
+    """A rendered and verified family copy of the record, with what it was made from."""
+
+    job: Job
+    data: bytes
+    pages: int | None
+    sha256: str
+    content_version: int
+    content_sha256: str
+    view_sha256: str
+    generated_on: date
+
+
+def render_family_copy(runtime: Runtime, reference: str, person: str) -> FamilyCopy:
+    """Render ``person``'s family copy of the record from the stored content (PDF, leak-checked)."""
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+    return _render(content, person, runtime)
+
+
+def _render(content: Content, person: str, runtime: Runtime) -> FamilyCopy:
+    job = record_job(content.case, person)
+    generated_on = runtime.clock().date()
+    copy = render_copy(job, build_case_view(content.case), runtime.settings, generated_on=generated_on, fmt="pdf")
+    return FamilyCopy(job, copy.data, copy.pages, hashlib.sha256(copy.data).hexdigest(), content.version,
+                      content.sha256, view_hash(content.case, job.audience), generated_on)
+
+
+@dataclass(frozen=True)
+class Preview:
+    family_copy: Path
+    chair_review: Path
+    copy: FamilyCopy
+    withheld: tuple[WithheldItem, ...]
+
+
+def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_dir: Path) -> Preview:
+    """Write ``person``'s family copy of the record and the chair's review beside it: the full
+    record with everything withheld from that person highlighted, with the reason."""
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+        shared = _approved_reports(session, content, runtime.clock(), actor=actor)
+    copy = _render(content, person, runtime)
+    flagged, withheld = chair_review_view(build_case_view(content.case), copy.job.audience)
+    settings = runtime.settings
+    on = copy.generated_on
+    context = {
+        "authority": settings.authority, "contacts": settings.contacts,
+        "document": {"kind": "chair_review", "title": f"Chair's review: {KINDS[RECORD].title}",
+                     "reference": reference, "protective_marking": settings.marking.protective_marking,
+                     "generated_on_text": f"{on.day} {on:%B %Y}", "language": "en-GB"},
+        "copy": {**copy_marking(PROFESSIONALS, settings), "recipient_line": ""},
+        "placeholder": settings.marking.withheld_placeholder, "case": flagged, "recipient": None, "report": None,
+        "review": {"reader_name": copy.job.audience.name, "reader_kind": copy.job.audience.kind,
+                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.job.stem}.pdf",
+                   "copy_sha256": copy.sha256, "copy_pages": copy.pages, "content_version": copy.content_version,
+                   "shared_reports": [r["title"] for r in content.case["reports"] if report_shareable(r, shared)]},
+    }
+    review, _ = render_pdf(render_html(REVIEW_TEMPLATE, context), source=REVIEW_TEMPLATE)
+    out_dir = out_dir.resolve()
+    family_path, review_path = out_dir / f"{copy.job.stem}.pdf", out_dir / f"{copy.job.stem}--chair-review.pdf"
+    write_atomically(family_path, copy.data)
+    write_atomically(review_path, review)
+    with unit_of_work(runtime.sessions) as session:
+        _note_invalidated(session, current_content(session, reference), runtime.clock(), actor=actor)
+        append_event(session, at=runtime.clock(), actor=actor, action="previewed", reference=reference, subject=person,
+                     details={"copy_sha256": copy.sha256, "view_sha256": copy.view_sha256,
+                              "content_version": copy.content_version, "withheld_items": len(withheld),
+                              "review_sha256": hashlib.sha256(review).hexdigest()})
+    return Preview(family_path, review_path, copy, tuple(withheld))
+
+
+# -- the chair's decisions ------------------------------------------------------------------------
+
+def approve(runtime: Runtime, reference: str, person: str, *, chair: str, comment: str | None = None) -> Approval:
+    """The chair approves what ``person`` may be sent, as the content stands now."""
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+    _require_chair(content, chair, "approve its family copies")
+    copy = _render(content, person, runtime)
+    return _decide(runtime, reference, person, chair=chair, decision="approved", comment=comment, copy=copy)
+
+
+def return_copy(runtime: Runtime, reference: str, person: str, *, chair: str, comment: str) -> Approval:
+    """The chair returns ``person``'s copy with comments; nothing goes to them until a new approval."""
+    if not (comment or "").strip():
+        raise ApprovalError("a returned copy needs a comment saying what must change; give --comment")
+    return _decide(runtime, reference, person, chair=chair, decision="returned", comment=comment.strip(), copy=None)
+
+
+def _decide(runtime: Runtime, reference: str, person: str, *, chair: str, decision: str, comment: str | None,
+            copy: FamilyCopy | None) -> Approval:
+    now = runtime.clock()
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+        _require_chair(content, chair, f"{'approve' if decision == 'approved' else 'return'} its family copies")
+        job = record_job(content.case, person)
+        if copy is not None and (copy.content_version, copy.content_sha256) != (content.version, content.sha256):
+            raise ApprovalError(f"the content of conference {reference} changed while {person}'s copy was being "
+                                "rendered; nothing was approved; preview the new content and approve again")
+        _note_invalidated(session, content, now, actor=chair)
+        row = Approval(conference_reference=reference, person=person, document=RECORD, decision=decision, chair=chair,
+                       decided_at=_local(now), comment=comment, content_version=content.version,
+                       content_sha256=content.sha256, view_sha256=view_hash(content.case, job.audience),
+                       copy_sha256=copy.sha256 if copy else None, copy_format="pdf" if copy else None,
+                       generated_on=copy.generated_on if copy else None)
+        session.add(row)
+        session.flush()
+        append_event(session, at=now, actor=chair, action=decision, reference=reference, subject=person,
+                     details=_approval_details(row))
+        return row
+
+
+def _approval_details(row: Approval) -> dict[str, Any]:
+    """What the audit entry of a decision binds: the row's id and everything release depends on.
+    Comments are kept in the decision, not in the audit trail, which can never be erased."""
+    return {"approval": row.id, "decision": row.decision, "content_version": row.content_version,
+            "content_sha256": row.content_sha256, "view_sha256": row.view_sha256, "copy_sha256": row.copy_sha256,
+            "comment_sha256": hashlib.sha256(row.comment.encode("utf-8")).hexdigest() if row.comment else None}
+
+
+def approve_report_sharing(runtime: Runtime, reference: str, report_id: str, *, chair: str, decision: bool,
+                           comment: str | None = None) -> ReportSharingDecision:
+    """The chair decides whether a report marked ``chair_decides`` may be shared with parents."""
+    now = runtime.clock()
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+        _require_chair(content, chair, "decide whether its reports are shared with parents")
+        report = _report(content, report_id)
+        if report["shared_with_parents"] != "chair_decides":
+            raise ApprovalError(f"report {report_id!r} of conference {reference} is marked shared_with_parents: "
+                                f"{report['shared_with_parents']}, so there is no decision for the chair to make; "
+                                "change the marking in the case file and import it again")
+        if decision and report.get("confidentiality") == "confidential":
+            raise ApprovalError(f"report {report_id!r} is marked confidential as a whole and cannot be shared "
+                                "with parents; change its marking in the case file first")
+        row = ReportSharingDecision(conference_reference=reference, report=report_id, shared=decision, chair=chair,
+                                    decided_at=_local(now), comment=comment, content_version=content.version,
+                                    report_sha256=content_hash(report))
+        session.add(row)
+        session.flush()
+        append_event(session, at=now, actor=chair, action="report_sharing_decided", reference=reference,
+                     subject=report_id, details=_sharing_details(row))
+        return row
+
+
+def _report(content: Content, report_id: str) -> dict[str, Any]:
+    report: dict[str, Any] | None = next((r for r in content.case["reports"] if r["id"] == report_id), None)
+    if report is None:
+        known = ", ".join(r["id"] for r in content.case["reports"]) or "none"
+        raise NotFoundError(f"conference {content.reference} has no report {report_id!r}; its reports are: {known}")
+    return report
+
+
+def approved_reports(runtime: Runtime, reference: str) -> frozenset[str]:
+    """Reports the chair has decided may be shared, on their content as it is now (for plan_jobs)."""
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+        return _approved_reports(session, content, runtime.clock(), actor="docgen")
+
+
+def _approved_reports(session: Session, content: Content, now: datetime, *, actor: str) -> frozenset[str]:
+    rows = session.scalars(select(ReportSharingDecision).where(
+        ReportSharingDecision.conference_reference == content.reference).order_by(ReportSharingDecision.id)).all()
+    latest = {row.report: row for row in rows}
+    recorded = [e.details for e in _events(session, content.reference, "report_sharing_decided")]
+    noted = {e.details.get("decision") for e in _events(session, content.reference, "report_sharing_invalidated")}
+    current = {r["id"]: content_hash(r) for r in content.case["reports"]}
+    shared = set()
+    for report, row in latest.items():
+        if not row.shared or _sharing_details(row) not in recorded:
+            continue
+        if current.get(report) == row.report_sha256:
+            shared.add(report)
+        elif row.id not in noted:
+            append_event(session, at=now, actor=actor, action="report_sharing_invalidated",
+                         reference=content.reference, subject=report,
+                         details={"decision": row.id, "reason": "the report changed after the decision"})
+    return frozenset(shared)
+
+
+def _sharing_details(row: ReportSharingDecision) -> dict[str, Any]:
+    return {"decision": row.id, "shared": row.shared, "report_sha256": row.report_sha256,
+            "content_version": row.content_version}
+
+
+def _events(session: Session, reference: str, action: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.reference == reference,
+                                                         AuditEvent.action == action)))
+
+
+def _latest_decisions(session: Session, reference: str) -> dict[str, Approval]:
+    rows = session.scalars(select(Approval).where(Approval.conference_reference == reference).order_by(Approval.id))
+    return {row.person: row for row in rows}
+
+
+def _note_invalidated(session: Session, content: Content, now: datetime, *, actor: str) -> None:
+    """Record once, for each approval that no longer matches the content, that it lapsed."""
+    noted = {e.details.get("approval") for e in _events(session, content.reference, "approval_invalidated")}
+    for person, row in _latest_decisions(session, content.reference).items():
+        stale = (row.content_version, row.content_sha256) != (content.version, content.sha256)
+        if row.decision == "approved" and stale and row.id not in noted:
+            append_event(session, at=now, actor=actor, action="approval_invalidated", reference=content.reference,
+                         subject=person, details={"approval": row.id, "approved_version": row.content_version,
+                                                  "current_version": content.version,
+                                                  "reason": "the conference's content changed after approval"})
+
+
+# -- the release check ----------------------------------------------------------------------------
+
+def check_release(target: Session | Runtime, reference: str, person: str, copy_sha256: str, content_version: int, *,
+                  view_sha256: str | None = None, content_sha256: str | None = None, report: str | None = None,
+                  actor: str = "distribution", clock: Callable[[], datetime] | None = None) -> None:
+    """Raise ApprovalError unless ``person``'s copy may be released: the chair's latest decision
+    for them is an approval, of the content as it is now, recorded in the audit trail, and the
+    copy is the approved one (``copy_sha256``) or was rendered from the approved view
+    (``view_sha256``) of the approved content (``content_version``, and ``content_sha256`` when
+    given). For a report's copy (``report``), the report must also be shareable now.
+
+    Every outcome is recorded in the audit trail. Given a Runtime, the check runs in its own
+    transaction, which is committed before ApprovalError is raised. Given a Session, the entry is
+    added to that session: catch ApprovalError and commit, or the record of the refusal is lost.
+    """
+    if isinstance(target, Session):
+        _check(target, reference, person, copy_sha256, content_version, view_sha256=view_sha256,
+               content_sha256=content_sha256, report=report, actor=actor, now=(clock or london_now)())
+        return
+    refusal: ApprovalError | None = None
+    with unit_of_work(target.sessions) as session:
+        try:
+            _check(session, reference, person, copy_sha256, content_version, view_sha256=view_sha256,
+                   content_sha256=content_sha256, report=report, actor=actor, now=(clock or target.clock)())
+        except ApprovalError as exc:
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+
+
+def check_release_of(runtime: Runtime, reference: str, job: Job, data: bytes, *, case: dict[str, Any] | None = None,
+                     actor: str = "distribution") -> None:
+    """The release check for a copy the distribution layer has just rendered (``data``) for ``job``.
+
+    Pass the ``case`` the copy was rendered from: the check then refuses a copy made from content
+    other than the approved content even if the stored content has since been approved again.
+    Without it, the stored content is taken as the copy's source. Professional copies pass.
+    """
+    if not job.audience.is_family_copy or job.audience.person is None:
+        return
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+    source = case if case is not None else content.case
+    check_release(runtime, reference, job.audience.person, hashlib.sha256(data).hexdigest(), content.version,
+                  view_sha256=view_hash(source, job.audience), content_sha256=content_hash(source),
+                  report=job.report, actor=actor)
+
+
+def _check(session: Session, reference: str, person: str, copy_sha256: str, content_version: int, *,
+           view_sha256: str | None, content_sha256: str | None, report: str | None, actor: str, now: datetime) -> None:
+    content = current_content(session, reference)
+    details: dict[str, Any] = {"copy_sha256": copy_sha256, "content_version": content_version, "report": report}
+
+    def refuse(reason: str, message: str) -> ApprovalError:
+        append_event(session, at=now, actor=actor, action="release_refused", reference=reference, subject=person,
+                     details={**details, "reason": reason})
+        session.flush()
+        return ApprovalError(f"{person}'s copy of conference {reference} was not released: {message}")
+
+    try:
+        audience = reader(content.case, person)
+    except NotFoundError as exc:
+        raise refuse("unknown_reader", str(exc)) from None
+    if content_version != content.version or (content_sha256 is not None and content_sha256 != content.sha256):
+        raise refuse("copy_out_of_date", f"it was made from content version {content_version}, but the conference "
+                     f"is now at version {content.version} or its content has changed; render the copy again")
+    _note_invalidated(session, content, now, actor=actor)
+    row = _latest_decisions(session, reference).get(person)
+    if row is None:
+        raise refuse("not_approved", f"the chair has not approved it; run `docgen preview` and have the chair "
+                     f"({content.chair}) run `docgen approve`")
+    details["approval"] = row.id
+    if row.decision == "returned":
+        # The chair's comment is not repeated here: messages end up in logs, and comments may quote the case.
+        raise refuse("returned", f"the chair returned it on {row.decided_at:%d/%m/%Y %H:%M} (decision {row.id}); "
+                     "correct the record as the chair's comment asks, then preview and approve it again")
+    if (row.content_version, row.content_sha256) != (content.version, content.sha256):
+        raise refuse("content_changed", f"the record changed after the chair approved it (approved content version "
+                     f"{row.content_version}, now {content.version}); the approval no longer applies; preview and "
+                     "have the chair approve the new content")
+    entries = [e for e in _events(session, reference, "approved") if e.details.get("approval") == row.id]
+    if not entries or entries[-1].details != _approval_details(row):
+        raise refuse("approval_not_in_audit_trail", f"approval {row.id} has no matching entry in the audit trail, "
+                     "so it cannot be trusted; run `docgen audit verify` and have the chair approve again")
+    same_view = view_sha256 is not None and view_sha256 == row.view_sha256 == view_hash(content.case, audience)
+    if copy_sha256 != row.copy_sha256 and not same_view:
+        raise refuse("copy_not_approved", "it is neither the copy the chair approved nor made from the approved "
+                     "content for this reader; render it from the stored content and check again")
+    if report is not None:
+        entry = _report(content, report)
+        if not report_shareable(entry, _approved_reports(session, content, now, actor=actor)):
+            raise refuse("report_not_shareable", f"report {report!r} may not be shared with parents: it is marked "
+                         f"{entry['shared_with_parents']!r} and has no current decision by the chair to share it")
+    append_event(session, at=now, actor=actor, action="release_cleared", reference=reference, subject=person,
+                 details=details)
+
+
+def record_event(runtime: Runtime, action: str, *, actor: str, reference: str | None = None,
+                 subject: str | None = None, details: dict[str, Any] | None = None) -> None:
+    """Append an entry to the audit trail in its own transaction (for example ``generated`` by the
+    pack builder, or ``released`` once a copy has been handed to its transport)."""
+    with unit_of_work(runtime.sessions) as session:
+        append_event(session, at=runtime.clock(), actor=actor, action=action, reference=reference, subject=subject,
+                     details=details)

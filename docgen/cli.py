@@ -194,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--format", choices=("pdf", "docx"), default="pdf")
     render.add_argument("--out", help="file to write")
     render.set_defaults(handler=cmd_render)
+
+    from docgen import cli_governance
+
+    cli_governance.register(commands)
     return parser
 
 

@@ -36,6 +36,7 @@ from docgen.documents import Job, plan_jobs
 from docgen.errors import ApprovalError, CertificateError
 from docgen.files import sha256, write_atomically
 from docgen.services.directory import certificate_for
+from docgen.services.approval import record_event
 from docgen.services.pack import render_copy
 from docgen.views import build_case_view
 
@@ -152,6 +153,9 @@ def _record(ctx: DeliveryContext, reference: str, job: Job, recipient: Recipient
             transport=ctx.transport.name if recipient.address else "hand-delivery", message_id=message_id,
             sent_at=ctx.runtime.clock().replace(tzinfo=None), plaintext_sha256=sha256(plaintext),
             ciphertext_sha256=sha256(ciphertext), archive_path=str(archive), passphrase_verifier=verifier))
+    record_event(ctx.runtime, "released", actor="distribution", reference=reference, subject=f"{job.stem} to {recipient.key}",
+                 details={"channel": channel, "message_id": message_id, "plaintext_sha256": sha256(plaintext),
+                          "ciphertext_sha256": sha256(ciphertext)})
 
 
 def _send_smime(ctx: DeliveryContext, reference: str, job: Job, recipient: Recipient, pdf: bytes, key: str) -> Outcome:

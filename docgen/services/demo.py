@@ -60,11 +60,13 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
                            ca_certificates=[pki.ca.certificate])
     for each in cases:
         _approve_family_copies(runtime, each, each["conference"]["chair"])
+    (out / "outbox").mkdir()
     context = DeliveryContext(
         runtime=runtime, transport=OutboxFolderTransport(out / "outbox"),
         signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV),
         archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=out / "delivery",
-        release_check=lambda reference, job, data: approval.check_release_of(runtime, reference, job, data),
+        release_check=lambda reference, job, data: approval.check_release_of(
+            runtime, reference, job, data, case=next(c for c in cases if c["reference"] == reference)),
         sender_address=runtime.settings.authority.email)
     outcomes = [outcome for each in cases for outcome in deliver_conference(context, each)]
     _write_deliveries(out / "deliveries.json", outcomes)

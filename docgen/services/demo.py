@@ -13,6 +13,10 @@ from pathlib import Path
 from distribution.demo_pki import create_demo_pki
 from distribution.keys import load_signing_identity
 from distribution.transports import OutboxFolderTransport
+from sqlalchemy import select
+
+from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.bootstrap import Runtime, bootstrap
 from docgen.documents import plan_jobs
 from docgen.services import approval
@@ -51,9 +55,9 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
 
     # The demo's keys are made now and never leave out/; the signing passphrase comes from the
     # environment, or is made up for this run only and never printed.
-    os.environ.setdefault(PASSPHRASE_ENV, secrets.token_urlsafe(24))
+    passphrase = os.environ.get(PASSPHRASE_ENV) or secrets.token_urlsafe(24)
     professionals = list({p["email"]: (p["name"], p["email"]) for c in cases for p in c["professionals"]}.values())
-    pki = create_demo_pki(out / "keys", at=runtime.clock(), signing_passphrase=os.environ[PASSPHRASE_ENV],
+    pki = create_demo_pki(out / "keys", at=runtime.clock(), signing_passphrase=passphrase,
                           authority_email=runtime.settings.authority.email, recipients=professionals)
     for person in {p["id"]: p for c in cases for p in c["professionals"]}.values():
         import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
@@ -63,13 +67,13 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     (out / "outbox").mkdir()
     context = DeliveryContext(
         runtime=runtime, transport=OutboxFolderTransport(out / "outbox"),
-        signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV),
+        signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV, prompt=lambda _: passphrase),
         archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=out / "delivery",
         release_check=lambda reference, job, data: approval.check_release_of(
             runtime, reference, job, data, case=next(c for c in cases if c["reference"] == reference)),
         sender_address=runtime.settings.authority.email)
     outcomes = [outcome for each in cases for outcome in deliver_conference(context, each)]
-    _write_deliveries(out / "deliveries.json", outcomes)
+    _write_deliveries(runtime, out / "deliveries.json", outcomes)
     example = next((o for o in outcomes if o.channel == "smime" and o.status == "sent"
                     and o.job.kind.key == "conference_record"), None)
     message = cert = key = None
@@ -87,8 +91,16 @@ def _approve_family_copies(runtime: Runtime, case: dict, chair: str) -> None:
         approval.approve(runtime, case["reference"], person, chair=chair, comment="Approved for the demo.")
 
 
-def _write_deliveries(path: Path, outcomes: list[Outcome]) -> None:
-    rows = [{"key": o.key, "document": o.job.stem, "kind": o.job.kind.key, "recipient": o.recipient.key, "name": o.recipient.name,
-             "status": o.status, "channel": o.channel, "detail": o.detail, "message_id": o.message_id} for o in outcomes]
+def _write_deliveries(runtime: Runtime, path: Path, outcomes: list[Outcome]) -> None:
+    """The delivery manifest: every document and recipient, with what was sent and its hashes."""
+    with unit_of_work(runtime.sessions) as session:
+        records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
+    rows = []
+    for o in outcomes:
+        record = records.get(o.key)
+        rows.append({"key": o.key, "document": o.job.stem, "kind": o.job.kind.key, "recipient": o.recipient.key,
+                     "name": o.recipient.name, "address": o.recipient.address, "status": o.status, "channel": o.channel,
+                     "detail": o.detail, "message_id": o.message_id,
+                     "plaintext_sha256": record.plaintext_sha256 if record else None,
+                     "ciphertext_sha256": record.ciphertext_sha256 if record else None})
     path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-

@@ -1,0 +1,194 @@
+"""Secure distribution as recipients meet it: agencies open their messages with the openssl
+command line, families open protected PDFs with qpdf and the passphrase, and a recipient whose
+certificate fails a check gets nothing, with nothing unencrypted left anywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from distribution.demo_pki import create_demo_pki, make_expired_certificate
+from distribution.keys import load_signing_identity
+from distribution.transports import OutboxFolderTransport
+from docgen.bootstrap import LONDON, Runtime
+from docgen.services.approval import approve
+from docgen.services.delivery import DeliveryContext, deliver_conference
+from docgen.services.demo import run_demo
+from docgen.services.directory import import_certificate
+from docgen.services.importing import import_case_file, stored_case
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [ROOT / "examples" / "haddad-wisniewska.yaml", ROOT / "examples" / "haddad-wisniewska-review.yaml"]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    return run_demo(tmp_path_factory.mktemp("demo") / "demo", EXAMPLES)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(list(args), capture_output=True, check=False)
+
+
+def test_every_agency_message_opens_with_openssl_and_matches_the_manifest(demo) -> None:
+    deliveries = json.loads((demo.folder / "deliveries.json").read_text(encoding="utf-8"))
+    agency = [d for d in deliveries if d["channel"] == "smime"]
+    assert len(agency) > 50 and all(d["status"] == "sent" for d in agency)
+    keys = demo.folder / "keys"
+    ca = keys / "authority-ca.pem"
+    work = demo.folder / "opened"
+    work.mkdir()
+    for delivery in agency:
+        stem = re.sub(r"[^a-z0-9]+", "-", delivery["address"].lower()).strip("-")
+        message = demo.folder / "outbox" / f"{delivery['key']}.eml"
+        signed, mime = work / f"{delivery['key']}.signed", work / f"{delivery['key']}.mime"
+        decrypted = _run("openssl", "cms", "-decrypt", "-in", str(message), "-recip", str(keys / f"{stem}.cert.pem"),
+                         "-inkey", str(keys / f"{stem}.key.pem"), "-out", str(signed))
+        assert decrypted.returncode == 0, decrypted.stderr
+        verified = _run("openssl", "cms", "-verify", "-in", str(signed), "-CAfile", str(ca), "-out", str(mime))
+        assert verified.returncode == 0 and b"Verification successful" in verified.stderr, verified.stderr
+        part = message_from_bytes(mime.read_bytes(), policy=policy.default)
+        document = part.get_payload(decode=True)
+        assert hashlib.sha256(document).hexdigest() == delivery["plaintext_sha256"], delivery["document"]
+        assert document.startswith(b"%PDF")
+
+
+def test_an_agency_message_does_not_open_with_another_agencys_key(demo) -> None:
+    deliveries = json.loads((demo.folder / "deliveries.json").read_text(encoding="utf-8"))
+    one = next(d for d in deliveries if d["channel"] == "smime" and d["recipient"] == "rachel-moore")
+    other = demo.folder / "keys" / "claire-dunn-nhs-example-uk"
+    result = _run("openssl", "cms", "-decrypt", "-in", str(demo.folder / "outbox" / f"{one['key']}.eml"),
+                  "-recip", f"{other}.cert.pem", "-inkey", f"{other}.key.pem", "-out", "/dev/null")
+    assert result.returncode != 0
+
+
+def _protected_pdfs(demo) -> list[tuple[dict, bytes, str]]:
+    deliveries = json.loads((demo.folder / "deliveries.json").read_text(encoding="utf-8"))
+    found = []
+    for delivery in deliveries:
+        if delivery["channel"] != "protected_pdf":
+            continue
+        letter = demo.folder / "delivery" / "letters" / f"{delivery['key']}.pdf"
+        text = subprocess.run(["pdftotext", str(letter), "-"], check=True, capture_output=True, text=True).stdout
+        passphrase = re.search(r"\b[A-Z0-9]{4}(?:-[A-Z0-9]{4}){4}\b", text)
+        assert passphrase, letter
+        if delivery["address"]:
+            message = message_from_bytes((demo.folder / "outbox" / f"{delivery['key']}.eml").read_bytes(), policy=policy.default)
+            assert passphrase[0] not in message.as_string()  # never in the same message as the document
+            pdf = next(part for part in message.iter_attachments()).get_payload(decode=True)
+        else:
+            pdf = (demo.folder / "delivery" / "for-hand-delivery" / f"{delivery['key']}.pdf").read_bytes()
+        found.append((delivery, pdf, passphrase[0]))
+    return found
+
+
+def test_family_pdfs_open_with_their_passphrase_only_and_use_aes_256(demo, tmp_path: Path) -> None:
+    copies = _protected_pdfs(demo)
+    assert len(copies) >= 10
+    for delivery, pdf, passphrase in copies:
+        source, opened = tmp_path / "in.pdf", tmp_path / "out.pdf"
+        source.write_bytes(pdf)
+        assert _run("qpdf", "--decrypt", str(source), str(opened)).returncode != 0
+        shown = _run("qpdf", "--show-encryption", f"--password={passphrase}", str(source))
+        assert b"R = 6" in shown.stdout and b"AESv3" in shown.stdout, shown.stdout
+        assert _run("qpdf", f"--password={passphrase}", "--decrypt", str(source), str(opened)).returncode == 0
+        assert hashlib.sha256(opened.read_bytes()).hexdigest() != delivery["ciphertext_sha256"]
+        text = subprocess.run(["pdftotext", str(opened), "-"], check=True, capture_output=True, text=True).stdout
+        assert f"Copy for: {delivery['name']}" in text
+
+
+def _pdfs_in_clear(folder: Path) -> list[Path]:
+    """Every file under ``folder`` that is an unencrypted PDF, other than passphrase letters."""
+    found = []
+    for path in folder.rglob("*"):
+        if not path.is_file() or "letters" in path.parts:
+            continue
+        data = path.read_bytes()
+        if data.startswith(b"%PDF"):
+            if not _encrypted(path):
+                found.append(path)
+        elif path.suffix == ".eml":
+            message = message_from_bytes(data, policy=policy.default)
+            for part in message.walk():
+                if part.get_content_type() == "application/pdf":
+                    payload = part.get_payload(decode=True)
+                    if not _encrypted_bytes(payload):
+                        found.append(path)
+    return found
+
+
+def _encrypted(path: Path) -> bool:
+    return _encrypted_bytes(path.read_bytes())
+
+
+def _encrypted_bytes(data: bytes) -> bool:
+    import io
+
+    try:
+        pikepdf.open(io.BytesIO(data)).close()
+        return False
+    except pikepdf.PasswordError:
+        return True
+
+
+def test_the_demo_writes_no_document_in_clear_outside_the_pack(demo) -> None:
+    outside_pack = [p for p in _pdfs_in_clear(demo.folder) if "pack" not in p.relative_to(demo.folder).parts[:1]]
+    assert outside_pack == []
+
+
+@pytest.mark.parametrize("problem", ["expired", "wrong-email"])
+def test_a_certificate_failing_its_check_before_sending_stops_that_recipient(runtime: Runtime, tmp_path: Path, problem: str) -> None:
+    now = runtime.clock()
+    reference, _ = import_case_file(runtime, EXAMPLES[0])
+    case = stored_case(runtime, reference)
+    pki = create_demo_pki(tmp_path / "keys", at=now - timedelta(days=100), signing_passphrase="demo passphrase 1",
+                          authority_email=runtime.settings.authority.email,
+                          recipients=[(p["name"], p["email"]) for p in case["professionals"]])
+    for person in case["professionals"]:
+        if problem == "expired" and person["id"] == "rachel-moore":
+            continue
+        import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path, ca_certificates=[pki.ca.certificate])
+    police = next(p for p in case["professionals"] if p["id"] == "rachel-moore")
+    if problem == "expired":
+        # valid when imported, expired by the time of sending
+        (tmp_path / "bad").mkdir()
+        short = make_expired_certificate(pki.ca, tmp_path / "bad", name=police["name"], email=police["email"], at=now + timedelta(days=2))
+        later = now + timedelta(days=10)
+        import_certificate(Runtime(runtime.settings, runtime.engine, runtime.sessions, lambda: now - timedelta(days=50)),
+                           "rachel-moore", short.cert_path, ca_certificates=[pki.ca.certificate])
+        sending = Runtime(runtime.settings, runtime.engine, runtime.sessions, lambda: later)
+        expected = "expired"
+    else:
+        from docgen.adapters.database import unit_of_work
+        from docgen.adapters.orm import Professional
+        from sqlalchemy import select
+
+        with unit_of_work(runtime.sessions) as session:
+            session.scalar(select(Professional).where(Professional.key == "rachel-moore")).email = "someone.else@police.example.uk"
+        sending = runtime
+        expected = "someone.else@police.example.uk"
+    for person in sorted({m["id"] for m in case["family"]}):
+        approve(sending, reference, person, chair=case["conference"]["chair"])
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    context = DeliveryContext(
+        runtime=sending, transport=OutboxFolderTransport(outbox), signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: "demo passphrase 1"),
+        archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=tmp_path / "delivery",
+        release_check=lambda ref, job, data: None, sender_address=runtime.settings.authority.email)
+    outcomes = deliver_conference(context, case, kinds={"decisions_notice"})
+    held = [o for o in outcomes if o.status == "held"]
+    assert [o.recipient.key for o in held] == ["rachel-moore"]
+    assert expected in held[0].detail and "nothing was sent" in held[0].detail
+    sent_to = {o.recipient.key for o in outcomes if o.status == "sent"}
+    assert "hannah-okafor" in sent_to
+    assert not (outbox / f"{held[0].key}.eml").exists()
+    assert not list((tmp_path / "delivery").rglob(f"{held[0].key}*"))
+    assert _pdfs_in_clear(tmp_path) == []

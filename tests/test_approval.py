@@ -401,7 +401,7 @@ class TestWithRendering:
         again = approval.render_family_copy(runtime, reference, "zofia")
         approval.check_release(runtime, reference, "zofia", again.sha256, 1, view_sha256=again.view_sha256)
         with pytest.raises(ApprovalError, match="neither the copy the chair approved"):
-            approval.check_release(runtime, reference, "zofia", again.sha256, 1, view_sha256="0" * 64)
+            approval.check_release(runtime, reference, "zofia", "f" * 64, 1, view_sha256="0" * 64)
         case = stored_case(runtime, reference)
         for job in plan_jobs(case):
             if job.audience.person == "zofia" or not job.audience.is_family_copy:

@@ -11,7 +11,9 @@ own content. Run it after changing this file and commit the .docx files it write
 
 from __future__ import annotations
 
+import io
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -126,6 +128,10 @@ class Writer:
         if box is not None:
             border, fill, width = box
             _box(style.element.get_or_add_pPr(), border, fill, width, left_only=left_only)
+            # Keep the text clear of the border (python-docx puts w:ind in its schema place).
+            style.paragraph_format.left_indent = Mm(2)
+            if not left_only:
+                style.paragraph_format.right_indent = Mm(2)
 
     def _blank_properties(self) -> None:
         """Nothing about who made the template, or when, goes into it (the adapter scrubs outputs too)."""
@@ -204,13 +210,9 @@ class Writer:
         table = self.doc.add_table(rows=0, cols=len(widths_mm))
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
-        tbl_pr = table._tbl.tblPr
-        width = OxmlElement("w:tblW")
+        width = table._tbl.tblPr.find(qn("w:tblW"))  # python-docx always writes one
         width.set(qn("w:w"), "5000")
         width.set(qn("w:type"), "pct")
-        for old in tbl_pr.findall(qn("w:tblW")):
-            tbl_pr.remove(old)
-        tbl_pr.append(width)
         for grid_col, mm in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_mm):
             grid_col.set(qn("w:w"), str(int(mm * 56.7)))
         table._fixed_widths = [Mm(mm) for mm in widths_mm] if fixed else None  # type: ignore[attr-defined]
@@ -247,8 +249,16 @@ class Writer:
         return cell
 
     def save(self, path: Path) -> None:
+        """Write the template with fixed zip timestamps, so an unchanged template rebuilds byte for byte."""
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        out = io.BytesIO()
+        with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)),
+                                source.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.doc.save(str(path))
+        path.write_bytes(out.getvalue())
 
 
 # -- Low-level XML helpers --------------------------------------------------------------------------
@@ -305,10 +315,6 @@ def _box(p_pr: OxmlElement, border: str, fill: str, width_eighths: int, *, left_
             anchor.addprevious(element)
         else:
             p_pr.append(element)
-    indent = OxmlElement("w:ind")
-    indent.set(qn("w:left"), "113")
-    indent.set(qn("w:right"), "113" if not left_only else "0")
-    p_pr.append(indent)
 
 
 def _add_runs(paragraph: Paragraph, runs: Sequence[Run]) -> None:
@@ -390,9 +396,11 @@ def _marking_header(first: Paragraph, add_paragraph: Callable[..., Paragraph]) -
 
 
 def _marking_footer(paragraph: Paragraph) -> None:
-    """Every footer variant: the protective marking, and Page X of Y."""
+    """Every footer variant: the protective marking (and the recipient line of a copy sent to one
+    recipient), and Page X of Y."""
     paragraph.style = "Footer Marking"
     paragraph.add_run("{{ document.protective_marking }}")
+    paragraph.add_run("{% if copy.get('recipient_line') %}   {{ copy.recipient_line }}{% endif %}")
     paragraph.add_run("\t")
     paragraph.add_run("Page ")
     _field(paragraph, "PAGE", "1")
@@ -409,6 +417,9 @@ def marking_box(w: Writer) -> None:
     w.p(("{{ copy.label }}", "b"), style="Marking")
     w.p(("Copy for: {{ copy.copy_for }}", "b"), style="Marking")
     w.p("{{ copy.notice }}", style="Marking")
+    w.tag("{%p endif %}")
+    w.tag("{%p if copy.get('recipient_line') %}")
+    w.p("{{ copy.recipient_line }}", style="Marking")
     w.tag("{%p endif %}")
 
 
@@ -530,7 +541,10 @@ def data_table(w: Writer, expr: str) -> None:
     w.header_row(table, (f"{{%tc for column in {expr}.columns %}}", "{{ column }}", "{%tc endfor %}"))
     w.tag_row(table, f"{{%tr for row in {expr}.rows %}}")
     w.tag_row(table, "{%tr if row.withheld and placeholder %}")
-    w.span_row(table, [f"{{% colspan {expr}.columns|length %}}", ("{{ placeholder }}", "i")])
+    cell = w.span_row(table, [("{{ placeholder }}", "i")])
+    # Span however many columns the data has; written in place rather than with docxtpl's
+    # {% colspan %}, which puts w:gridSpan before w:tcW, out of schema order.
+    cell._tc.tcPr.find(qn("w:gridSpan")).set(qn("w:val"), f"{{{{ {expr}.columns|length }}}}")
     w.tag_row(table, "{%tr elif not row.withheld %}")
     w.row(table, ("{%tc for cell in row.cells %}", "{{ cell }}", "{%tc endfor %}"))
     w.tag_row(table, "{%tr endif %}")
@@ -1378,10 +1392,11 @@ def discharge_notification(w: Writer) -> None:
                "protection conference that led to the plan, and the family{% endif %}"),
     ])
     w.tag("{%p if copy.is_family_copy %}")
-    w.p("We are writing to tell you that the child protection plan for the child named below has ended.")
+    w.p("We are writing to tell you that the child protection plan has ended for the "
+        "{{ 'child' if case.discharge|length == 1 else 'children' }} named below.")
     w.tag("{%p else %}")
-    w.p("Notification that the child named below is no longer the subject of a child protection plan. Please update "
-        "your agency's records.")
+    w.p("Notification that the {{ 'child named below is' if case.discharge|length == 1 else 'children named below "
+        "are' }} no longer the subject of a child protection plan. Please update your agency's records.")
     w.tag("{%p endif %}")
     w.tag("{%p for entry in case.discharge %}")
     w.tag("{%p if entry.withheld %}")

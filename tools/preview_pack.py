@@ -1,9 +1,10 @@
 """Render every copy of the example conference's pack to PDF and DOCX, for looking at the templates.
 
-    .venv/bin/python tools/preview_pack.py [OUT_DIR]
+    .venv/bin/python tools/preview_pack.py [OUT_DIR] [--case CASE_FILE]
 
-Loads examples/haddad-wisniewska.yaml, adds a made-up discharge entry so the discharge notification
-has something to show, and writes ``<stem>.pdf`` and ``<stem>.docx`` for every job the pack plans.
+Loads examples/haddad-wisniewska.yaml (or CASE_FILE), adds a made-up discharge entry when the case
+has none so the discharge notification has something to show, and writes ``<stem>.pdf`` and
+``<stem>.docx`` for every job the pack plans.
 This is a developer's tool: it goes through the same steps as the pack builder (view, redact,
 context, render) but writes the files straight to a folder, with no approval, leak check or
 encryption.
@@ -11,6 +12,7 @@ encryption.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import sys
 from datetime import date, datetime
@@ -47,52 +49,16 @@ SYNTHETIC_DISCHARGE: list[dict[str, Any]] = [{
 }]
 
 
-def _allow_clearing_last_printed() -> None:
-    """Let ``core_properties.last_printed = None`` remove the property, as the DOCX adapter expects.
-
-    python-docx 1.2 raises ValueError for None there, which stops every DOCX render in
-    docgen.adapters.docx.render_docx. Until the adapter is changed, the preview applies this shim
-    (only if the installed python-docx still refuses None) so the templates can be checked.
-    """
-    from docx.opc.coreprops import CoreProperties
-
-    setter = CoreProperties.last_printed.fset
-    assert setter is not None
-
-    def last_printed(self: CoreProperties, value: datetime | None) -> None:
-        if value is None:
-            element = self._element.find(qn("cp:lastPrinted"))
-            if element is not None:
-                self._element.remove(element)
-            return
-        setter(self, value)
-
-    from docx.oxml.ns import qn
-
-    try:
-        from docx import Document
-
-        Document().core_properties.last_printed = None  # type: ignore[assignment]
-    except ValueError:
-        CoreProperties.last_printed = property(CoreProperties.last_printed.fget, last_printed)  # type: ignore[method-assign]
-
-
 def load_example(path: Path = EXAMPLE) -> dict[str, Any]:
-    """The example case, validated, with the synthetic discharge entry added."""
-    case = validate_case(load_case_file(path), source=str(path))
-    case = copy.deepcopy(case)
-    case["discharge"] = copy.deepcopy(SYNTHETIC_DISCHARGE)
+    """The case, validated; without discharge entries of its own it gets the synthetic one."""
+    case = copy.deepcopy(validate_case(load_case_file(path), source=str(path)))
+    if not case["discharge"]:
+        case["discharge"] = copy.deepcopy(SYNTHETIC_DISCHARGE)
     return case
-
-
-def _pdf_bytes(rendered: bytes | tuple[bytes, int]) -> bytes:
-    # render_pdf returns the bytes, or (bytes, page count) since the pack service needs the count.
-    return rendered[0] if isinstance(rendered, tuple) else rendered
 
 
 def render_pack(out_dir: Path, case_path: Path = EXAMPLE) -> list[Path]:
     """Render every job of the pack into ``out_dir``; returns the files written."""
-    _allow_clearing_last_printed()
     settings = load_settings()
     case = load_example(case_path)
     view = build_case_view(case)
@@ -104,7 +70,8 @@ def render_pack(out_dir: Path, case_path: Path = EXAMPLE) -> list[Path]:
         context = build_context(job, redacted, settings, generated_on=GENERATED_ON)
         html = render_html(job.kind.html_template, context)
         pdf_path = out_dir / f"{job.stem}.pdf"
-        pdf_path.write_bytes(_pdf_bytes(render_pdf(html, source=job.kind.html_template)))
+        pdf, _pages = render_pdf(html, source=job.kind.html_template)
+        pdf_path.write_bytes(pdf)
         docx_path = out_dir / f"{job.stem}.docx"
         docx_path.write_bytes(render_docx(job.kind.docx_template, context, title=context["document"]["title"],
                                           created=created))
@@ -113,16 +80,20 @@ def render_pack(out_dir: Path, case_path: Path = EXAMPLE) -> list[Path]:
     return written
 
 
-def main(argv: list[str]) -> int:
-    out_dir = Path(argv[1]) if len(argv) > 1 else Path("/tmp/docgen-preview")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render every copy of a conference's pack to PDF and DOCX.")
+    parser.add_argument("out_dir", nargs="?", type=Path, default=Path("/tmp/docgen-preview"),
+                        help="folder to write into (default /tmp/docgen-preview)")
+    parser.add_argument("--case", type=Path, default=EXAMPLE, help=f"case file (default {EXAMPLE.name})")
+    args = parser.parse_args(argv)
     try:
-        written = render_pack(out_dir)
+        written = render_pack(args.out_dir, args.case)
     except DocgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{len(written)} files written to {out_dir}")
+    print(f"{len(written)} files written to {args.out_dir}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(main())

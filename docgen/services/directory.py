@@ -37,12 +37,12 @@ def import_certificate(runtime: Runtime, professional_key: str, path: Path, *,
     with unit_of_work(runtime.sessions) as session:
         person = _professional(session, professional_key)
         summary = check_recipient_certificate(certificate, email=person.email, at=now, ca_certificates=ca_certificates)
-        existing = session.scalar(select(RecipientCertificate).where(
-            RecipientCertificate.fingerprint_sha256 == summary.sha256_fingerprint))
+        fingerprint = summary.sha256_fingerprint.replace(":", "").lower()
+        existing = session.scalar(select(RecipientCertificate).where(RecipientCertificate.fingerprint_sha256 == fingerprint))
         if existing is None:
             session.add(RecipientCertificate(
                 professional=person, pem=certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
-                fingerprint_sha256=summary.sha256_fingerprint, subject=summary.subject,
+                fingerprint_sha256=fingerprint, subject=summary.subject[:500],
                 not_before=certificate.not_valid_before_utc.replace(tzinfo=None),
                 not_after=certificate.not_valid_after_utc.replace(tzinfo=None),
                 source=str(path), imported_at=now.replace(tzinfo=None)))

@@ -26,7 +26,7 @@ from docgen.documents import Job, build_context, plan_jobs
 from docgen.errors import DocgenError, RenderError
 from docgen.files import sha256, write_atomically
 from docgen.leakcheck import normalise
-from docgen.redaction import redact
+from docgen.redaction import redact, strings_in
 from docgen.verification import verify_output
 from docgen.views import build_case_view
 
@@ -76,9 +76,9 @@ def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated
     fixed = "\n".join([fixed_wording(job.kind.html_template),
                        docx_fixed_wording(job.kind.docx_template) if fmt == "docx" else "",
                        title, recipient_line, *_settings_text(settings)])
-    view_text = redacted.allowed_text()
-    allowed = f"{view_text}\n{fixed}"
-    withheld = _evidence(redacted.withheld, view_text, fixed)
+    view_strings = strings_in(redacted.view)
+    allowed = "\n".join([*view_strings, fixed])
+    withheld = _evidence(redacted.withheld, view_strings, fixed)
     verify_output(data, fmt, job=job, withheld=withheld, allowed_text=allowed,
                   marking=context["copy"], expected_pages=pages)
     return RenderedCopy(job=job, format=fmt, data=data, pages=pages, title=title)
@@ -87,21 +87,25 @@ def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated
 _GENERIC_MAX_WORDS = 3
 
 
-def _evidence(withheld: dict[str, str], view_text: str, fixed: str) -> dict[str, str]:
+def _evidence(withheld: dict[str, str], view_strings: list[str], fixed: str) -> dict[str, str]:
     """The withheld items whose presence in a copy would show a leak.
 
     An item made only of words every reader sees anyway gives nothing away and is not looked
-    for: the template's or the authority's own wording (a town in the council's address), or a
-    short plain phrase that the copy's data also uses (a section titled "Legal advice" when the
-    plan says legal advice will be sought). Anything else stays in, and the leak check refuses
-    the copy if it is in the allowed text too, because then the redaction itself has gone wrong.
+    for: the template's or the authority's own wording (a town in the council's address); a
+    value the copy's data holds in its own right as well (the name of a professional who wrote a
+    withheld report and also attended, an id, a date); or a short plain phrase the copy's data
+    also uses (a section titled "Legal advice" when the plan says legal advice will be sought).
+    Anything else stays in, and the leak check refuses the copy if it is in the allowed text
+    too, because then the redaction itself has gone wrong.
     """
     fixed_normalised = normalise(fixed)
+    view_text = "\n".join(view_strings)
     view_normalised = normalise(view_text)
+    shown_values = {normalise(value) for value in view_strings}
     kept = {}
     for label, text in withheld.items():
         flat = normalise(text)
-        if flat in fixed_normalised:
+        if flat in fixed_normalised or flat in shown_values:
             continue
         words = text.split()
         plain_phrase = len(words) <= _GENERIC_MAX_WORDS and all(w[:1].islower() or not w[:1].isalpha() for w in words[1:]) \
@@ -113,8 +117,6 @@ def _evidence(withheld: dict[str, str], view_text: str, fixed: str) -> dict[str,
 
 
 def _settings_text(settings: Settings) -> Iterable[str]:
-    from docgen.redaction import strings_in
-
     return strings_in(asdict(settings))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -77,7 +78,17 @@ def cmd_pack(args: argparse.Namespace) -> None:
     case = _case_from(args, lambda: runtime)
     out = Path(args.out)
     artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats)
+    record_generated(runtime, case["reference"], out, artifacts, actor=args.actor)
     print_summary(artifacts, out)
+
+
+def record_generated(runtime: Runtime, reference: str, folder: Path, artifacts: Sequence, *, actor: str) -> None:
+    """Audit a pack's generation: who made it, where, and the hash of its manifest."""
+    from docgen.files import sha256
+    from docgen.services.approval import record_event
+
+    record_event(runtime, "generated", actor=actor, reference=reference, subject=str(folder),
+                 details={"files": len(artifacts), "manifest_sha256": sha256((folder / "manifest.json").read_bytes())})
 
 
 def cmd_render(args: argparse.Namespace) -> None:
@@ -174,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     pack = commands.add_parser("pack", help="write every document of a conference's pack")
     pack.add_argument("case", help="a case file, or the reference of an imported conference")
     pack.add_argument("--out", required=True, help="an empty or new folder for the pack")
+    pack.add_argument("--actor", default=os.environ.get("USER", "business support"), help="who is generating the pack (audited)")
     pack.add_argument("--formats", type=lambda v: tuple(v.split(",")), default=("pdf", "docx"), help="pdf,docx (default both)")
     pack.set_defaults(handler=cmd_pack)
 

@@ -51,6 +51,9 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     cases = [stored_case(runtime, import_case_file(runtime, example)[0]) for example in examples]
     artifacts = {case["reference"]: build_pack(case, runtime.settings, out / "pack" / case["reference"],
                                                generated_on=runtime.clock().date()) for case in cases}
+    for reference, made in artifacts.items():
+        approval.record_event(runtime, "generated", actor="docgen demo", reference=reference,
+                              subject=str(out / "pack" / reference), details={"files": len(made)})
     case = cases[0]
 
     # The demo's keys are made now and never leave out/; the signing passphrase comes from the

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
@@ -18,6 +19,10 @@ from docgen.adapters.database import make_engine, migrate
 from docgen.bootstrap import Runtime
 from docgen.casefile import load_case_file, validate_case
 from docgen.config import load_settings
+
+# Property tests check behaviour, not speed: a shared 2-core CI machine must not fail them on time.
+hypothesis_settings.register_profile("docgen", deadline=None)
+hypothesis_settings.load_profile("docgen")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"

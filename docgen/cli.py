@@ -207,9 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", help="file to write")
     render.set_defaults(handler=cmd_render)
 
-    from docgen import cli_governance
+    from docgen import cli_governance, cli_schedule
 
     cli_governance.register(commands)
+    cli_schedule.register(commands)
     return parser
 
 

@@ -22,10 +22,10 @@ from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import Select, Table, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -218,7 +218,7 @@ class Dispatcher:
         A Core statement on the table: these run two or three times per item, and the ORM's bulk
         path costs several times as much for nothing here.
         """
-        table = OutboxItemRow.__table__
+        table = cast(Table, OutboxItemRow.__table__)
         return update(table).where(table.c.id == item.id, table.c.claim_token == item.claim_token,
                                    table.c.state == "sending")
 
@@ -294,7 +294,7 @@ class Dispatcher:
         now = self.clock()
         lease_until = now + self.policy.lease
         with unit_of_work(self.sessions) as session:
-            attempts = OutboxItemRow.__table__.c.attempts
+            attempts = cast(Table, OutboxItemRow.__table__).c.attempts
             result = session.execute(self._cas(item).values(
                 attempts=attempts + 1, lease_expires_at=lease_until, due_at=lease_until,
                 updated_at=now).returning(attempts))

@@ -1,0 +1,310 @@
+"""Commands for scheduling and dispatch: ``schedule``, ``book-check``, ``scheduler``, ``outbox``, ``compliance``.
+
+``register(commands)`` adds them to the main ``docgen`` parser; ``main`` runs them on their own
+(``python -m docgen.cli_schedule``). Handlers wire things up from ``docgen.bootstrap`` and print;
+the work is done in ``docgen.services``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tomllib
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from distribution.abc import Transport
+from docgen.adapters.case_store import load_case
+from docgen.adapters.database import unit_of_work
+from docgen.bootstrap import Runtime, bootstrap
+from docgen.circulation_config import CirculationConfig, load_rules
+from docgen.config import DEFAULT_CONFIG_DIR
+from docgen.errors import ConfigurationError, DocgenError
+from docgen.outbox import STATES, Backoff
+
+CONFERENCE_WORDS = {"initial", "review", "transfer_in", "pre_birth"}
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    return bootstrap(getattr(args, "database", None))
+
+
+def _rules(args: argparse.Namespace) -> CirculationConfig:
+    folder = Path(os.environ.get("DOCGEN_CONFIG_DIR", DEFAULT_CONFIG_DIR))  # as docgen.config does
+    default = Path(args.rules) if getattr(args, "rules", None) else folder / "circulation.toml"
+    return load_rules(default, getattr(args, "rules_override", None))
+
+
+def _case(session: Any, reference: str) -> dict[str, Any]:
+    from docgen.casefile import validate_case
+
+    return validate_case(load_case(session, reference), source=f"conference {reference}")
+
+
+def _when(value: Any, zone: Any) -> str:
+    return value.astimezone(zone).strftime("%a %d/%m/%Y %H:%M") if value is not None else "-"
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+# -- schedule and book-check ---------------------------------------------------------------------
+
+def cmd_schedule(args: argparse.Namespace) -> None:
+    from docgen.services.scheduling import BookingReasonRequired, item_as_dict, schedule_conference
+
+    runtime, config = _runtime(args), _rules(args)
+    reason = args.reason
+    while True:
+        try:
+            with unit_of_work(runtime.sessions) as session:
+                result = schedule_conference(
+                    session, _case(session, args.reference), config, now=runtime.clock(),
+                    envelope_from=runtime.settings.authority.email, reason=reason, first_review=args.first_review)
+            break
+        except BookingReasonRequired as exc:
+            if reason or args.json or not sys.stdin.isatty():
+                raise
+            print(exc, file=sys.stderr)
+            reason = input("Reason for the delay, with the team manager's agreement: ").strip()
+            if not reason:
+                raise
+    zone = config.zone
+    if args.json:
+        print(json.dumps({"reference": result.reference, "created": result.created, "updated": result.updated,
+                          "made_ready": result.made_ready, "cancelled": result.cancelled,
+                          "booking_breaches": [b.rule for b in result.booking.breaches],
+                          "meeting_breaches": [{"meeting": what, "rule": b.rule} for what, b in result.booking.meetings],
+                          "notes": list(result.notes),
+                          "items": [item_as_dict(i, zone) for i in result.items]}, indent=2, ensure_ascii=False))
+        return
+    _print_booking(result.booking)
+    rows = [["Id", "Rule", "Copy", "Recipient", "Earliest", "Latest", "State"]]
+    for i in result.items:
+        rows.append([str(i.id), i.rule, i.copy, i.recipient, _when(i.not_before, zone), _when(i.deadline, zone),
+                     i.state + (f" (late {i.late_by} wd)" if i.late_by else "")])
+    _print_table(rows)
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"\n{result.reference}: {len(result.items)} distributions; {result.created} new, {result.made_ready} "
+          f"now ready, {result.cancelled} cancelled.")
+
+
+def _print_booking(check: Any) -> None:
+    from docgen.services.scheduling import describe_breach
+
+    for breach in check.breaches:
+        print(f"warning: booking breach: {describe_breach(breach)}")
+    for what, breach in check.meetings:
+        print(f"warning: {what}: {describe_breach(breach)}")
+    for name in check.unchecked:
+        print(f"note: booking rule {name} not checked (its anchor is not recorded)")
+
+
+def cmd_book_check(args: argparse.Namespace) -> None:
+    from docgen.services.scheduling import booking_check, is_first_review, previous_conference_case
+
+    runtime, config = _runtime(args), _rules(args)
+    with unit_of_work(runtime.sessions) as session:
+        case = _case(session, args.reference)
+        first = args.first_review
+        if first is None:
+            first = is_first_review(previous_conference_case(session, case))
+    check = booking_check(case, config, first_review=first)
+    _print_booking(check)
+    if check.breaches:
+        reason = case["conference"].get("booking_delay_reason")
+        print(f"reason recorded: {reason}" if reason else
+              f"No reason recorded: `docgen schedule {args.reference} --reason \"...\"` records one.")
+        raise SystemExit(0 if reason else 3)
+    print(f"{args.reference}: booked within its timescales.")
+
+
+# -- the scheduler -------------------------------------------------------------------------------
+
+def _transport(spec: str) -> Transport:
+    from distribution.transports import OutboxFolderTransport, TransportConfig, build_transport
+
+    kind, _, value = spec.partition(":")
+    if kind == "outbox-folder" and value:
+        return OutboxFolderTransport(Path(value))
+    if kind == "smtp" and value:
+        try:
+            data = tomllib.loads(Path(value).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"{value}: cannot read the transport configuration: {exc}") from None
+        if set(data) != {"transport"}:
+            raise ConfigurationError(f"{value}: must hold exactly one [transport] table")
+        return build_transport(TransportConfig.from_table(data["transport"]))
+    raise ConfigurationError(f"--transport {spec!r}: use outbox-folder:PATH or smtp:CONFIG.toml "
+                             "(a file with a [transport] table)")
+
+
+def cmd_scheduler(args: argparse.Namespace) -> None:
+    from docgen.entrypoints_scheduler import SchedulerProcess
+    from docgen.services.dispatch import DispatchPolicy, no_approval_gate, plain_message
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime, config = _runtime(args), _rules(args)
+    sender = args.envelope_from or runtime.settings.authority.email
+    policy = DispatchPolicy(
+        envelope_from=sender, batch_size=args.batch_size, lease=timedelta(seconds=args.lease),
+        backoff=Backoff(timedelta(seconds=args.backoff_base), timedelta(seconds=args.backoff_cap)),
+        max_attempts=args.max_attempts, warn_before=timedelta(hours=args.warn_before),
+        business_support_address=None if args.no_notices else (args.business_support or runtime.settings.authority.email),
+        calendar=config.calendar, zone=config.zone)
+
+    def build(item: Any) -> bytes:
+        # Until the distribution layer's builder is wired in here, messages are plain notices.
+        return plain_message(item, envelope_from=sender, at=runtime.clock())
+
+    process = SchedulerProcess(runtime, _transport(args.transport), policy, interval=args.interval,
+                               build_message=build, release_check=no_approval_gate, worker=args.worker)
+    if args.once:
+        report = process.dispatcher.drain()
+        print(json.dumps(report.__dict__))
+        return
+    process.run()
+
+
+# -- outbox and compliance -----------------------------------------------------------------------
+
+def cmd_outbox_list(args: argparse.Namespace) -> None:
+    from docgen.services.dispatch import list_items
+    from docgen.services.scheduling import item_as_dict
+
+    runtime, config = _runtime(args), _rules(args)
+    with unit_of_work(runtime.sessions) as session:
+        items = list_items(session, states=tuple(args.state or ()), reference=args.conference, limit=args.limit)
+    if args.json:
+        print(json.dumps([item_as_dict(i, config.zone) for i in items], indent=2, ensure_ascii=False))
+        return
+    rows = [["Id", "Conference", "Copy", "Recipient", "Latest", "State", "Tries", "Why"]]
+    for i in items:
+        rows.append([str(i.id), i.conference_reference, i.copy, i.recipient, _when(i.deadline, config.zone), i.state,
+                     str(i.attempts), (i.last_error or i.hold_reason or "")[:80]])
+    _print_table(rows)
+
+
+def cmd_outbox_change(args: argparse.Namespace) -> None:
+    from docgen.services.dispatch import cancel_item, release_item, retry_item
+
+    runtime = _runtime(args)
+    with unit_of_work(runtime.sessions) as session:
+        if args.action == "retry":
+            item = retry_item(session, args.item, now=runtime.clock())
+        elif args.action == "release":
+            item = release_item(session, args.item, now=runtime.clock())
+        else:
+            item = cancel_item(session, args.item, reason=args.reason, now=runtime.clock())
+    print(f"Outbox item {item.id} ({item.copy} for {item.recipient}) is now {item.state}.")
+
+
+def cmd_compliance(args: argparse.Namespace) -> None:
+    from docgen.services.compliance import as_csv, as_table, compliance_report
+
+    runtime, config = _runtime(args), _rules(args)
+    with unit_of_work(runtime.sessions) as session:
+        report = compliance_report(session, now=runtime.clock(), calendar=config.calendar, zone=config.zone,
+                                   start=args.start, end=args.end)
+    print(as_csv(report) if args.csv else as_table(report), end="\n" if not args.csv else "")
+
+
+# -- the parser ----------------------------------------------------------------------------------
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def register(commands: Any) -> None:
+    """Add this module's subcommands to the ``docgen`` parser's subparsers."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database", default=argparse.SUPPRESS, help="database URL")
+    common.add_argument("--rules", help="circulation rules file (default config/circulation.toml)")
+    common.add_argument("--rules-override", help="a local authority's override of the circulation rules")
+
+    schedule = commands.add_parser("schedule", parents=[common],
+                                   help="put a conference's distributions in the outbox and list their windows")
+    schedule.add_argument("reference")
+    schedule.add_argument("--json", action="store_true")
+    schedule.add_argument("--reason", help="the recorded reason for booking outside the timescale")
+    schedule.add_argument("--first-review", action=argparse.BooleanOptionalAction, default=None,
+                          help="hold a review to the first-review limit (default: found from the stored conferences)")
+    schedule.set_defaults(handler=cmd_schedule)
+
+    check = commands.add_parser("book-check", parents=[common], help="check a booking against the timescales")
+    check.add_argument("reference")
+    check.add_argument("--first-review", action=argparse.BooleanOptionalAction, default=None)
+    check.set_defaults(handler=cmd_book_check)
+
+    run = commands.add_parser("scheduler", parents=[common], help="run the dispatch scheduler until stopped")
+    run.add_argument("--transport", required=True, help="outbox-folder:PATH or smtp:CONFIG.toml")
+    run.add_argument("--interval", type=float, default=10.0, help="seconds between passes (default 10)")
+    run.add_argument("--batch-size", type=int, default=20)
+    run.add_argument("--lease", type=float, default=300.0, help="seconds an item stays claimed (default 300); "
+                     "must exceed the slowest send")
+    run.add_argument("--max-attempts", type=int, default=12)
+    run.add_argument("--backoff-base", type=float, default=30.0, help="seconds before the first retry")
+    run.add_argument("--backoff-cap", type=float, default=1800.0, help="longest wait between retries, seconds")
+    run.add_argument("--warn-before", type=float, default=24.0, help="hours before a deadline to warn (default 24)")
+    run.add_argument("--business-support", help="address for warnings (default the authority's email)")
+    run.add_argument("--no-notices", action="store_true", help="log warnings and breaches but send no notices")
+    run.add_argument("--envelope-from", help="sender address (default the authority's email)")
+    run.add_argument("--worker", help="this process's name in claims (default host:pid:random)")
+    run.add_argument("--once", action="store_true", help="drain what is due now, then exit")
+    run.set_defaults(handler=cmd_scheduler)
+
+    outbox = commands.add_parser("outbox", help="look at and mend outbox items")
+    actions = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="list outbox items")
+    listing.add_argument("--state", action="append", choices=STATES)
+    listing.add_argument("--conference")
+    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_outbox_list)
+    for action, text in (("retry", "put a failed item back to ready"),
+                         ("release", "look again at a held family copy now (after approval)"),
+                         ("cancel", "stop an item for good")):
+        sub = actions.add_parser(action, parents=[common], help=text)
+        sub.add_argument("item", help="item id or idempotency key")
+        if action == "cancel":
+            sub.add_argument("--reason", required=True)
+        sub.set_defaults(handler=cmd_outbox_change)
+
+    report = commands.add_parser("compliance", parents=[common], help="timescales met and missed, per rule")
+    report.add_argument("--from", dest="start", type=_day)
+    report.add_argument("--to", dest="end", type=_day)
+    report.add_argument("--csv", action="store_true")
+    report.set_defaults(handler=cmd_compliance)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run these commands without the rest of the CLI (and without loading the renderers)."""
+    parser = argparse.ArgumentParser(prog="docgen")
+    parser.add_argument("--database", help="database URL (default: DOCGEN_DATABASE_URL, else var/docgen.sqlite3)")
+    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    try:
+        args.handler(args)
+    except (DocgenError, KeyboardInterrupt):
+        from docgen.cli import error_messages  # errors become messages in one place
+
+        with error_messages():
+            raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The scheduler process: APScheduler 3 runs dispatch passes at an interval until SIGTERM.
+
+APScheduler only provides the timer. Its job store is in memory and holds nothing of value:
+APScheduler 3 cannot share a job store between processes, so the database outbox is the source
+of truth, and any number of these processes can run against one PostgreSQL database, each
+claiming its own rows. On SIGTERM or SIGINT the pass in progress finishes the item it is sending,
+hands the items it had claimed but not tried back to the outbox, and the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime, timezone
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from distribution.abc import Transport
+from docgen.bootstrap import Runtime
+from docgen.services.dispatch import Dispatcher, DispatchPolicy, MessageBuilder, ReleaseCheck, no_approval_gate
+
+log = logging.getLogger("docgen.scheduler")
+
+
+class _SkipNotice(logging.Filter):
+    """Drops APScheduler's "maximum number of running instances reached" line.
+
+    A pass that drains a backlog outlasts the interval; the next tick is rightly skipped, and
+    saying so every interval would bury the log lines that matter.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+class SchedulerProcess:
+    """One scheduler: a ``BlockingScheduler`` with a single interval job that drains the outbox."""
+
+    def __init__(self, runtime: Runtime, transport: Transport, policy: DispatchPolicy, *, interval: float,
+                 build_message: MessageBuilder, release_check: ReleaseCheck = no_approval_gate,
+                 worker: str | None = None) -> None:
+        self.stopping = threading.Event()
+        self._in_pass = threading.Lock()
+        self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
+                                     clock=runtime.clock, release_check=release_check, worker=worker,
+                                     should_stop=self.stopping.is_set)
+        self.scheduler = BlockingScheduler(
+            timezone=timezone.utc,
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.scheduler.add_job(self.tick, IntervalTrigger(seconds=interval), id="dispatch",
+                               name="dispatch pass", next_run_time=datetime.now(timezone.utc))
+
+    def tick(self) -> None:
+        """One interval's work: drain what is due; a failure is logged and tried again next time."""
+        if self.stopping.is_set():
+            self._shutdown()
+            return
+        with self._in_pass:
+            try:
+                report = self.dispatcher.drain()
+            except Exception:  # noqa: BLE001 - e.g. the database restarting; the outbox keeps the work
+                log.exception("dispatch pass failed; trying again at the next interval")
+                return
+        if report.claimed or report.warnings or report.breaches:
+            log.info("pass: %d claimed, %d sent (%d late), %d retrying, %d failed, %d held, %d warnings, "
+                     "%d breaches", report.claimed, report.sent, report.sent_late, report.retrying, report.failed,
+                     report.held, report.warnings, report.breaches)
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Ask the process to stop (signal handler): no new items are started."""
+        self.stopping.set()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        try:
+            self.scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass
+
+    def run(self, *, install_signals: bool = True) -> None:
+        """Block until stopped; returns once the pass in progress has finished its item."""
+        if install_signals:
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        logging.getLogger("apscheduler").addFilter(_SkipNotice())
+        logging.getLogger("apscheduler.scheduler").addFilter(_SkipNotice())
+        log.info("scheduler %s started", self.dispatcher.worker)
+        if not self.stopping.is_set():
+            self.scheduler.start()
+        with self._in_pass:  # wait for the pass in progress
+            pass
+        log.info("scheduler %s stopped", self.dispatcher.worker)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from docgen.cli_schedule import main
+
+    main(["scheduler", *sys.argv[1:]])

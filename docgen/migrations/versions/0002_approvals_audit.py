@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from docgen.errors import ConfigurationError
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = ("governance",)
@@ -44,7 +46,9 @@ def _create_triggers(dialect: str, table: str) -> None:
             op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
                        f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
     else:
-        raise NotImplementedError(f"no append-only triggers for the {dialect} database; use SQLite or PostgreSQL")
+        # The audit trail's protection depends on these triggers: refuse a database without them.
+        raise ConfigurationError(f"the {dialect} database is not supported: the audit trail needs append-only "
+                                 "triggers, which exist for SQLite and PostgreSQL; use one of those")
 
 
 def upgrade() -> None:

@@ -116,15 +116,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for reference, artifacts in result.artifacts.items():
         print(f"\nConference {reference}")
         print_summary(artifacts, result.folder / "pack" / reference)
-    sent = [o for o in result.outcomes if o.status == "sent"]
-    held = [o for o in result.outcomes if o.status != "sent"]
-    print(f"\nDelivery: {len(sent)} documents sent encrypted "
-          f"({sum(o.channel == 'smime' for o in sent)} S/MIME to agencies, "
-          f"{sum(o.channel == 'protected_pdf' for o in sent)} passphrase-protected PDFs to the family), "
-          f"{len(held)} held.")
-    for outcome in held:
-        print(f"  held: {outcome.job.stem} for {outcome.recipient.name}: {outcome.detail}")
-    print(f"Outbox: {result.folder / 'outbox'}   passphrase letters: {result.folder / 'delivery' / 'letters'}")
+    documents = [i for i in result.items if not i.is_notice]
+    sent = [i for i in documents if i.state == "sent"]
+    late = [i for i in sent if i.late_by]
+    print(f"\nThe scheduler, run from the first booking to the last deadline: {len(sent)} of {len(documents)} "
+          f"documents sent, each encrypted, {len(late)} late; {result.passes.held} holds for approval, "
+          f"{result.passes.failed} failures.")
+    for item in documents:
+        if item.state != "sent":
+            print(f"  {item.state.replace('_', ' ')}: {item.copy} for {item.recipient_name}: "
+                  f"{item.last_error or item.hold_reason or ''}".rstrip(": "))
+    print(f"Outbox: {result.folder / 'outbox'}   passphrase letters: {result.folder / 'delivery' / 'letters'}   "
+          f"for hand delivery: {result.folder / 'delivery' / 'for-hand-delivery'}")
     print(f"Record of every delivery: {result.folder / 'deliveries.json'}")
     if result.example_message is not None:
         print("\nOpen one agency's message as the agency would (OpenSSL 3):")

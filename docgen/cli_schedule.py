@@ -150,9 +150,40 @@ def _transport(spec: str) -> Transport:
                              "(a file with a [transport] table)")
 
 
+def _document_messages(args: argparse.Namespace, runtime: Runtime, sender: str) -> Any:
+    """The builder of encrypted documents, from the signing identity and certificates given."""
+    import getpass
+
+    from distribution.certificates import load_certificate, load_certificates
+    from distribution.keys import check_signing_identity, load_signing_identity
+    from docgen.services.delivery import DeliveryContext, DocumentMessages
+
+    identity = args.signing_identity or os.environ.get("DOCGEN_SIGNING_IDENTITY")
+    archive = args.archive_certificate or os.environ.get("DOCGEN_ARCHIVE_CERTIFICATE")
+    if not identity or not archive:
+        raise ConfigurationError(
+            "the scheduler signs every document and keeps an encrypted archive copy: give --signing-identity "
+            "(or DOCGEN_SIGNING_IDENTITY) and --archive-certificate (or DOCGEN_ARCHIVE_CERTIFICATE); the "
+            "signing passphrase comes from DOCGEN_SIGNING_PASSPHRASE")
+    prompt = getpass.getpass if sys.stdin.isatty() else None
+    signer = load_signing_identity(identity, prompt=prompt)
+    check_signing_identity(signer, at=runtime.clock())
+    archive_path = Path(archive)
+    try:
+        archive_certificate = load_certificate(archive_path.read_bytes(), source=str(archive_path))
+        bundle = args.ca_bundle or os.environ.get("DOCGEN_CA_BUNDLE")
+        cas = load_certificates(Path(bundle).read_bytes(), source=bundle) if bundle else None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    context = DeliveryContext(runtime=runtime, signer=signer, archive_certificate=archive_certificate,
+                              ca_certificates=cas, folder=Path(args.delivery_folder).resolve(), sender_address=sender)
+    return DocumentMessages(context)
+
+
 def cmd_scheduler(args: argparse.Namespace) -> None:
+    from distribution.transports import HandDeliveryTransport
     from docgen.entrypoints_scheduler import SchedulerProcess
-    from docgen.services.dispatch import DispatchPolicy, no_approval_gate, plain_message
+    from docgen.services.dispatch import DispatchPolicy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime, config = _runtime(args), _rules(args)
@@ -163,13 +194,11 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
         max_attempts=args.max_attempts, warn_before=timedelta(hours=args.warn_before),
         business_support_address=None if args.no_notices else (args.business_support or runtime.settings.authority.email),
         calendar=config.calendar, zone=config.zone)
-
-    def build(item: Any) -> bytes:
-        # Until the distribution layer's builder is wired in here, messages are plain notices.
-        return plain_message(item, envelope_from=sender, at=runtime.clock())
-
+    messages = _document_messages(args, runtime, sender)
+    hand = HandDeliveryTransport(Path(args.delivery_folder).resolve() / "for-hand-delivery")
     process = SchedulerProcess(runtime, _transport(args.transport), policy, interval=args.interval,
-                               build_message=build, release_check=no_approval_gate, worker=args.worker)
+                               build_message=messages.build, release_check=messages.release_check,
+                               on_sent=messages.record_sent, hand_delivery=hand, worker=args.worker)
     if args.once:
         report = process.dispatcher.drain()
         print(json.dumps(report.__dict__))
@@ -264,6 +293,14 @@ def register(commands: Any) -> None:
     run.add_argument("--no-notices", action="store_true", help="log warnings and breaches but send no notices")
     run.add_argument("--envelope-from", help="sender address (default the authority's email)")
     run.add_argument("--worker", help="this process's name in claims (default host:pid:random)")
+    run.add_argument("--signing-identity", help="the authority's signing key and certificate, .p12 or .pem "
+                     "(default $DOCGEN_SIGNING_IDENTITY; passphrase from $DOCGEN_SIGNING_PASSPHRASE)")
+    run.add_argument("--archive-certificate", help="certificate archive copies are encrypted to "
+                     "(default $DOCGEN_ARCHIVE_CERTIFICATE)")
+    run.add_argument("--ca-bundle", help="CA certificates recipients' certificates must chain to "
+                     "(default $DOCGEN_CA_BUNDLE)")
+    run.add_argument("--delivery-folder", default="var/delivery", help="archive copies, passphrase letters and "
+                     "texts, copies for hand delivery (default var/delivery)")
     run.add_argument("--once", action="store_true", help="drain what is due now, then exit")
     run.set_defaults(handler=cmd_scheduler)
 

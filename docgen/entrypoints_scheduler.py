@@ -22,7 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from distribution.abc import Transport
 from docgen.bootstrap import Runtime
-from docgen.services.dispatch import Dispatcher, DispatchPolicy, MessageBuilder, ReleaseCheck, no_approval_gate
+from docgen.services.dispatch import (
+    Dispatcher, DispatchPolicy, MessageBuilder, ReleaseCheck, SentHook, no_approval_gate,
+)
 
 log = logging.getLogger("docgen.scheduler")
 
@@ -43,11 +45,13 @@ class SchedulerProcess:
 
     def __init__(self, runtime: Runtime, transport: Transport, policy: DispatchPolicy, *, interval: float,
                  build_message: MessageBuilder, release_check: ReleaseCheck = no_approval_gate,
+                 on_sent: SentHook | None = None, hand_delivery: Transport | None = None,
                  worker: str | None = None) -> None:
         self.stopping = threading.Event()
         self._in_pass = threading.Lock()
         self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
-                                     clock=runtime.clock, release_check=release_check, worker=worker,
+                                     clock=runtime.clock, release_check=release_check, on_sent=on_sent,
+                                     hand_delivery=hand_delivery, worker=worker,
                                      should_stop=self.stopping.is_set)
         self.scheduler = BlockingScheduler(
             timezone=timezone.utc,

@@ -1,4 +1,5 @@
-"""Secure distribution as recipients meet it: agencies open their messages with the openssl
+"""Secure distribution as recipients meet it: the demo's scheduler sends every copy in its window;
+agencies open their messages with the openssl
 command line, families open protected PDFs with qpdf and the passphrase, and a recipient whose
 certificate fails a check gets nothing, with nothing unencrypted left anywhere."""
 
@@ -17,10 +18,18 @@ import pytest
 
 from distribution.demo_pki import create_demo_pki, make_expired_certificate
 from distribution.keys import load_signing_identity
-from distribution.transports import OutboxFolderTransport
-from docgen.bootstrap import LONDON, Runtime
+from sqlalchemy import select
+
+from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
+from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_directory import DeliveryRecord
+from docgen.bootstrap import Runtime
+from docgen.circulation_config import load_rules
+from docgen.config import DEFAULT_CONFIG_DIR
 from docgen.services.approval import approve
-from docgen.services.delivery import DeliveryContext, deliver_conference
+from docgen.services.delivery import DeliveryContext, DocumentMessages
+from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, list_items
+from docgen.services.scheduling import schedule_conference
 from docgen.services.demo import run_demo
 from docgen.services.directory import import_certificate
 from docgen.services.importing import import_case_file, stored_case
@@ -59,6 +68,19 @@ def test_every_agency_message_opens_with_openssl_and_matches_the_manifest(demo) 
         document = part.get_payload(decode=True)
         assert hashlib.sha256(document).hexdigest() == delivery["plaintext_sha256"], delivery["document"]
         assert document.startswith(b"%PDF")
+
+
+def test_the_demo_scheduler_sends_every_copy_once_inside_its_window(demo) -> None:
+    deliveries = json.loads((demo.folder / "deliveries.json").read_text(encoding="utf-8"))
+    assert len(deliveries) > 80 and len({d["key"] for d in deliveries}) == len(deliveries)
+    assert [d["document"] for d in deliveries if d["status"] != "sent" or d["working_days_late"]] == []
+    for d in deliveries:
+        sent = datetime.fromisoformat(d["sent_at"])
+        assert d["earliest"] is None or datetime.fromisoformat(d["earliest"]) <= sent, d
+        assert d["latest"] is None or sent <= datetime.fromisoformat(d["latest"]), d
+    by_hand = [d for d in deliveries if d["transport"] == "hand_delivery"]
+    assert by_hand and all(d["address"] is None and d["channel"] == "protected_pdf" for d in by_hand)
+    assert {d["channel"] for d in deliveries} == {"smime", "protected_pdf"}
 
 
 def test_an_agency_message_does_not_open_with_another_agencys_key(demo) -> None:
@@ -167,9 +189,7 @@ def test_a_certificate_failing_its_check_before_sending_stops_that_recipient(run
         sending = Runtime(runtime.settings, runtime.engine, runtime.sessions, lambda: later)
         expected = "expired"
     else:
-        from docgen.adapters.database import unit_of_work
         from docgen.adapters.orm import Professional
-        from sqlalchemy import select
 
         with unit_of_work(runtime.sessions) as session:
             session.scalar(select(Professional).where(Professional.key == "rachel-moore")).email = "someone.else@police.example.uk"
@@ -177,18 +197,32 @@ def test_a_certificate_failing_its_check_before_sending_stops_that_recipient(run
         expected = "someone.else@police.example.uk"
     for person in sorted({m["id"] for m in case["family"]}):
         approve(sending, reference, person, chair=case["conference"]["chair"])
+    rules = load_rules(DEFAULT_CONFIG_DIR / "circulation.toml")
+    sender = runtime.settings.authority.email
+    with unit_of_work(runtime.sessions) as session:
+        for item in schedule_conference(session, case, rules, now=sending.clock(), envelope_from=sender).items:
+            if item.document != "decisions_notice" and item.state not in ("sent", "cancelled"):
+                cancel_item(session, item.id, reason="not part of this test", now=sending.clock())
     outbox = tmp_path / "outbox"
     outbox.mkdir()
-    context = DeliveryContext(
-        runtime=sending, transport=OutboxFolderTransport(outbox), signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: "demo passphrase 1"),
+    messages = DocumentMessages(DeliveryContext(
+        runtime=sending, signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: "demo passphrase 1"),
         archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=tmp_path / "delivery",
-        release_check=lambda ref, job, data: None, sender_address=runtime.settings.authority.email)
-    outcomes = deliver_conference(context, case, kinds={"decisions_notice"})
-    held = [o for o in outcomes if o.status == "held"]
-    assert [o.recipient.key for o in held] == ["rachel-moore"]
-    assert expected in held[0].detail and "nothing was sent" in held[0].detail
-    sent_to = {o.recipient.key for o in outcomes if o.status == "sent"}
-    assert "hannah-okafor" in sent_to
-    assert not (outbox / f"{held[0].key}.eml").exists()
-    assert not list((tmp_path / "delivery").rglob(f"{held[0].key}*"))
+        sender_address=sender))
+    dispatcher = Dispatcher(
+        runtime.sessions, OutboxFolderTransport(outbox), build_message=messages.build,
+        release_check=messages.release_check, on_sent=messages.record_sent,
+        hand_delivery=HandDeliveryTransport(tmp_path / "delivery" / "for-hand-delivery"), clock=sending.clock,
+        policy=DispatchPolicy(envelope_from=sender, calendar=rules.calendar, zone=rules.zone))
+    report = dispatcher.drain()
+    with unit_of_work(runtime.sessions) as session:
+        items = [i for i in list_items(session, reference=reference) if i.document == "decisions_notice"]
+        records = {r.idempotency_key for r in session.scalars(select(DeliveryRecord))}
+    failed = [i for i in items if i.state == "failed"]
+    assert [i.recipient for i in failed] == ["rachel-moore"] and report.failed == 1
+    assert expected in (failed[0].last_error or "") and "nothing was sent" in (failed[0].last_error or "")
+    sent = {i.recipient for i in items if i.state == "sent"}
+    assert "hannah-okafor" in sent and {i.idempotency_key for i in items if i.state == "sent"} == records
+    assert not (outbox / f"{failed[0].idempotency_key}.eml").exists()
+    assert not list((tmp_path / "delivery").rglob(f"{failed[0].idempotency_key}*"))
     assert _pdfs_in_clear(tmp_path) == []

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from distribution.demo_pki import create_demo_pki
 from distribution.transports import OutboxFolderTransport
 from docgen.adapters.case_store import save_case
 from docgen.adapters.database import unit_of_work
@@ -364,7 +365,8 @@ def cli(tmp_path: Path, example_case: dict[str, Any]) -> Iterator[Callable[..., 
     yield run
 
 
-def test_cli_schedule_json_outbox_and_compliance(cli: Callable[..., str], tmp_path: Path) -> None:
+def test_cli_schedule_json_outbox_and_compliance(cli: Callable[..., str], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     listing = json.loads(cli("schedule", ICPC, "--json"))
     assert listing["reference"] == ICPC and listing["created"] == len(listing["items"])
     first = listing["items"][0]
@@ -372,9 +374,21 @@ def test_cli_schedule_json_outbox_and_compliance(cli: Callable[..., str], tmp_pa
     assert json.loads(cli("schedule", ICPC, "--json"))["created"] == 0
     assert "booked within its timescales" in cli("book-check", ICPC)
     (tmp_path / "out").mkdir()
-    cli("scheduler", "--transport", f"outbox-folder:{tmp_path / 'out'}", "--once", "--no-notices")
+    transport = ("--transport", f"outbox-folder:{tmp_path / 'out'}", "--once", "--no-notices")
+    with pytest.raises(SystemExit):  # no signing identity: the scheduler does not start
+        cli("scheduler", *transport)
+    keys = create_demo_pki(tmp_path / "keys", at=datetime.now(LONDON), signing_passphrase="cli test passphrase",
+                           authority_email=SENDER)
+    monkeypatch.setenv("DOCGEN_SIGNING_PASSPHRASE", "cli test passphrase")
+    report = json.loads(cli("scheduler", *transport, "--signing-identity", str(keys.signing_p12_path),
+                            "--archive-certificate", str(keys.archive.cert_path), "--envelope-from", SENDER,
+                            "--delivery-folder", str(tmp_path / "delivery")))
+    # No professional has a certificate in the directory and the chair has approved nothing yet:
+    # agencies' copies fail, saying why, and family copies wait; nothing is sent.
+    assert report["sent"] == 0 and report["failed"] and report["held"]
     failed = json.loads(cli("outbox", "list", "--state", "failed", "--json"))
-    assert failed and all(i["recipient"] == "lena" for i in failed)
+    assert failed and all("has no certificate in the directory" in i["last_error"] for i in failed)
+    assert not list((tmp_path / "out").glob("*.eml"))
     assert "is now ready" in cli("outbox", "retry", str(failed[0]["id"]))
     assert "is now cancelled" in cli("outbox", "cancel", str(failed[0]["id"]), "--reason", "handed over")
     csv_text = cli("compliance", "--csv", "--from", "2026-11-01", "--to", "2026-12-31")

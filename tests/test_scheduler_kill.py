@@ -5,6 +5,10 @@ SQLite outbox and the product's SMTP transport, talking STARTTLS to an aiosmtpd 
 loopback with a certificate from the run-time demo CA. The test SIGKILLs it at seeded random
 moments while it sends, restarts it, and finally lets it finish and stops it with SIGTERM.
 
+The items are business-support notices, which go through exactly the same claims, leases and
+sends as documents but need no rendering, so the test exercises the outbox and not WeasyPrint;
+tests/test_scheduler_documents.py sends a real conference's encrypted documents the same way.
+
 The mail store deduplicates by Message-ID, as real mail stores do. SMTP has no two-phase commit,
 so a kill between the server's 250 and the outbox's commit repeats that one transaction on
 restart, with the same Message-ID; the test bounds those repeats by the number of kills.
@@ -38,6 +42,7 @@ from sqlalchemy import func, insert, select
 from distribution import demo_pki
 from docgen.adapters.database import make_engine, migrate
 from docgen.adapters.orm_outbox import OutboxItemRow, item_values
+from docgen.outbox import NOTICE_RULE
 
 ROOT = Path(__file__).resolve().parent.parent
 SENDER = "cp.conferences@northmoor.gov.uk"
@@ -92,14 +97,15 @@ def smtp_server(tmp_path: Path) -> Any:
 
 
 def add_items(url: str, count: int, *, ready: bool, conference: str = "KILL-TEST") -> set[str]:
-    """``count`` professional copies due now, deadline far ahead; returns their Message-IDs."""
+    """``count`` business-support notices due now; returns their Message-IDs."""
     engine = make_engine(url)
     migrate(engine)
     now = datetime.now(timezone.utc)
-    rows = [item_values(conference=conference, rule="record-to-invitees", document="conference_record",
-                        copy="conference_record--professional", recipient=f"person-{n:04d}",
-                        recipient_name=f"Person {n}", recipient_address=f"person-{n:04d}@agency.example.org",
-                        envelope_from=SENDER, now=now, deadline=now + timedelta(days=30), ready=ready)
+    rows = [{**item_values(conference=conference, rule=NOTICE_RULE, document="deadline_warning",
+                           copy=f"deadline_warning--item-{n}", recipient="business-support",
+                           recipient_name="Business support", recipient_address=f"support-{n:04d}@northmoor.example.org",
+                           envelope_from=SENDER, now=now, ready=ready),
+             "notice_text": f"Notice {n} for the kill test.\n"}
             for n in range(count)]
     with engine.begin() as connection:
         connection.execute(insert(OutboxItemRow), rows)
@@ -116,10 +122,24 @@ def states(url: str) -> Counter[str]:
     return counts
 
 
+SIGNING_PASSPHRASE = "scheduler test passphrase"
+
+
+def signing_options(folder: Path) -> list[str]:
+    """The scheduler's signing identity and archive certificate, made at run time in ``folder``."""
+    keys = folder / "scheduler-keys"
+    if not keys.exists():
+        demo_pki.create_demo_pki(keys, at=datetime.now(timezone.utc), signing_passphrase=SIGNING_PASSPHRASE)
+    return ["--signing-identity", str(keys / "authority-signing.p12"),
+            "--archive-certificate", str(keys / "archive.cert.pem"),
+            "--ca-bundle", str(keys / "authority-ca.pem"), "--delivery-folder", str(folder / "delivery")]
+
+
 def start_scheduler(url: str, transport_config: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "docgen.entrypoints_scheduler", "--database", url,
-               "--transport", f"smtp:{transport_config}", "--interval", "0.2", "--no-notices", *extra]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+               "--transport", f"smtp:{transport_config}", "--interval", "0.2", "--no-notices",
+               *signing_options(transport_config.parent), *extra]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DOCGEN_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE}
     with log.open("ab") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 

@@ -11,11 +11,13 @@ from distribution.transports.config import (
     TransportConfig,
     build_transport,
 )
+from distribution.transports.hand_delivery import HandDeliveryTransport
 from distribution.transports.outbox_folder import OutboxFolderTransport
 from distribution.transports.smtp import SmtpTransport
 
 __all__ = [
     "Delivery",
+    "HandDeliveryTransport",
     "OutboxFolderConfig",
     "OutboxFolderTransport",
     "SmtpConfig",

@@ -1,20 +1,28 @@
-"""Delivery of a conference's documents, one recipient at a time, encrypted.
+"""The documents the scheduler sends: each outbox item rendered for its recipient and encrypted.
 
 Agencies receive each document signed by the authority and encrypted to their certificate
 (S/MIME). Family members receive their copy as an AES-256 protected PDF, with the passphrase
-going separately by letter or text message; only a verifier of it is kept. Every copy carries
-a per-recipient line, and every delivery is recorded with the SHA-256 of what was sent before
-and after encryption, with an archive copy encrypted to the authority's archive certificate.
-Nothing unencrypted is written anywhere: documents are rendered in memory and only encrypted
-bytes (and the passphrase letters meant for posting) leave this module.
+going separately by letter and, where a phone number is known, a text message; only a verifier
+of it is kept. People without an email address (children, whose copies their social worker hands
+over, and parents without email) get the same protected PDF through the hand-delivery folder.
+Every copy carries a per-recipient line, and every family copy passes the chair's release check
+on its exact bytes before it is built into a message.
+
+Nothing unencrypted is written anywhere: documents are rendered in memory, and only encrypted
+bytes (and the passphrase letters meant for posting) leave this module. The message built for an
+item is kept (encrypted) under ``outgoing/``, so a send repeated after a crash is the same
+message with the same passphrase, not a second one. When the transport has accepted it, a
+delivery record (with the SHA-256 of what was sent before and after encryption) and a
+"released" audit entry are written in the same transaction that marks the item sent, and an
+archive copy encrypted to the authority's archive certificate is kept.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -22,26 +30,27 @@ from typing import Any
 
 from cryptography import x509
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from distribution.abc import Transport
-from distribution.cms import encrypt_for_archive, new_message_id, sign_and_encrypt
+from distribution.abc import Delivery
+from distribution.cms import encrypt_for_archive, sign_and_encrypt
 from distribution.keys import SigningIdentity
 from distribution.pdf_protection import new_passphrase, passphrase_verifier, protect_pdf
+from docgen.adapters.case_store import find_conference
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
+from docgen.adapters.orm_governance import Approval, append_event
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import html_environment, render_html
 from docgen.bootstrap import Runtime
 from docgen.documents import Job, plan_jobs
-from docgen.errors import ApprovalError, CertificateError
+from docgen.errors import ApprovalError, DocgenError
 from docgen.files import sha256, write_atomically
+from docgen.outbox import OutboxItem
+from docgen.services.approval import Content, _approved_reports, check_release, content_hash, current_content, view_hash
 from docgen.services.directory import certificate_for
-from docgen.services.approval import record_event
 from docgen.services.pack import render_copy
 from docgen.views import build_case_view
-
-PROFESSIONAL_COPIES_FOR_ALL = {"social_worker_report", "agency_report", "conference_record", "decisions_notice",
-                               "outline_plan", "discharge_notification"}
 
 
 @dataclass(frozen=True)
@@ -53,177 +62,240 @@ class Recipient:
     phone: str | None = None
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one document for one recipient."""
-
-    job: Job
-    recipient: Recipient
-    key: str  # the delivery's idempotency key; an outbox folder names the message after it
-    status: str  # sent, already_sent, held
-    channel: str
-    detail: str
-    message_id: str | None = None
-
-
-ReleaseCheck = Callable[[str, Job, bytes], None]
-"""Raises ApprovalError unless the family copy (conference reference, job, PDF bytes) may be released."""
-
-
-def recipients_for(case: dict[str, Any], job: Job) -> list[Recipient]:
-    """Who receives this copy."""
-    professionals = {p["id"]: p for p in case["professionals"]}
+def recipient_of(case: dict[str, Any], key: str) -> Recipient:
+    """The person ``key`` of the conference, as a recipient of its documents."""
     agencies = {a["id"]: a["name"] for a in case["agencies"]}
-    family = {m["id"]: m for m in case["family"]}
-
-    def professional(key: str) -> Recipient:
-        person = professionals[key]
-        return Recipient(key, person["name"], agencies[person["agency"]], person["email"], person.get("phone"))
-
-    if job.audience.is_family_copy:
-        person = family.get(job.audience.person or "")
-        if person is None:  # a child's copy is handed over in person by the social worker
-            return [Recipient(job.audience.person or "", job.audience.name, "Family", None)]
-        return [Recipient(person["id"], person["name"], "Family", person.get("email"), person.get("phone"))]
-    if job.kind.key in PROFESSIONAL_COPIES_FOR_ALL:
-        keys = [case["conference"]["chair"]] + [i["invitee"] for i in case["invitations"] if i["invitee"] in professionals]
-        return [professional(key) for key in dict.fromkeys(keys)]
-    assert job.recipient is not None
-    return [professional(job.recipient)]
-
-
-def idempotency_key(reference: str, job: Job, recipient: Recipient) -> str:
-    digest = hashlib.sha256(f"{reference}|{job.stem}|{recipient.key}".encode()).hexdigest()[:40]
-    return f"d-{digest}"
+    for person in case["professionals"]:
+        if person["id"] == key:
+            return Recipient(key, person["name"], agencies[person["agency"]], person["email"], person.get("phone"))
+    for person in case["family"]:
+        if person["id"] == key:
+            return Recipient(key, person["name"], "Family", person.get("email"), person.get("phone"))
+    for child in case["children"]:
+        if child["id"] == key:
+            return Recipient(key, child["name"], "Family", None)
+    raise DocgenError(f"conference {case['reference']} has no one called {key!r} any more; schedule it again "
+                      "(`docgen schedule`) so the outbox follows the case")
 
 
 @dataclass
 class DeliveryContext:
+    """What building messages needs: keys and certificates, and where the letters and archive go."""
+
     runtime: Runtime
-    transport: Transport
     signer: SigningIdentity
     archive_certificate: x509.Certificate
     ca_certificates: list[x509.Certificate] | None
-    folder: Path  # archive/, letters/, sms/ and for-hand-delivery/ go here
-    release_check: ReleaseCheck
+    folder: Path  # archive/, letters/, sms/ and outgoing/ go here
     sender_address: str
 
 
-def deliver_conference(ctx: DeliveryContext, case: dict[str, Any], *, approved_reports: frozenset[str] = frozenset(),
-                       kinds: set[str] | None = None) -> list[Outcome]:
-    """Send every PDF copy of the conference's pack to each of its recipients."""
-    view = build_case_view(case)
-    today = ctx.runtime.clock().date()
-    outcomes = []
-    for job in plan_jobs(case, approved_reports):
-        if kinds is not None and job.kind.key not in kinds:
-            continue
-        for recipient in recipients_for(case, job):
-            outcomes.append(_deliver_one(ctx, case, view, job, recipient, today))
-    return outcomes
+@dataclass(frozen=True)
+class Built:
+    """What was built for an item, kept beside its message under ``outgoing/``."""
+
+    message_id: str
+    content_version: int
+    content_sha256: str
+    document_kind: str
+    audience: str
+    recipient: str
+    channel: str  # smime or protected_pdf
+    plaintext_sha256: str
+    ciphertext_sha256: str
+    passphrase_verifier: str | None
 
 
-def _deliver_one(ctx: DeliveryContext, case: dict[str, Any], view: dict[str, Any], job: Job, recipient: Recipient,
-                 today: date) -> Outcome:
-    reference = case["reference"]
-    key = idempotency_key(reference, job, recipient)
-    with unit_of_work(ctx.runtime.sessions) as session:
-        done = session.scalar(select(DeliveryRecord).where(DeliveryRecord.idempotency_key == key))
-        if done is not None:
-            return Outcome(job, recipient, key, "already_sent", done.channel, f"sent {done.sent_at:%d/%m/%Y %H:%M}", done.message_id)
-    line = f"Copy for: {recipient.name}, {recipient.organisation}, {today.day} {today:%B %Y}"
-    try:
-        copy = render_copy(job, view, ctx.runtime.settings, generated_on=today, fmt="pdf", recipient_line=line)
+class DocumentMessages:
+    """The scheduler's message builder: ``build`` for each item, ``record_sent`` once it has gone.
+
+    Wire it into the dispatcher as ``Dispatcher(..., build_message=messages.build,
+    release_check=messages.release_check, on_sent=messages.record_sent)``.
+    """
+
+    def __init__(self, context: DeliveryContext) -> None:
+        self.context = context
+
+    # -- the dispatcher's hooks -----------------------------------------------------------------
+
+    def release_check(self, item: OutboxItem) -> None:
+        """Hold a family copy at once, before anything is rendered, when the chair's latest decision
+        for its reader is not an approval of the conference's content as it is now.
+
+        Passing this is not release: ``build`` checks the exact bytes of each family copy against
+        the approval (and records the outcome in the audit trail) before a message is made.
+        """
+        person = item.audience_person
+        if not item.family_copy or person is None:
+            return
+        with unit_of_work(self.context.runtime.sessions) as session:
+            version = find_conference(session, item.conference_reference).content_version
+            decision = session.scalars(select(Approval).where(
+                Approval.conference_reference == item.conference_reference, Approval.person == person)
+                .order_by(Approval.id.desc()).limit(1)).first()
+        if decision is None or decision.decision != "approved" or decision.content_version != version:
+            state = "not approved" if decision is None else (
+                "returned by the chair" if decision.decision != "approved" else "approved for earlier content")
+            raise ApprovalError(f"{person}'s copies of conference {item.conference_reference} are {state}; they "
+                                "wait for the chair (`docgen preview`, then `docgen approve`)")
+
+    def build(self, item: OutboxItem) -> bytes:
+        """The complete, encrypted message for ``item``, carrying the item's Message-ID.
+
+        Raises ApprovalError for a family copy the chair has not released (the dispatcher holds
+        it), CertificateError when the recipient's certificate fails its check, and DocgenError
+        for anything else that stops this item; nothing is sent in any of those cases.
+        """
+        runtime = self.context.runtime
+        with unit_of_work(runtime.sessions) as session:
+            content = current_content(session, item.conference_reference)
+            shared = _approved_reports(session, content, runtime.clock(), actor="distribution")
+        job = _job_of(content.case, item, shared)
+        kept = self._kept(item, content)
+        if kept is not None:
+            built, message = kept
+            if job.audience.is_family_copy:
+                self._check_release(content, job, built.plaintext_sha256)
+            return message
+        recipient = recipient_of(content.case, item.recipient)
+        certificate = None if job.audience.is_family_copy else self._certificate(item, recipient)
+        today = runtime.clock().date()
+        line = f"Copy for: {recipient.name}, {recipient.organisation}, {today.day} {today:%B %Y}"
+        copy = render_copy(job, build_case_view(content.case), runtime.settings, generated_on=today, fmt="pdf",
+                           recipient_line=line)
         if job.audience.is_family_copy:
-            ctx.release_check(reference, job, copy.data)
-            return _send_protected(ctx, reference, job, recipient, copy.data, key, today)
-        return _send_smime(ctx, reference, job, recipient, copy.data, key)
-    except (CertificateError, ApprovalError) as exc:
-        return Outcome(job, recipient, key, "held", "none", str(exc))
+            self._check_release(content, job, sha256(copy.data))
+            message, ciphertext, verifier = self._protected(item, content.case, recipient, copy.data, today)
+            channel = "protected_pdf"
+        else:
+            assert certificate is not None
+            message, ciphertext = self._smime(item, job, certificate, copy.data)
+            channel, verifier = "smime", None
+        built = Built(item.message_id, content.version, content.sha256, job.kind.key, job.audience.slug, recipient.key,
+                      channel, sha256(copy.data), sha256(ciphertext), verifier)
+        write_atomically(self._archive(item), encrypt_for_archive(copy.data, self.context.archive_certificate))
+        self._keep(item, built, message)
+        return message
 
-
-def _record(ctx: DeliveryContext, reference: str, job: Job, recipient: Recipient, key: str, *, channel: str,
-            message_id: str, plaintext: bytes, ciphertext: bytes, verifier: str | None) -> None:
-    archive = ctx.folder / "archive" / f"{key}.p7m"
-    write_atomically(archive, encrypt_for_archive(plaintext, ctx.archive_certificate))
-    with unit_of_work(ctx.runtime.sessions) as session:
+    def record_sent(self, session: Session, item: OutboxItem, delivery: Delivery) -> None:
+        """In the transaction that marks ``item`` sent: the delivery record and the "released" entry."""
+        if session.scalar(select(DeliveryRecord.id).where(DeliveryRecord.idempotency_key == item.idempotency_key)):
+            return
+        built = Built(**json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
+        now = self.context.runtime.clock()
         session.add(DeliveryRecord(
-            idempotency_key=key, conference_reference=reference, document_kind=job.kind.key, audience=job.audience.slug,
-            recipient_key=recipient.key, recipient_address=recipient.address or "by hand", channel=channel,
-            transport=ctx.transport.name if recipient.address else "hand-delivery", message_id=message_id,
-            sent_at=ctx.runtime.clock().replace(tzinfo=None), plaintext_sha256=sha256(plaintext),
-            ciphertext_sha256=sha256(ciphertext), archive_path=str(archive), passphrase_verifier=verifier))
-    record_event(ctx.runtime, "released", actor="distribution", reference=reference, subject=f"{job.stem} to {recipient.key}",
-                 details={"channel": channel, "message_id": message_id, "plaintext_sha256": sha256(plaintext),
-                          "ciphertext_sha256": sha256(ciphertext)})
+            idempotency_key=item.idempotency_key, conference_reference=item.conference_reference,
+            document_kind=built.document_kind, audience=built.audience, recipient_key=item.recipient,
+            recipient_address=item.recipient_address or "by hand", channel=built.channel, transport=delivery.transport,
+            message_id=delivery.message_id, sent_at=now.replace(tzinfo=None), plaintext_sha256=built.plaintext_sha256,
+            ciphertext_sha256=built.ciphertext_sha256, archive_path=str(self._archive(item)),
+            passphrase_verifier=built.passphrase_verifier))
+        append_event(session, at=now, actor="distribution", action="released", reference=item.conference_reference,
+                     subject=f"{item.copy} to {item.recipient}",
+                     details={"channel": built.channel, "transport": delivery.transport,
+                              "message_id": delivery.message_id, "plaintext_sha256": built.plaintext_sha256,
+                              "ciphertext_sha256": built.ciphertext_sha256, "outbox_item": item.id})
 
+    # -- building -----------------------------------------------------------------------------
 
-def _send_smime(ctx: DeliveryContext, reference: str, job: Job, recipient: Recipient, pdf: bytes, key: str) -> Outcome:
-    if not recipient.address:
-        raise CertificateError(f"{recipient.name} has no email address; nothing was sent")
-    with unit_of_work(ctx.runtime.sessions) as session:
-        certificate = certificate_for(session, recipient.key, at=ctx.runtime.clock(), ca_certificates=ctx.ca_certificates)
-    secure = sign_and_encrypt(
-        pdf, filename=f"{job.kind.key}.pdf", content_type="application/pdf", signer=ctx.signer,
-        recipients=[certificate], subject=f"Conference document {reference}", sender=ctx.sender_address,
-        to=recipient.address, at=ctx.runtime.clock(), message_id=_message_id(key, ctx.sender_address))
-    delivery = ctx.transport.send(secure.message, envelope_from=ctx.sender_address, recipients=[recipient.address],
-                                  idempotency_key=key)
-    _record(ctx, reference, job, recipient, key, channel="smime", message_id=delivery.message_id,
-            plaintext=pdf, ciphertext=secure.p7m, verifier=None)
-    return Outcome(job, recipient, key, "sent", "smime", f"to {recipient.address}", delivery.message_id)
+    def _check_release(self, content: Content, job: Job, copy_sha256: str) -> None:
+        assert job.audience.person is not None
+        check_release(self.context.runtime, content.reference, job.audience.person, copy_sha256, content.version,
+                      view_sha256=view_hash(content.case, job.audience), content_sha256=content_hash(content.case),
+                      report=job.report)
 
+    def _certificate(self, item: OutboxItem, recipient: Recipient) -> x509.Certificate:
+        """The recipient's certificate, checked now (before anything is rendered for them)."""
+        if not item.recipient_address:
+            raise DocgenError(f"{recipient.name} has no email address for encrypted delivery; nothing was sent")
+        runtime = self.context.runtime
+        with unit_of_work(runtime.sessions) as session:
+            return certificate_for(session, recipient.key, at=runtime.clock(),
+                                   ca_certificates=self.context.ca_certificates)
 
-def _message_id(key: str, sender: str) -> str:
-    domain = sender.rpartition("@")[2] or "docgen.invalid"
-    return f"<{key}@{domain}>"
+    def _smime(self, item: OutboxItem, job: Job, certificate: x509.Certificate, pdf: bytes) -> tuple[bytes, bytes]:
+        secure = sign_and_encrypt(
+            pdf, filename=f"{job.kind.key}.pdf", content_type="application/pdf", signer=self.context.signer,
+            recipients=[certificate], subject=f"Conference document {item.conference_reference}",
+            sender=self.context.sender_address, to=item.recipient_address or "", at=self.context.runtime.clock(),
+            message_id=item.message_id)
+        return secure.message, secure.p7m
 
-
-def _send_protected(ctx: DeliveryContext, reference: str, job: Job, recipient: Recipient, pdf: bytes, key: str,
-                    today: date) -> Outcome:
-    passphrase = new_passphrase()
-    protected = protect_pdf(pdf, passphrase)
-    _passphrase_notices(ctx, recipient, passphrase, key, today)
-    if recipient.address:
-        message = EmailMessage()
-        settings = ctx.runtime.settings
-        message["From"] = ctx.sender_address
-        message["To"] = recipient.address
-        message["Subject"] = f"A document from {settings.authority.name}"
-        message["Date"] = format_datetime(ctx.runtime.clock())
-        message["Message-ID"] = _message_id(key, ctx.sender_address)
-        message.set_content(
-            f"Dear {recipient.name},\n\nThe attached document is locked with a passphrase. We are sending the "
-            f"passphrase to you separately.\n\nIf you have any questions, phone {settings.authority.phone}.\n\n"
-            f"{settings.authority.service}\n")
+    def _protected(self, item: OutboxItem, case: dict[str, Any], recipient: Recipient, pdf: bytes,
+                   today: date) -> tuple[bytes, bytes, str]:
+        passphrase = new_passphrase()
+        protected = protect_pdf(pdf, passphrase)
+        # The letter is written before the message is kept: a crash in between makes a new
+        # passphrase and a new letter, and the message that goes is always the one it opens.
+        self._passphrase_notices(item, recipient, passphrase, today)
+        authority = self.context.runtime.settings.authority
+        message = EmailMessage(policy=email_policy.SMTP)
+        message["From"] = self.context.sender_address
+        if item.recipient_address:
+            message["To"] = item.recipient_address
+            note = (f"Dear {recipient.name},\n\nThe attached document is locked with a passphrase. We are sending "
+                    "the passphrase to you separately.\n\n")
+        else:
+            note = (f"For hand delivery to {recipient.name} by {_hand_deliverer(case)}.\nThe document is locked with "
+                    "a passphrase, which goes to them separately by letter.\n\n")
+        message["Subject"] = f"A document from {authority.name}"
+        message["Date"] = format_datetime(self.context.runtime.clock())
+        message["Message-ID"] = item.message_id
+        message.set_content(f"{note}If you have any questions, phone {authority.phone}.\n\n{authority.service}\n")
         message.add_attachment(protected, maintype="application", subtype="pdf", filename="document.pdf")
-        delivery = ctx.transport.send(message.as_bytes(), envelope_from=ctx.sender_address,
-                                      recipients=[recipient.address], idempotency_key=key)
-        message_id, detail = delivery.message_id, f"to {recipient.address}; passphrase by separate letter"
-    else:
-        write_atomically(ctx.folder / "for-hand-delivery" / f"{key}.pdf", protected, mode=0o600)
-        message_id, detail = new_message_id(ctx.sender_address), "protected copy for hand delivery; passphrase by separate letter"
-    _record(ctx, reference, job, recipient, key, channel="protected_pdf", message_id=message_id,
-            plaintext=pdf, ciphertext=protected, verifier=passphrase_verifier(passphrase))
-    return Outcome(job, recipient, key, "sent", "protected_pdf", detail, message_id)
+        return message.as_bytes(), protected, passphrase_verifier(passphrase)
+
+    def _passphrase_notices(self, item: OutboxItem, recipient: Recipient, passphrase: str, today: date) -> None:
+        """The passphrase's own channel: a letter for posting and, where a phone number is known, a text."""
+        settings = self.context.runtime.settings
+        context = {"authority": settings.authority, "recipient_name": recipient.name, "passphrase": passphrase,
+                   "date_text": f"{today.day} {today:%B %Y}"}
+        letter, _ = render_pdf(render_html("notices/passphrase_letter.html", context),
+                               source="notices/passphrase_letter.html")
+        key = item.idempotency_key
+        write_atomically(self.context.folder / "letters" / f"{key}.pdf", letter, mode=0o600)
+        if recipient.phone:
+            text = html_environment().get_template("notices/passphrase_sms.txt").render(context)
+            write_atomically(self.context.folder / "sms" / f"{key}.txt",
+                             f"To: {recipient.phone}\n{text.strip()}\n".encode(), mode=0o600)
+
+    # -- what was built, kept for a repeated send -------------------------------------------------
+
+    def _outgoing(self, item: OutboxItem, suffix: str) -> Path:
+        return self.context.folder / "outgoing" / f"{item.idempotency_key}{suffix}"
+
+    def _archive(self, item: OutboxItem) -> Path:
+        return self.context.folder / "archive" / f"{item.idempotency_key}.p7m"
+
+    def _keep(self, item: OutboxItem, built: Built, message: bytes) -> None:
+        write_atomically(self._outgoing(item, ".eml"), message, mode=0o600)
+        write_atomically(self._outgoing(item, ".json"), json.dumps(asdict(built)).encode("utf-8"), mode=0o600)
+
+    def _kept(self, item: OutboxItem, content: Content) -> tuple[Built, bytes] | None:
+        """The message built earlier for ``item``, if it was built from the content as it is now."""
+        try:
+            built = Built(**json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
+            message = self._outgoing(item, ".eml").read_bytes()
+        except (OSError, ValueError, TypeError):
+            return None
+        same = (built.message_id, built.content_version, built.content_sha256) == (
+            item.message_id, content.version, content.sha256)
+        return (built, message) if same else None
 
 
-def _passphrase_notices(ctx: DeliveryContext, recipient: Recipient, passphrase: str, key: str, today: date) -> None:
-    """The passphrase's own channel: a letter for posting and, where a phone number is known, a text."""
-    settings = ctx.runtime.settings
-    context = {"authority": settings.authority, "recipient_name": recipient.name, "passphrase": passphrase,
-               "date_text": f"{today.day} {today:%B %Y}"}
-    letter, _ = render_pdf(render_html("notices/passphrase_letter.html", context), source="notices/passphrase_letter.html")
-    write_atomically(ctx.folder / "letters" / f"{key}.pdf", letter, mode=0o600)
-    if recipient.phone:
-        text = html_environment().get_template("notices/passphrase_sms.txt").render(context)
-        write_atomically(ctx.folder / "sms" / f"{key}.txt", f"To: {recipient.phone}\n{text.strip()}\n".encode(), mode=0o600)
+def _job_of(case: dict[str, Any], item: OutboxItem, shared: frozenset[str]) -> Job:
+    job = next((j for j in plan_jobs(case, shared) if j.stem == item.copy), None)
+    if job is not None:
+        return job
+    if item.family_copy:
+        raise ApprovalError(f"{item.copy} is no longer part of conference {item.conference_reference}'s pack "
+                            "(a report may no longer be shared with parents); it is held until the chair decides")
+    raise DocgenError(f"{item.copy} is no longer part of conference {item.conference_reference}'s pack; schedule "
+                      "the conference again (`docgen schedule`) so the outbox follows the case")
 
 
-def summarise(outcomes: list[Outcome]) -> str:
-    sent = sum(1 for o in outcomes if o.status == "sent")
-    held = [o for o in outcomes if o.status == "held"]
-    lines = [f"{sent} documents sent, {len(held)} held."]
-    lines += [f"  held: {o.job.stem} for {o.recipient.name}: {o.detail}" for o in held]
-    return "\n".join(lines)
-
+def _hand_deliverer(case: dict[str, Any]) -> str:
+    """Who hands a copy over: the lead social worker named in the plan, or the child's social worker."""
+    lead = (case.get("plan") or {}).get("lead_social_worker")
+    person = next((p for p in case["professionals"] if p["id"] == lead), None)
+    return f"{person['name']}, social worker" if person else "the child's social worker"

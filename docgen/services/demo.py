@@ -1,31 +1,54 @@
-"""The demo: the example conference imported, its pack written, approved by the chair, and sent
-encrypted through the outbox folder, with keys and certificates made on the spot."""
+"""The demo: the example conferences imported, their packs written, approved by the chair, and sent
+encrypted by the scheduler through an outbox folder as each circulation window opens, on a clock
+that runs from the first booking to the last deadline. Keys and certificates are made on the spot.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from distribution.demo_pki import create_demo_pki
 from distribution.keys import load_signing_identity
-from distribution.transports import OutboxFolderTransport
-from sqlalchemy import select
-
+from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
-from docgen.bootstrap import Runtime, bootstrap
+from docgen.adapters.orm_outbox import OutboxItemRow, to_item
+from docgen.bootstrap import LONDON, Runtime, bootstrap
+from docgen.casefile import load_case_file, validate_case
+from docgen.circulation_config import CirculationConfig, load_rules
+from docgen.config import DEFAULT_CONFIG_DIR
 from docgen.documents import plan_jobs
+from docgen.outbox import NOTICE_RULE, OutboxItem
 from docgen.services import approval
-from docgen.services.delivery import DeliveryContext, Outcome, deliver_conference
+from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
+from docgen.services.dispatch import Dispatcher, DispatchPolicy, PassReport
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.pack import Artifact, build_pack
+from docgen.services.scheduling import schedule_conference
 
 PASSPHRASE_ENV = "DOCGEN_SIGNING_PASSPHRASE"
+
+
+class DemoClock:
+    """The demo's clock: set by the demo as it moves from one event to the next."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.now = moment
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -33,7 +56,8 @@ class DemoResult:
     folder: Path
     references: list[str]
     artifacts: dict[str, list[Artifact]]
-    outcomes: list[Outcome]
+    items: list[OutboxItem]
+    passes: PassReport
     example_message: Path | None
     example_recipient_cert: Path | None
     example_recipient_key: Path | None
@@ -41,69 +65,153 @@ class DemoResult:
 
 
 def run_demo(out: Path, examples: list[Path]) -> DemoResult:
-    """Import each example conference, write its pack, and send it; the first example's agency
-    messages are the ones the printed openssl commands open."""
+    """Import each example conference, write its pack, and let the scheduler send it; the first
+    example's agency messages are the ones the printed openssl commands open."""
     out = out.resolve()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}")
+    rules = load_rules(Path(os.environ.get("DOCGEN_CONFIG_DIR", DEFAULT_CONFIG_DIR)) / "circulation.toml")
+    first = validate_case(load_case_file(examples[0]), source=str(examples[0]))
+    clock = DemoClock(_booked_at(first, rules))  # the demo starts the day the first conference is booked
+    runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}", clock=clock)
     cases = [stored_case(runtime, import_case_file(runtime, example)[0]) for example in examples]
     artifacts = {case["reference"]: build_pack(case, runtime.settings, out / "pack" / case["reference"],
-                                               generated_on=runtime.clock().date()) for case in cases}
+                                               generated_on=clock.now.date()) for case in cases}
     for reference, made in artifacts.items():
         approval.record_event(runtime, "generated", actor="docgen demo", reference=reference,
                               subject=str(out / "pack" / reference), details={"files": len(made)})
-    case = cases[0]
 
     # The demo's keys are made now and never leave out/; the signing passphrase comes from the
     # environment, or is made up for this run only and never printed.
     passphrase = os.environ.get(PASSPHRASE_ENV) or secrets.token_urlsafe(24)
     professionals = list({p["email"]: (p["name"], p["email"]) for c in cases for p in c["professionals"]}.values())
-    pki = create_demo_pki(out / "keys", at=runtime.clock(), signing_passphrase=passphrase,
+    pki = create_demo_pki(out / "keys", at=clock.now, signing_passphrase=passphrase,
                           authority_email=runtime.settings.authority.email, recipients=professionals)
     for person in {p["id"]: p for c in cases for p in c["professionals"]}.values():
         import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
                            ca_certificates=[pki.ca.certificate])
     for each in cases:
         _approve_family_copies(runtime, each, each["conference"]["chair"])
+
+    sender = runtime.settings.authority.email
+    messages = DocumentMessages(DeliveryContext(
+        runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV,
+                                                      prompt=lambda _: passphrase),
+        archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate],
+        folder=out / "delivery", sender_address=sender))
     (out / "outbox").mkdir()
-    context = DeliveryContext(
-        runtime=runtime, transport=OutboxFolderTransport(out / "outbox"),
-        signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV, prompt=lambda _: passphrase),
-        archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=out / "delivery",
-        release_check=lambda reference, job, data: approval.check_release_of(
-            runtime, reference, job, data, case=next(c for c in cases if c["reference"] == reference)),
-        sender_address=runtime.settings.authority.email)
-    outcomes = [outcome for each in cases for outcome in deliver_conference(context, each)]
-    _write_deliveries(runtime, out / "deliveries.json", outcomes)
-    example = next((o for o in outcomes if o.channel == "smime" and o.status == "sent"
-                    and o.job.kind.key == "conference_record"), None)
+    dispatcher = Dispatcher(
+        runtime.sessions, OutboxFolderTransport(out / "outbox", clock=clock), build_message=messages.build,
+        release_check=messages.release_check, on_sent=messages.record_sent,
+        hand_delivery=HandDeliveryTransport(out / "delivery" / "for-hand-delivery", clock=clock),
+        policy=DispatchPolicy(envelope_from=sender, business_support_address=sender, calendar=rules.calendar,
+                              zone=rules.zone),
+        clock=clock, rng=random.Random(0))
+    passes = _run_timeline(runtime, clock, rules, cases, dispatcher)
+    items = _all_items(runtime)
+    _write_deliveries(runtime, out / "deliveries.json", items)
+
+    example = next((i for i in items if i.state == "sent" and i.document == "conference_record"
+                    and not i.family_copy and i.recipient_address), None)
     message = cert = key = None
     if example is not None:
-        issued = next(i for i in pki.recipients.values() if i.email == example.recipient.address)
-        message = out / "outbox" / f"{example.key}.eml"
+        issued = next(i for i in pki.recipients.values() if i.email == example.recipient_address)
+        message = out / "outbox" / f"{example.idempotency_key}.eml"
         cert, key = issued.cert_path, issued.key_path
-    return DemoResult(out, [c["reference"] for c in cases], artifacts, outcomes, message, cert, key, pki.ca.cert_path)
+    return DemoResult(out, [c["reference"] for c in cases], artifacts, items, passes, message, cert, key,
+                      pki.ca.cert_path)
 
 
-def _approve_family_copies(runtime: Runtime, case: dict, chair: str) -> None:
+def _booked_at(case: dict[str, Any], rules: CirculationConfig) -> datetime:
+    """09:00 on the working day after the strategy discussion (or a week before the conference)."""
+    conference = case["conference"]
+    if conference.get("strategy_discussion_on"):
+        day = rules.calendar.add_working_days(date.fromisoformat(str(conference["strategy_discussion_on"])), 1)
+    else:
+        day = datetime.fromisoformat(str(conference["starts_at"])).date() - timedelta(days=7)
+    return datetime.combine(day, time(9, 0), tzinfo=LONDON)
+
+
+def _moments(cases: list[dict[str, Any]], items: Iterable[OutboxItem], after: datetime) -> list[datetime]:
+    """When something happens: reports arrive, conferences start and end, plans end, windows open."""
+    found: set[datetime] = set()
+
+    def add(value: Any, at: time = time(9, 0)) -> None:
+        if not value:
+            return
+        text = str(value)
+        moment = datetime.fromisoformat(text) if "T" in text else datetime.combine(date.fromisoformat(text), at)
+        found.add(moment.replace(tzinfo=LONDON) if moment.tzinfo is None else moment)
+
+    for case in cases:
+        conference = case["conference"]
+        add(conference["starts_at"])
+        add(conference.get("ends_at"))
+        for report in case["reports"]:
+            add(report.get("received_on"))
+        for discharge in case.get("discharge") or []:
+            add(discharge["discharged_on"])
+    for item in items:
+        if item.not_before is not None:
+            found.add(item.not_before)
+    # A minute after each event, so what it made ready is due; and never before the demo started.
+    return sorted(m + timedelta(minutes=1) for m in found if m + timedelta(minutes=1) > after)
+
+
+def _run_timeline(runtime: Runtime, clock: DemoClock, rules: CirculationConfig, cases: list[dict[str, Any]],
+                  dispatcher: Dispatcher) -> PassReport:
+    """Schedule the conferences, then move the clock from event to event, dispatching at each."""
+    total = PassReport()
+    sender = runtime.settings.authority.email
+    moments = [clock.now]
+    while moments:
+        clock.now = moments.pop(0)
+        with unit_of_work(runtime.sessions) as session:
+            for case in cases:
+                schedule_conference(session, case, rules, now=clock.now, envelope_from=sender)
+        total.add(dispatcher.drain())
+        if not moments:
+            moments = _moments(cases, _all_items(runtime), after=clock.now)
+            moments = [m for m in moments if m > clock.now]
+            if not moments:
+                break
+    return total
+
+
+def _all_items(runtime: Runtime) -> list[OutboxItem]:
+    with unit_of_work(runtime.sessions) as session:
+        rows = session.scalars(select(OutboxItemRow).order_by(OutboxItemRow.id))
+        return [to_item(row) for row in rows]
+
+
+def _approve_family_copies(runtime: Runtime, case: dict[str, Any], chair: str) -> None:
     """The chair reviews and approves each family member's copies (the demo plays the chair)."""
     people = {job.audience.person for job in plan_jobs(case) if job.audience.is_family_copy}
     for person in sorted(p for p in people if p):
         approval.approve(runtime, case["reference"], person, chair=chair, comment="Approved for the demo.")
 
 
-def _write_deliveries(runtime: Runtime, path: Path, outcomes: list[Outcome]) -> None:
-    """The delivery manifest: every document and recipient, with what was sent and its hashes."""
+def _write_deliveries(runtime: Runtime, path: Path, items: list[OutboxItem]) -> None:
+    """The delivery manifest: every item of the outbox, with what was sent and its hashes."""
     with unit_of_work(runtime.sessions) as session:
         records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
     rows = []
-    for o in outcomes:
-        record = records.get(o.key)
-        rows.append({"key": o.key, "document": o.job.stem, "kind": o.job.kind.key, "recipient": o.recipient.key,
-                     "name": o.recipient.name, "address": o.recipient.address, "status": o.status, "channel": o.channel,
-                     "detail": o.detail, "message_id": o.message_id,
-                     "plaintext_sha256": record.plaintext_sha256 if record else None,
-                     "ciphertext_sha256": record.ciphertext_sha256 if record else None})
+    for item in items:
+        if item.rule == NOTICE_RULE:
+            continue
+        record = records.get(item.idempotency_key)
+        rows.append({
+            "key": item.idempotency_key, "conference": item.conference_reference, "document": item.copy,
+            "kind": item.document, "recipient": item.recipient, "name": item.recipient_name,
+            "address": item.recipient_address, "rule": item.rule, "status": item.state,
+            "channel": record.channel if record else None, "transport": record.transport if record else None,
+            "message_id": item.message_id, "earliest": _iso(item.not_before), "latest": _iso(item.deadline),
+            "sent_at": _iso(item.sent_at), "working_days_late": item.late_by, "detail": item.last_error or item.hold_reason,
+            "plaintext_sha256": record.plaintext_sha256 if record else None,
+            "ciphertext_sha256": record.ciphertext_sha256 if record else None})
     path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(LONDON).isoformat() if moment is not None else None

@@ -44,6 +44,8 @@ log = logging.getLogger("docgen.dispatch")
 MessageBuilder = Callable[[OutboxItem], bytes]
 ReleaseCheck = Callable[[OutboxItem], None]
 """Called before a family copy is sent; raises ``ApprovalError`` (its message the reason) to refuse."""
+SentHook = Callable[[Session, OutboxItem, Delivery], None]
+"""Called in the transaction that marks an item sent, to record the delivery with it."""
 
 
 def no_approval_gate(item: OutboxItem) -> None:
@@ -134,10 +136,15 @@ class Dispatcher:
 
     def __init__(self, sessions: sessionmaker[Session], transport: Transport, *, build_message: MessageBuilder,
                  policy: DispatchPolicy, clock: Callable[[], datetime],
-                 release_check: ReleaseCheck = no_approval_gate, worker: str | None = None,
+                 release_check: ReleaseCheck = no_approval_gate, on_sent: SentHook | None = None,
+                 hand_delivery: Transport | None = None, worker: str | None = None,
                  rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
+        """``hand_delivery``, when given, takes the items of recipients without an email address
+        (children, parents without email); without it those items fail and are shown."""
         self.sessions = sessions
         self.transport = transport
+        self.hand_delivery = hand_delivery
+        self.on_sent = on_sent
         self.build_message = build_message
         self.policy = policy
         self.clock = clock
@@ -229,10 +236,11 @@ class Dispatcher:
             self._fail(item, f"gave up after {item.attempts} attempts; last error: "
                              f"{item.last_error or 'the scheduler stopped while sending it'}", report)
             return
-        if not item.recipient_address:
-            self._fail(item, f"{item.recipient_name} ({item.recipient}) has no email address on file. Add one "
-                             "and run `docgen schedule` again, then `docgen outbox retry`; or send the copy by "
-                             "post and cancel this item.", report)
+        transport = self.transport if item.recipient_address else self.hand_delivery
+        if transport is None:
+            self._fail(item, f"{item.recipient_name} ({item.recipient}) has no email address on file and no "
+                             "hand-delivery folder is configured. Add an address and run `docgen schedule` again, "
+                             "then `docgen outbox retry`; or send the copy by post and cancel this item.", report)
             return
         if item.family_copy and not item.is_notice:
             try:
@@ -266,9 +274,9 @@ class Dispatcher:
             return
         item = replace(item, attempts=attempt)
         try:
-            delivery = self.transport.send(message, envelope_from=self.policy.envelope_from,
-                                           recipients=[item.recipient_address or ""],
-                                           idempotency_key=item.idempotency_key)
+            delivery = transport.send(message, envelope_from=self.policy.envelope_from,
+                                      recipients=[item.recipient_address] if item.recipient_address else [],
+                                      idempotency_key=item.idempotency_key)
         except TransportError as exc:
             self._after_failure(item, exc, report)
             return
@@ -310,15 +318,11 @@ class Dispatcher:
         values = dict(state="sent", sent_at=now, late_by=late, due_at=None, warn_at=None, breach_at=None,
                       claim_token=None, lease_expires_at=None, transport=delivery.transport,
                       delivery_reference=delivery.reference[:2000], last_error=None, hold_reason=None, updated_at=now)
-        with unit_of_work(self.sessions) as session:
-            done = _rowcount(session.execute(self._cas(item).values(**values)))
-            if not done:
-                # Sent, but the claim was taken over meanwhile: record the truth all the same.
-                log.error("item %s was sent after another scheduler took it over; it may arrive twice "
-                          "(with the same Message-ID %s). Lengthen the lease.", item.id, item.message_id)
-                session.execute(update(OutboxItemRow).where(OutboxItemRow.id == item.id,
-                                                            OutboxItemRow.state != "cancelled")
-                                .values(**values).execution_options(synchronize_session=False))
+        try:
+            self._commit_sent(item, values, delivery, record=True)
+        except Exception:  # noqa: BLE001 - the delivery record failed: "sent" must be kept all the same
+            log.exception("item %s was sent but its delivery record could not be written", item.id)
+            self._commit_sent(item, values, delivery, record=False)
         if late and item.deadline is not None:
             # Separately, after "sent" is safely committed: a clash with another scheduler
             # recording the same breach must never undo the record of a delivery.
@@ -330,6 +334,19 @@ class Dispatcher:
                     self._breach(session, item, item.deadline, now, late, sent_at=now)
         report.sent += 1
         report.sent_late += 1 if late else 0
+
+    def _commit_sent(self, item: OutboxItem, values: dict[str, Any], delivery: Delivery, *, record: bool) -> None:
+        with unit_of_work(self.sessions) as session:
+            done = _rowcount(session.execute(self._cas(item).values(**values)))
+            if not done:
+                # Sent, but the claim was taken over meanwhile: record the truth all the same.
+                log.error("item %s was sent after another scheduler took it over; it may arrive twice "
+                          "(with the same Message-ID %s). Lengthen the lease.", item.id, item.message_id)
+                session.execute(update(OutboxItemRow).where(OutboxItemRow.id == item.id,
+                                                            OutboxItemRow.state != "cancelled")
+                                .values(**values).execution_options(synchronize_session=False))
+            if record and self.on_sent is not None and not item.is_notice:
+                self.on_sent(session, item, delivery)
 
     def _after_failure(self, item: OutboxItem, exc: TransportError, report: PassReport) -> None:
         if not exc.transient:
@@ -384,11 +401,9 @@ class Dispatcher:
                 row.warned_at = now
                 count += 1
                 local = row.deadline.astimezone(self.policy.zone)
-                why = row.hold_reason or row.last_error
-                text = (f"Deadline approaching, not ready: {row.copy} for {row.recipient_name} "
-                        f"(conference {row.conference_reference}, rule {row.rule}) must go by "
-                        f"{local:%A %d %B %Y %H:%M} and is {row.state.replace('_', ' ')}"
-                        f"{': ' + why if why else ''}.\nOutbox item {row.id}.\n")
+                text = (f"Deadline approaching, not ready: {_what(row)} (conference {row.conference_reference}, "
+                        f"rule {row.rule}) must go by {local:%A %d %B %Y %H:%M} and is "
+                        f"{row.state.replace('_', ' ')}.\n{_look(row)}")
                 log.warning("%s", text.strip())
                 self._notice(session, row, "deadline_warning", text, now)
         return count, handled >= self.policy.batch_size
@@ -406,9 +421,9 @@ class Dispatcher:
                 if self._breach(session, to_item(row), row.deadline, now, late, sent_at=None):
                     count += 1
                     local = row.deadline.astimezone(self.policy.zone)
-                    text = (f"Deadline missed: {row.copy} for {row.recipient_name} (conference "
-                            f"{row.conference_reference}, rule {row.rule}) was due by {local:%A %d %B %Y %H:%M} "
-                            f"and is {row.state.replace('_', ' ')}.\nOutbox item {row.id}.\n")
+                    text = (f"Deadline missed: {_what(row)} (conference {row.conference_reference}, rule "
+                            f"{row.rule}) was due by {local:%A %d %B %Y %H:%M} and is "
+                            f"{row.state.replace('_', ' ')}.\n{_look(row)}")
                     log.warning("%s", text.strip())
                     self._notice(session, row, "deadline_missed", text, now)
         return count, len(rows) >= self.policy.batch_size
@@ -443,6 +458,16 @@ class Dispatcher:
             family_copy=False, recipient="business-support", recipient_name="Business support",
             recipient_address=address, state="ready", due_at=now, attempts=0, notice_text=text,
             created_at=now, updated_at=now))
+
+
+def _what(row: OutboxItemRow) -> str:
+    """An item described without naming anyone: notices travel as plain email."""
+    return f"the {'family' if row.family_copy else 'professional'} copy of the {row.document.replace('_', ' ')}"
+
+
+def _look(row: OutboxItemRow) -> str:
+    return (f"Outbox item {row.id}. Who it is for and why it is waiting: docgen outbox list --conference "
+            f"{row.conference_reference}\n")
 
 
 # -- by hand -----------------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The scheduler's message builder: the chair's gate, certificates checked before rendering, and a
+message built once, so a send repeated after a crash is the same message with the same passphrase."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distribution.demo_pki import create_demo_pki
+from distribution.keys import load_signing_identity
+from docgen.adapters.case_store import save_case
+from docgen.adapters.database import unit_of_work
+from docgen.bootstrap import Runtime
+from docgen.casefile import validate_case
+from docgen.circulation_config import load_rules
+from docgen.config import DEFAULT_CONFIG_DIR
+from docgen.errors import ApprovalError, CertificateError
+from docgen.outbox import OutboxItem
+from docgen.services.approval import approve
+from docgen.services.delivery import DeliveryContext, DocumentMessages
+from docgen.services.directory import import_certificate
+from docgen.services.importing import import_case_file, stored_case
+from docgen.services.scheduling import schedule_conference
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
+
+
+def _schedule(runtime: Runtime, case: dict[str, Any]) -> dict[tuple[str, str], OutboxItem]:
+    with unit_of_work(runtime.sessions) as session:
+        result = schedule_conference(session, case, load_rules(DEFAULT_CONFIG_DIR / "circulation.toml"),
+                                     now=runtime.clock(), envelope_from=runtime.settings.authority.email)
+    return {(i.copy, i.recipient): i for i in result.items}
+
+
+@pytest.fixture
+def setup(runtime: Runtime, tmp_path: Path) -> tuple[DocumentMessages, dict[str, Any], dict[tuple[str, str], OutboxItem]]:
+    reference, _ = import_case_file(runtime, EXAMPLE)
+    case = stored_case(runtime, reference)
+    pki = create_demo_pki(tmp_path / "keys", at=runtime.clock(), signing_passphrase="builder test passphrase",
+                          authority_email=runtime.settings.authority.email,
+                          recipients=[(p["name"], p["email"]) for p in case["professionals"]])
+    for person in case["professionals"]:
+        if person["id"] != "rachel-moore":  # the police officer's certificate is missing
+            import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
+                               ca_certificates=[pki.ca.certificate])
+    messages = DocumentMessages(DeliveryContext(
+        runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: "builder test passphrase"),
+        archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=tmp_path / "delivery",
+        sender_address=runtime.settings.authority.email))
+    return messages, case, _schedule(runtime, case)
+
+
+def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Runtime, tmp_path: Path) -> None:
+    messages, case, items = setup
+    item = items[("conference_record--family-zofia", "zofia")]
+    with pytest.raises(ApprovalError, match="not approved"):
+        messages.release_check(item)
+    approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
+    messages.release_check(item)
+    first = messages.build(item)
+    again = messages.build(item)
+    assert first == again and item.message_id in first.decode("ascii", "replace")
+    assert len(list((tmp_path / "delivery" / "letters").glob("*.pdf"))) == 1
+
+    # The record is corrected after the approval: the copy is rendered again and refused.
+    changed = copy.deepcopy(case)
+    changed["record"]["sections"][0]["items"][0]["text"] += " Corrected after the conference."
+    with unit_of_work(runtime.sessions) as session:
+        save_case(session, validate_case(changed, source="test"), source_sha256="1" * 64,
+                  now=runtime.clock().replace(tzinfo=None), replace=True)
+    with pytest.raises(ApprovalError, match="earlier content"):
+        messages.release_check(item)
+    with pytest.raises(ApprovalError):
+        messages.build(item)
+
+
+def test_an_agency_copy_without_a_certificate_fails_before_rendering(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    messages, _, items = setup
+    item = items[("conference_record--professional", "rachel-moore")]
+    import docgen.services.delivery as delivery
+
+    def no_rendering(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered before the certificate was checked")
+
+    monkeypatch.setattr(delivery, "render_copy", no_rendering)
+    with pytest.raises(CertificateError, match="no certificate in the directory"):
+        messages.build(item)

@@ -1,0 +1,152 @@
+"""The scheduler process sends a real conference's documents, encrypted, and survives a kill.
+
+The example conference is imported, its professionals' certificates are put in the directory and
+the chair approves the family copies; ``docgen scheduler`` (a separate process, over STARTTLS
+SMTP on loopback) then sends every copy: S/MIME to agencies, protected PDFs to parents, and the
+child's copies into the hand-delivery folder. The process is killed once while it is sending and
+started again. Every copy arrives once, opens with the recipients' own tools (openssl, qpdf),
+matches its delivery record, and went out under the Message-ID of its outbox item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import signal
+import subprocess
+import time
+from collections import Counter
+from email import message_from_bytes
+from email import policy as email_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from distribution import demo_pki
+from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_directory import DeliveryRecord
+from docgen.adapters.orm_governance import AuditEvent
+from docgen.bootstrap import Runtime
+from docgen.circulation_config import load_rules
+from docgen.config import DEFAULT_CONFIG_DIR
+from docgen.outbox import OutboxItem
+from docgen.services.approval import approve
+from docgen.services.directory import import_certificate
+from docgen.services.dispatch import list_items
+from docgen.services.importing import import_case_file, stored_case
+from docgen.services.scheduling import schedule_conference
+from test_scheduler_kill import SIGNING_PASSPHRASE, smtp_server, start_scheduler, started_lines, stop  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
+SENDER = "cp.conferences@northmoor.gov.uk"
+
+
+def _items(runtime: Runtime, reference: str) -> list[OutboxItem]:
+    with unit_of_work(runtime.sessions) as session:
+        return list_items(session, reference=reference, limit=1000)
+
+
+def _wait_until_done(runtime: Runtime, reference: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(i.state in ("sent", "failed", "cancelled") for i in _items(runtime, reference)):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"not done in {timeout}s: {Counter(i.state for i in _items(runtime, reference))}")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(list(args), capture_output=True, check=False)
+
+
+@pytest.mark.slow
+def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: Runtime, database_url: str,
+                                                                       smtp_server: Any, tmp_path: Path) -> None:
+    store, transport_config = smtp_server
+    reference, _ = import_case_file(runtime, EXAMPLE)
+    case = stored_case(runtime, reference)
+    keys = tmp_path / "scheduler-keys"  # the scheduler's identity: start_scheduler passes these files
+    pki = demo_pki.create_demo_pki(keys, at=runtime.clock(), signing_passphrase=SIGNING_PASSPHRASE, authority_email=SENDER,
+                                   recipients=[(p["name"], p["email"]) for p in case["professionals"]])
+    for person in case["professionals"]:
+        import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
+                           ca_certificates=[pki.ca.certificate])
+    for person in ("karim", "lena", "zofia"):
+        approve(runtime, reference, person, chair=case["conference"]["chair"])
+    rules = load_rules(DEFAULT_CONFIG_DIR / "circulation.toml")
+    with unit_of_work(runtime.sessions) as session:
+        schedule_conference(session, case, rules, now=runtime.clock(), envelope_from=SENDER)
+    planned = _items(runtime, reference)
+    assert len(planned) > 40 and all(i.state == "ready" for i in planned)
+
+    log = tmp_path / "scheduler.log"
+    options = ("--lease", "3", "--batch-size", "5", "--envelope-from", SENDER)
+    process = start_scheduler(database_url, transport_config, log, *options)
+    deadline = time.monotonic() + 120
+    while len(store.mailbox) < 5 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert started_lines(log) == 1 and len(store.mailbox) >= 5, log.read_text(errors="replace")[-3000:]
+    process = start_scheduler(database_url, transport_config, log, *options)
+    _wait_until_done(runtime, reference, timeout=300)
+    stop(process, log)
+
+    items = _items(runtime, reference)
+    assert [(i.copy, i.recipient, i.last_error) for i in items if i.state != "sent"] == []
+    emailed = {i.message_id: i for i in items if i.recipient_address}
+    by_hand = [i for i in items if not i.recipient_address]
+    assert {i.recipient for i in by_hand} == {"lena"}
+    # Each emailed copy is in the mailbox once, under its item's Message-ID; a repeat only for the kill.
+    assert set(store.mailbox) == set(emailed)
+    assert len(store.transactions) - len(set(store.transactions)) <= 1
+    with unit_of_work(runtime.sessions) as session:
+        records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
+        released = [e for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "released"))]
+    assert set(records) == {i.idempotency_key for i in items} and len(released) == len(items)
+
+    delivery = tmp_path / "delivery"
+    agencies_opened = set()
+    for message_id, item in emailed.items():
+        record = records[item.idempotency_key]
+        message = tmp_path / "message.eml"
+        message.write_bytes(store.mailbox[message_id])
+        if record.channel == "smime":
+            if item.recipient in agencies_opened:
+                continue  # one message per agency is enough to show the tools open it
+            agencies_opened.add(item.recipient)
+            issued = pki.recipients[item.recipient_address or ""]
+            signed, mime = tmp_path / "signed.eml", tmp_path / "document.mime"
+            assert _run("openssl", "cms", "-decrypt", "-in", str(message), "-recip", str(issued.cert_path),
+                        "-inkey", str(issued.key_path), "-out", str(signed)).returncode == 0
+            verified = _run("openssl", "cms", "-verify", "-in", str(signed), "-CAfile", str(pki.ca.cert_path),
+                            "-out", str(mime))
+            assert b"Verification successful" in verified.stderr, verified.stderr
+            document = message_from_bytes(mime.read_bytes(), policy=email_policy.default).get_payload(decode=True)
+            assert hashlib.sha256(document).hexdigest() == record.plaintext_sha256
+        else:
+            assert record.channel == "protected_pdf" and item.family_copy
+            parsed = message_from_bytes(store.mailbox[message_id], policy=email_policy.default)
+            pdf = next(part for part in parsed.iter_attachments()).get_payload(decode=True)
+            assert hashlib.sha256(pdf).hexdigest() == record.ciphertext_sha256
+            _opens_with_its_letter(pdf, delivery / "letters" / f"{item.idempotency_key}.pdf", tmp_path)
+    assert len(agencies_opened) >= 5
+    for item in by_hand:
+        pdf = (delivery / "for-hand-delivery" / f"{item.idempotency_key}.pdf").read_bytes()
+        assert hashlib.sha256(pdf).hexdigest() == records[item.idempotency_key].ciphertext_sha256
+        _opens_with_its_letter(pdf, delivery / "letters" / f"{item.idempotency_key}.pdf", tmp_path)
+    # One passphrase letter per family copy, however often a copy was built.
+    assert len(list((delivery / "letters").glob("*.pdf"))) == sum(i.family_copy for i in items)
+
+
+def _opens_with_its_letter(pdf: bytes, letter: Path, folder: Path) -> None:
+    text = subprocess.run(["pdftotext", str(letter), "-"], check=True, capture_output=True, text=True).stdout
+    passphrase = re.search(r"\b[A-Z0-9]{4}(?:-[A-Z0-9]{4}){4}\b", text)
+    assert passphrase, letter
+    source, opened = folder / "protected.pdf", folder / "opened.pdf"
+    source.write_bytes(pdf)
+    assert _run("qpdf", "--decrypt", str(source), str(opened)).returncode != 0
+    assert _run("qpdf", f"--password={passphrase[0]}", "--decrypt", str(source), str(opened)).returncode == 0

@@ -181,6 +181,14 @@ def _document_messages(args: argparse.Namespace, runtime: Runtime, sender: str) 
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:
+    import signal
+    import threading
+
+    # Loading the renderers and keys takes seconds: a stop asked for meanwhile is kept, not fatal.
+    stopping = threading.Event()
+    if not args.once:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_: stopping.set())
     from distribution.transports import HandDeliveryTransport
     from docgen.entrypoints_scheduler import SchedulerProcess
     from docgen.services.dispatch import DispatchPolicy
@@ -198,7 +206,8 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     hand = HandDeliveryTransport(Path(args.delivery_folder).resolve() / "for-hand-delivery")
     process = SchedulerProcess(runtime, _transport(args.transport), policy, interval=args.interval,
                                build_message=messages.build, release_check=messages.release_check,
-                               on_sent=messages.record_sent, hand_delivery=hand, worker=args.worker)
+                               on_sent=messages.record_sent, hand_delivery=hand, worker=args.worker,
+                               stopping=stopping)
     if args.once:
         report = process.dispatcher.drain()
         print(json.dumps(report.__dict__))

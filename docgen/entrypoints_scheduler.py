@@ -46,8 +46,9 @@ class SchedulerProcess:
     def __init__(self, runtime: Runtime, transport: Transport, policy: DispatchPolicy, *, interval: float,
                  build_message: MessageBuilder, release_check: ReleaseCheck = no_approval_gate,
                  on_sent: SentHook | None = None, hand_delivery: Transport | None = None,
-                 worker: str | None = None) -> None:
-        self.stopping = threading.Event()
+                 worker: str | None = None, stopping: threading.Event | None = None) -> None:
+        """``stopping``: an event already set by a signal received while the process was starting."""
+        self.stopping = stopping or threading.Event()
         self._in_pass = threading.Lock()
         self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
                                      clock=runtime.clock, release_check=release_check, on_sent=on_sent,

@@ -205,7 +205,9 @@ def test_killed_and_restarted_scheduler_delivers_every_item_exactly_once(tmp_pat
             kills += 1
         process.wait(timeout=30)
     sent_before_last_run = states(url).get("sent", 0)
+    starts = started_lines(log)
     process = start_scheduler(url, transport_config, log, *options)
+    wait_until_started(process, log, starts)
     wait_for_all_sent(url, ITEMS, timeout=120)
     stop(process, log)
 
@@ -220,3 +222,4 @@ def test_killed_and_restarted_scheduler_delivers_every_item_exactly_once(tmp_pat
     assert max(Counter(store.transactions).values()) <= 1 + kills
     # (c) nothing left unsent or in a non-final state
     assert states(url) == Counter({"sent": ITEMS})
+

@@ -25,7 +25,7 @@ from email.utils import format_datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, and_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -121,6 +121,21 @@ def plain_message(item: OutboxItem, *, envelope_from: str, at: datetime, body: s
     return message.as_bytes()
 
 
+_OUTBOX = cast(Table, OutboxItemRow.__table__)
+_HELD = and_(_OUTBOX.c.id == bindparam("item_id"), _OUTBOX.c.claim_token == bindparam("token"),
+             _OUTBOX.c.state == "sending")
+# The two statements every item sent runs, built once: constructing them per item cost more than
+# running them (docs/performance.md).
+_BEGIN_ATTEMPT = (update(_OUTBOX).where(_HELD)
+                  .values(attempts=_OUTBOX.c.attempts + 1, lease_expires_at=bindparam("lease"),
+                          due_at=bindparam("lease"), updated_at=bindparam("now"))
+                  .returning(_OUTBOX.c.attempts))
+_MARK_SENT = update(_OUTBOX).where(_HELD).values({
+    name: bindparam(name) for name in ("state", "sent_at", "late_by", "due_at", "warn_at", "breach_at", "claim_token",
+                                       "lease_expires_at", "transport", "delivery_reference", "last_error",
+                                       "hold_reason", "updated_at")})
+
+
 def _rowcount(result: Any) -> int:
     """Rows an UPDATE changed (a ``CursorResult``; typed loosely by ``Session.execute``)."""
     return int(result.rowcount)
@@ -142,6 +157,7 @@ class Dispatcher:
         """``hand_delivery``, when given, takes the items of recipients without an email address
         (children, parents without email); without it those items fail and are shown."""
         self.sessions = sessions
+        self._engine = sessions.kw["bind"]
         self.transport = transport
         self.hand_delivery = hand_delivery
         self.on_sent = on_sent
@@ -301,12 +317,9 @@ class Dispatcher:
         """
         now = self.clock()
         lease_until = now + self.policy.lease
-        with unit_of_work(self.sessions) as session:
-            attempts = cast(Table, OutboxItemRow.__table__).c.attempts
-            result = session.execute(self._cas(item).values(
-                attempts=attempts + 1, lease_expires_at=lease_until, due_at=lease_until,
-                updated_at=now).returning(attempts))
-            attempt = result.scalar_one_or_none()
+        with self._engine.begin() as connection:
+            attempt = connection.execute(_BEGIN_ATTEMPT, {
+                "item_id": item.id, "token": item.claim_token, "lease": lease_until, "now": now}).scalar_one_or_none()
         if attempt is None:
             log.warning("item %s was taken over by another scheduler before it was sent", item.id)
         return attempt
@@ -336,6 +349,13 @@ class Dispatcher:
         report.sent_late += 1 if late else 0
 
     def _commit_sent(self, item: OutboxItem, values: dict[str, Any], delivery: Delivery, *, record: bool) -> None:
+        record = record and self.on_sent is not None and not item.is_notice
+        if not record:  # the common case for notices, kept to one plain statement and commit
+            with self._engine.begin() as connection:
+                done = _rowcount(connection.execute(_MARK_SENT, {"item_id": item.id, "token": item.claim_token,
+                                                                 **values}))
+            if done:
+                return
         with unit_of_work(self.sessions) as session:
             done = _rowcount(session.execute(self._cas(item).values(**values)))
             if not done:
@@ -345,7 +365,7 @@ class Dispatcher:
                 session.execute(update(OutboxItemRow).where(OutboxItemRow.id == item.id,
                                                             OutboxItemRow.state != "cancelled")
                                 .values(**values).execution_options(synchronize_session=False))
-            if record and self.on_sent is not None and not item.is_notice:
+            if record and self.on_sent is not None:
                 self.on_sent(session, item, delivery)
 
     def _after_failure(self, item: OutboxItem, exc: TransportError, report: PassReport) -> None:

@@ -1,0 +1,83 @@
+"""Single documents as a user waits for them: an invitation rendered warm, and the chair's preview
+of a family copy of the record (with the family-copy render alone as a secondary figure)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from bench.timing import Timing, time_runs
+from docgen.adapters.case_store import save_case
+from docgen.adapters.database import unit_of_work
+from docgen.bootstrap import Runtime, bootstrap
+from docgen.config import Settings
+from docgen.documents import plan_jobs
+from docgen.services.approval import preview, record_job
+from docgen.services.pack import render_copy
+from docgen.views import build_case_view
+
+
+@dataclass(frozen=True)
+class InvitationFigures:
+    kind: str
+    timing: Timing
+    pages: int | None
+
+
+def invitation(case: dict[str, Any], settings: Settings, *, kind: str, runs: int, generated_on: date) -> InvitationFigures:
+    """Render the first ``kind`` invitation of the conference as a PDF, warm: the view is built and
+    two copies rendered before the timed runs."""
+    view = build_case_view(case)
+    job = next(j for j in plan_jobs(case) if j.kind.key == kind)
+
+    def render() -> int | None:
+        return render_copy(job, view, settings, generated_on=generated_on, fmt="pdf").pages
+
+    pages = render()
+    return InvitationFigures(kind, time_runs(render, runs=runs, warmups=1), pages)
+
+
+@dataclass(frozen=True)
+class PreviewFigures:
+    person: str
+    preview: Timing  # docgen.services.approval.preview: what the chair runs
+    family_copy: Timing  # render_copy of that family copy of the record alone
+    copy_pages: int | None
+    review_pages: int
+    withheld_items: int
+
+
+def store(runtime: Runtime, case: dict[str, Any]) -> None:
+    """Save a validated case as ``docgen import`` would (the case file's hash is that of its JSON)."""
+    source = hashlib.sha256(json.dumps(case, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    with unit_of_work(runtime.sessions) as session:
+        save_case(session, case, source_sha256=source, now=runtime.clock().replace(tzinfo=None))
+
+
+def chair_preview(case: dict[str, Any], folder: Path, *, person: str, runs: int) -> PreviewFigures:
+    """Import ``case`` into a new SQLite database in ``folder`` and time the chair's preview of
+    ``person``'s copy of the record, after one untimed preview."""
+    runtime = bootstrap(f"sqlite:///{folder / 'bench.sqlite3'}")
+    try:
+        store(runtime, case)
+        reference, chair = case["reference"], case["conference"]["chair"]
+        out_dir = folder / "preview"
+        first = preview(runtime, reference, person, actor=chair, out_dir=out_dir)
+        timing = time_runs(lambda: preview(runtime, reference, person, actor=chair, out_dir=out_dir), runs=runs)
+        job = record_job(case, person)
+        view = build_case_view(case)
+        generated_on = runtime.clock().date()
+        family_copy = time_runs(lambda: render_copy(job, view, runtime.settings, generated_on=generated_on, fmt="pdf"),
+                                runs=runs, warmups=1)
+        with pikepdf.open(io.BytesIO(first.chair_review.read_bytes())) as review:
+            review_pages = len(review.pages)
+        return PreviewFigures(person, timing, family_copy, first.copy.pages, review_pages, len(first.withheld))
+    finally:
+        runtime.engine.dispose()

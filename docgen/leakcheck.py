@@ -189,15 +189,35 @@ def _padded(tokens: Iterable[str]) -> str:
     return " " + " ".join(tokens) + " "
 
 
-class _Allowed:
-    """The allowed text in each form that recovered text is matched in.
+def words(text: str) -> tuple[str, ...]:
+    """The words the leak check matches on: the tokens of ``text`` (see :func:`_tokens`).
+
+    Words never span a line break, so the words of texts joined by newlines are the words of
+    each text in turn: ``words(a + "\n" + b) == words(a) + words(b)``. That lets a caller cut
+    text it checks many times against into pieces and cut each piece into words only once.
+    """
+    return tuple(_tokens(text))
+
+
+class AllowedText:
+    """The text an audience is allowed to see, in each form that recovered text is matched in.
 
     Matching is symmetric: a fragment is dropped when it would be found in the allowed text by
-    the same rules that find it in a copy, spaced-out letters and all.
+    the same rules that find it in a copy, spaced-out letters and all. Build it from text, or
+    with :meth:`from_words` from the words of texts joined by newlines, which gives the same.
     """
 
     def __init__(self, allowed_text: str) -> None:
-        tokens = _tokens(allowed_text)
+        self._build(_tokens(allowed_text))
+
+    @classmethod
+    def from_words(cls, *pieces: Iterable[str]) -> AllowedText:
+        """The allowed text made of texts joined by newlines, given as each text's :func:`words`."""
+        allowed = cls.__new__(cls)
+        allowed._build([word for piece in pieces for word in piece])
+        return allowed
+
+    def _build(self, tokens: list[str]) -> None:
         joined = _join_spaced_letters(tokens)
         self.padded = _padded(tokens)
         self.padded_joined = _padded(joined) if joined is not None else ""
@@ -218,7 +238,7 @@ def distinctive_fragments(
     letter or digit). Fragments of :data:`COMPACT_MIN_CHARS` or more letters and digits are
     also matched with the spaces removed.
     """
-    allowed = _Allowed(allowed_text)
+    allowed = AllowedText(allowed_text)
     return [
         " ".join(fragment)
         for fragment in _candidates(_tokens(withheld), min_chars)
@@ -250,11 +270,16 @@ class LeakCheck:
     def __init__(
         self,
         withheld: Mapping[str, str],
-        allowed_text: str,
+        allowed_text: str | AllowedText,
         *,
         min_chars: int = DEFAULT_MIN_CHARS,
     ) -> None:
-        allowed = _Allowed(allowed_text)
+        # With nothing withheld there is nothing to match, and cutting the allowed text into
+        # words (the costly part) would be wasted.
+        if isinstance(allowed_text, AllowedText):
+            allowed = allowed_text
+        else:
+            allowed = AllowedText(allowed_text) if withheld else AllowedText.from_words()
         # first word -> fragment as " w1 w2 w3 " -> labels of the items it comes from
         self._by_first: dict[str, dict[str, set[str]]] = {}
         self._compact: dict[str, set[str]] = {}
@@ -329,7 +354,7 @@ class LeakCheck:
 def find_leaks(
     recovered: Mapping[str, str],
     withheld: Mapping[str, str],
-    allowed_text: str,
+    allowed_text: str | AllowedText,
     *,
     min_chars: int = DEFAULT_MIN_CHARS,
 ) -> list[Leak]:
@@ -346,7 +371,7 @@ def verify_copy(
     data: bytes,
     fmt: Literal["pdf", "docx"],
     withheld: Mapping[str, str],
-    allowed_text: str,
+    allowed_text: str | AllowedText,
 ) -> Recovered:
     """Recover everything from a copy's bytes and refuse it if any withheld item shows.
 

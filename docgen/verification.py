@@ -4,20 +4,21 @@ every page. It reads only the output bytes, independently of how they were made.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, cast
 
 from docgen.documents import Job
 from docgen.errors import RedactionError
-from docgen.leakcheck import normalise, verify_copy
+from docgen.leakcheck import AllowedText, normalise, verify_copy
 
 
-def verify_output(data: bytes, fmt: str, *, job: Job, withheld: Mapping[str, str], allowed_text: str,
+def verify_output(data: bytes, fmt: str, *, job: Job, withheld: Mapping[str, str], allowed_text: str | AllowedText,
                   marking: Mapping[str, Any], expected_pages: int | None) -> None:
     """Refuse the copy (RedactionError) if anything withheld can be recovered from it, or if a
-    family copy is not marked on every page."""
+    family copy is not marked on every page. ``allowed_text`` may be given already cut into words
+    (:class:`~docgen.leakcheck.AllowedText`) when many copies share most of it."""
     where = f"{job.stem}.{fmt}"
     try:
-        recovered = verify_copy(data, fmt, withheld, allowed_text)
+        recovered = verify_copy(data, cast(Literal["pdf", "docx"], fmt), withheld, allowed_text)
     except RedactionError as exc:
         raise RedactionError(f"{where} was refused and not written: {exc}") from None
     if not marking.get("is_family_copy"):

@@ -6,13 +6,16 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
+from docx.document import Document
+from docx.opc.packuri import PACKAGE_URI
+from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_Types].xml builder
 from docxtpl import DocxTemplate
 
-from docgen.adapters.templating import make_environment
+from docgen.adapters.templating import CompilingOnceEnvironment, make_environment
 from docgen.config import TEMPLATES_DIR
 from docgen.errors import RenderError, TemplateError
 
@@ -26,9 +29,25 @@ _APP_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b"<Application>docgen</Application></Properties>")
 
 
+class _Template(DocxTemplate):
+    """A docxtpl template whose cleaning of tag-split XML is done once per distinct part.
+
+    ``patch_xml`` rewrites the template's own XML (tags Word split across runs) with a dozen
+    regular expressions; its result depends only on that XML, which is the same on every render.
+    """
+
+    def patch_xml(self, src_xml: str) -> str:
+        return _patched_xml(src_xml)
+
+
+@lru_cache(maxsize=64)
+def _patched_xml(src_xml: str) -> str:
+    return DocxTemplate.patch_xml(None, src_xml)  # an instance method that uses no instance state
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    return make_environment()
+    return make_environment(environment_class=CompilingOnceEnvironment)
 
 
 @cache
@@ -58,7 +77,7 @@ def render_docx(template_name: str, context: dict[str, object], *, title: str, c
     """Render a DOCX template; the output's properties hold the title and nothing of the template's."""
     path = templates_dir / template_name
     try:
-        template = DocxTemplate(io.BytesIO(_template_bytes(path)))
+        template = _Template(io.BytesIO(_template_bytes(path)))
     except FileNotFoundError:
         raise TemplateError(f"template {template_name!r} was not found under {templates_dir}") from None
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -87,24 +106,35 @@ def render_docx(template_name: str, context: dict[str, object], *, title: str, c
     properties.modified = created
     for printed in properties._element.findall("{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}lastPrinted"):
         properties._element.remove(printed)
-    buffer = io.BytesIO()
     try:
-        template.save(buffer)
+        return _scrub(_package_members(template.docx))
     except Exception as exc:
         raise RenderError(f"{template_name}: the DOCX could not be written: {exc}") from exc
-    return _scrub(buffer.getvalue())
 
 
-def _scrub(data: bytes) -> bytes:
-    """Rewrite the package without the parts a template must not pass on."""
-    source = zipfile.ZipFile(io.BytesIO(data))
+def _package_members(document: Document) -> list[tuple[str, bytes]]:
+    """The zip members python-docx would save, in the order it saves them, without zipping them:
+    the package is zipped once, by :func:`_scrub`, instead of zipped, unzipped and zipped again."""
+    package = document.part.package
+    parts = list(package.iter_parts())
+    for part in parts:
+        part.before_marshal()
+    members = [("[Content_Types].xml", _ContentTypesItem.from_parts(parts).blob),
+               (PACKAGE_URI.rels_uri.membername, package.rels.xml)]
+    for part in parts:
+        members.append((part.partname.membername, part.blob))
+        if len(part.rels):
+            members.append((part.partname.rels_uri.membername, part.rels.xml))
+    return members
+
+
+def _scrub(members: list[tuple[str, bytes]]) -> bytes:
+    """Zip the package without the parts a template must not pass on."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            name = info.filename
+        for name, content in members:
             if name.startswith(_DROPPED_PARTS):
                 continue
-            content = source.read(name)
             if name == "docProps/app.xml":
                 content = _APP_XML
             elif name == "[Content_Types].xml" or name.endswith(".rels"):

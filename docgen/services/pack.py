@@ -4,29 +4,40 @@ Each copy goes through the same steps, each one function: redact the view for th
 audience, build the template context, render, verify the bytes, write. The pack is assembled
 in a temporary folder and moved into place only when every copy has passed, so a failed pack
 leaves nothing half-written behind.
+
+What does not depend on the copy is done once: the view is redacted once per audience (with the
+text every check of that audience's copies compares against), and copies are rendered side by
+side in worker processes (:mod:`docgen.parallel`), one copy a task, longest first. Every copy is
+still verified on its own bytes, in the worker that rendered it, before it is written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import re
+import pickle
 import shutil
 import tempfile
-from collections.abc import Iterable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from docgen import parallel
 from docgen.adapters.docx import docx_fixed_wording, render_docx
-from docgen.adapters.pdf import render_pdf
+from docgen.adapters.pdf import fewer_collections, render_pdf
 from docgen.adapters.templating import fixed_wording, render_html
 from docgen.config import Settings
 from docgen.documents import Job, build_context, plan_jobs
 from docgen.errors import DocgenError, RenderError
 from docgen.files import sha256, write_atomically
-from docgen.leakcheck import normalise
-from docgen.redaction import redact, strings_in
+from docgen.leakcheck import AllowedText, normalise, words
+from docgen.redaction import Audience, redact, strings_in
 from docgen.verification import verify_output
 from docgen.views import build_case_view
 
@@ -57,37 +68,97 @@ class RenderedCopy:
     title: str
 
 
+@dataclass(frozen=True)
+class AudienceView:
+    """The view redacted for one audience, and the forms of its text that every check of that
+    audience's copies compares against. The same for every copy the audience gets, so a pack
+    makes it once per audience."""
+
+    audience: Audience
+    view: Any
+    withheld: dict[str, str]
+    strings: list[str]  # every text of the redacted view, in the order the allowed text lists them
+    normalised: str  # normalise() of those texts joined by newlines
+    shown_values: frozenset[str]  # normalise() of each text
+    words: tuple[str, ...]  # leakcheck.words() of those texts joined by newlines
+
+
+def audience_view(view: dict[str, Any], audience: Audience) -> AudienceView:
+    """Redact ``view`` for ``audience`` and prepare what its copies are checked against.
+
+    Kept for the most recent views and audiences, by a digest of the view's content: a pack, a
+    chair's previews and a delivery run render many copies from one view, and each needs the
+    same redaction. A view that has changed in any way has another digest, so is redacted anew.
+    What is kept is shared by every copy made from it, and read only: nothing changes a view.
+    """
+    key = (hashlib.sha256(pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)).digest(), audience)
+    with _PREPARED_LOCK:
+        found = _PREPARED.get(key)
+        if found is not None:
+            _PREPARED.move_to_end(key)
+            return found
+    redacted = redact(view, audience)
+    strings = strings_in(redacted.view)
+    text = "\n".join(strings)
+    prepared = AudienceView(audience, redacted.view, redacted.withheld, strings, normalise(text),
+                            frozenset(normalise(value) for value in strings), words(text))
+    with _PREPARED_LOCK:
+        _PREPARED[key] = prepared
+        while len(_PREPARED) > _PREPARED_KEPT:
+            _PREPARED.popitem(last=False)
+    return prepared
+
+
+_PREPARED: OrderedDict[tuple[bytes, Audience], AudienceView] = OrderedDict()
+_PREPARED_KEPT = 12  # a pack has one professional and a few family audiences
+_PREPARED_LOCK = threading.Lock()
+
+
 def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str,
                 recipient_line: str = "") -> RenderedCopy:
     """Redact, render and verify one copy; raises if the copy may not be used.
 
     ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
     recipient it was sent to."""
-    redacted = redact(view, job.audience)
-    context = build_context(job, redacted.view, settings, generated_on=generated_on, recipient_line=recipient_line)
-    title = context["document"]["title"]
-    if fmt == "pdf":
-        data, pages = render_pdf(render_html(job.kind.html_template, context), source=job.kind.html_template)
-    elif fmt == "docx":
-        created = datetime.combine(generated_on, datetime.min.time())
-        data, pages = render_docx(job.kind.docx_template, context, title=title, created=created), None
-    else:
-        raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
-    fixed = "\n".join([fixed_wording(job.kind.html_template),
-                       docx_fixed_wording(job.kind.docx_template) if fmt == "docx" else "",
-                       title, recipient_line, *_settings_text(settings)])
-    view_strings = strings_in(redacted.view)
-    allowed = "\n".join([*view_strings, fixed])
-    withheld = _evidence(redacted.withheld, view_strings, fixed)
-    verify_output(data, fmt, job=job, withheld=withheld, allowed_text=allowed,
-                  marking=context["copy"], expected_pages=pages)
+    with fewer_collections():
+        prepared = audience_view(view, job.audience)
+        context = build_context(job, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
+        title = context["document"]["title"]
+        data, pages = _render(job, context, fmt, title=title, generated_on=generated_on)
+        fixed = "\n".join([fixed_wording(job.kind.html_template),
+                           docx_fixed_wording(job.kind.docx_template) if fmt == "docx" else "",
+                           title, recipient_line, *_settings_text(settings)])
+        allowed = AllowedText.from_words(prepared.words, _words(fixed))
+        verify_output(data, fmt, job=job, withheld=_evidence(prepared, fixed), allowed_text=allowed,
+                      marking=context["copy"], expected_pages=pages)
     return RenderedCopy(job=job, format=fmt, data=data, pages=pages, title=title)
+
+
+def _render(job: Job, context: dict[str, Any], fmt: str, *, title: str, generated_on: date) -> tuple[bytes, int | None]:
+    if fmt == "pdf":
+        return render_pdf(render_html(job.kind.html_template, context), source=job.kind.html_template)
+    if fmt == "docx":
+        created = datetime.combine(generated_on, datetime.min.time())
+        return render_docx(job.kind.docx_template, context, title=title, created=created), None
+    raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
+
+
+# The fixed wording of a copy is the same for every copy of a kind, format and title: cut it into
+# words and normalise it once. Bounded, so a long-running process does not keep every title.
+@lru_cache(maxsize=128)
+def _words(fixed: str) -> tuple[str, ...]:
+    return words(fixed)
+
+
+@lru_cache(maxsize=128)
+def _normalised(fixed: str) -> str:
+    return normalise(fixed)
 
 
 _GENERIC_MAX_WORDS = 3
 
 
-def _evidence(withheld: dict[str, str], view_strings: list[str], fixed: str) -> dict[str, str]:
+def _evidence(prepared: AudienceView, fixed: str) -> dict[str, str]:
     """The withheld items whose presence in a copy would show a leak.
 
     An item made only of words every reader sees anyway gives nothing away and is not looked
@@ -98,19 +169,16 @@ def _evidence(withheld: dict[str, str], view_strings: list[str], fixed: str) -> 
     Anything else stays in, and the leak check refuses the copy if it is in the allowed text
     too, because then the redaction itself has gone wrong.
     """
-    fixed_normalised = normalise(fixed)
-    view_text = "\n".join(view_strings)
-    view_normalised = normalise(view_text)
-    shown_values = {normalise(value) for value in view_strings}
+    fixed_normalised = _normalised(fixed)
     kept = {}
-    for label, text in withheld.items():
+    for label, text in prepared.withheld.items():
         flat = normalise(text)
-        if flat in fixed_normalised or flat in shown_values:
+        if flat in fixed_normalised or flat in prepared.shown_values:
             continue
         words = text.split()
         plain_phrase = len(words) <= _GENERIC_MAX_WORDS and all(w[:1].islower() or not w[:1].isalpha() for w in words[1:]) \
             and not any(ch.isdigit() for ch in text)
-        if plain_phrase and flat in view_normalised:
+        if plain_phrase and flat in prepared.normalised:
             continue
         kept[label] = text
     return kept
@@ -120,34 +188,150 @@ def _settings_text(settings: Settings) -> Iterable[str]:
     return strings_in(asdict(settings))
 
 
+# -- the pack -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _CopyTask:
+    """One copy for a worker to render and verify."""
+
+    job: Job
+    fmt: str
+    view: dict[str, Any]
+    settings: Settings
+    generated_on: date
+
+
+def _render_task(task: _CopyTask) -> tuple[RenderedCopy, float]:
+    """Render and verify one copy of a pack (in a worker); returns it and the seconds it took."""
+    start = time.perf_counter()
+    copy = render_copy(task.job, task.view, task.settings, generated_on=task.generated_on, fmt=task.fmt)
+    return copy, time.perf_counter() - start
+
+
+# Seconds each kind of copy took last time in this process, to hand the longest out first; until
+# a kind has been timed, a rough figure measured on the M conference of bench/render_steps.py.
+# Only the order work is handed out in depends on these.
+_SECONDS: dict[tuple[str, str], float] = {}
+_FIRST_GUESS = {"conference_record": 0.6, "social_worker_report": 0.5, "outline_plan": 0.2, "decisions_notice": 0.15,
+                "parent_invitation": 0.2, "professional_invitation": 0.2, "agency_report_form": 0.2,
+                "exclusion_letter": 0.15, "child_invitation": 0.15, "agency_report": 0.1, "discharge_notification": 0.1}
+
+
+def _expected_seconds(job: Job, fmt: str) -> float:
+    known = _SECONDS.get((job.kind.key, fmt))
+    if known is not None:
+        return known
+    guess = _FIRST_GUESS.get(job.kind.key, 0.2)
+    return guess if fmt == "pdf" else guess / 4
+
+
 def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, generated_on: date,
-               formats: Iterable[str] = FORMATS, approved_reports: frozenset[str] = frozenset()) -> list[Artifact]:
-    """Render every copy of the conference's pack into ``out_dir`` and write its manifest."""
+               formats: Iterable[str] = FORMATS, approved_reports: frozenset[str] = frozenset(),
+               workers: int | None = None) -> list[Artifact]:
+    """Render every copy of the conference's pack into ``out_dir`` and write its manifest.
+
+    ``workers`` is how many processes render copies side by side: by default one for each core
+    this process may use; 1 renders every copy in this process, one after another.
+    """
     view = build_case_view(case)
-    jobs = plan_jobs(case, approved_reports)
+    formats = tuple(formats)
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
+    copies = [(job, fmt) for job in plan_jobs(case, approved_reports) for fmt in formats]
+    workers = parallel.available_cores() if workers is None else workers
+    if workers < 1:
+        raise DocgenError(f"workers must be 1 or more, not {workers}")
     out_dir = out_dir.resolve()
     if out_dir.exists() and any(out_dir.iterdir()):
         raise DocgenError(f"{out_dir}: the folder is not empty; choose a new folder for the pack")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        artifacts = []
-        for job in jobs:
-            for fmt in formats:
-                copy = render_copy(job, view, settings, generated_on=generated_on, fmt=fmt)
-                relative = f"{job.kind.family}/{job.stem}.{fmt}"
-                write_atomically(staging / relative, copy.data)
-                artifacts.append(Artifact(
-                    kind=job.kind.key, audience=job.audience.slug, recipient=job.recipient, format=fmt, path=relative,
-                    sha256=sha256(copy.data), pages=copy.pages, title=copy.title, family_copy=job.audience.is_family_copy))
-        write_manifest(staging, case, artifacts, generated_on=generated_on)
+        artifacts: list[Artifact | None] = [None] * len(copies)
+
+        def write(index: int, copy: RenderedCopy) -> None:
+            job, fmt = copies[index]
+            relative = _relative_path(job, fmt)
+            write_atomically(staging / relative, copy.data)
+            artifacts[index] = Artifact(
+                kind=job.kind.key, audience=job.audience.slug, recipient=job.recipient, format=fmt, path=relative,
+                sha256=sha256(copy.data), pages=copy.pages, title=copy.title, family_copy=job.audience.is_family_copy)
+
+        if workers == 1 or len(copies) <= 1 or not parallel.can_start_workers():
+            _render_here(copies, view, settings, generated_on, write)
+        else:
+            _render_in_workers(copies, view, settings, generated_on, workers, write)
+        written = [artifact for artifact in artifacts if artifact is not None]
+        if len(written) != len(copies):  # every copy either passed and was written, or raised
+            raise RenderError(f"{len(copies) - len(written)} copies of the pack were not rendered; nothing was written")
+        write_manifest(staging, case, written, generated_on=generated_on)
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return artifacts
+    return written
+
+
+def _relative_path(job: Job, fmt: str) -> str:
+    return f"{job.kind.family}/{job.stem}.{fmt}"
+
+
+def _render_here(copies: Sequence[tuple[Job, str]], view: dict[str, Any], settings: Settings, generated_on: date,
+                 write: Callable[[int, RenderedCopy], None]) -> None:
+    """Render every copy in this process, one after another, writing each as it passes."""
+    for index, (job, fmt) in enumerate(copies):
+        try:
+            copy = render_copy(job, view, settings, generated_on=generated_on, fmt=fmt)
+        except DocgenError as exc:
+            raise _failed(job, fmt, exc) from exc
+        write(index, copy)
+
+
+def _render_in_workers(copies: Sequence[tuple[Job, str]], view: dict[str, Any], settings: Settings,
+                       generated_on: date, workers: int, write: Callable[[int, RenderedCopy], None]) -> None:
+    """Render the copies in the worker pool, longest first, writing each as it arrives."""
+    tasks = [_CopyTask(job, fmt, view, settings, generated_on) for job, fmt in copies]
+    order = sorted(range(len(copies)), key=lambda i: -_expected_seconds(*copies[i]))
+    timings: dict[tuple[str, str], float] = {}
+
+    def arrived(index: int, result: tuple[RenderedCopy, float]) -> None:
+        copy, seconds = result
+        job, fmt = copies[index]
+        key = (job.kind.key, fmt)
+        timings[key] = max(seconds, timings.get(key, 0.0))
+        write(index, copy)
+
+    try:
+        parallel.run_all(_render_task, tasks, workers=workers, order=order, on_result=arrived,
+                         preload=("docgen.services.pack",))
+    except parallel.TaskFailed as failure:
+        job, fmt = copies[failure.index]
+        error = failure.error
+        if isinstance(error, DocgenError):
+            raise _failed(job, fmt, error) from error
+        if isinstance(error, parallel.BrokenProcessPool):
+            raise RenderError(f"{_relative_path(job, fmt)}: a rendering worker stopped before the pack was finished "
+                              "(killed or out of memory; or, run from a script, the script's own code is not under "
+                              "'if __name__ == \"__main__\":', which every worker imports); nothing was written") from None
+        raise RenderError(f"{_relative_path(job, fmt)} could not be rendered, so the pack was not written: "
+                          f"{type(error).__name__}: {error}") from error
+    _SECONDS.update(timings)
+
+
+def _failed(job: Job, fmt: str, error: DocgenError) -> DocgenError:
+    """The error a copy raised, said to be that copy's and to have stopped the whole pack."""
+    where = _relative_path(job, fmt)
+    message = str(error)
+    if f"{job.stem}.{fmt}" not in message:
+        message = f"{where}: {message}"
+    try:
+        named = type(error)(f"{message} (no part of the pack was written)")
+    except TypeError:  # an error class that takes more than a message
+        named = DocgenError(f"{message} (no part of the pack was written)")
+    return named
 
 
 def write_manifest(folder: Path, case: dict[str, Any], artifacts: list[Artifact], *, generated_on: date) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from distribution.abc import Delivery, Transport
 from distribution.transports.common import Clock, message_id_of, utc_now
-from distribution.transports.outbox_folder import _KEY, _publish
+from distribution.transports.outbox_folder import KEY_PATTERN, publish_file
 from docgen.errors import TransportError
 
 
@@ -36,7 +36,7 @@ class HandDeliveryTransport(Transport):
         return f"HandDeliveryTransport(folder={str(self.folder)!r})"
 
     def send(self, message: bytes, *, envelope_from: str, recipients: list[str], idempotency_key: str) -> Delivery:
-        if not _KEY.fullmatch(idempotency_key):
+        if not KEY_PATTERN.fullmatch(idempotency_key):
             raise TransportError(f"The idempotency key {idempotency_key!r} cannot name a file; nothing was written.",
                                  transient=False)
         message_id = message_id_of(message)
@@ -53,8 +53,8 @@ class HandDeliveryTransport(Transport):
         note = body.get_content() if body is not None else ""
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            new = _publish(self.folder, self.folder / f"{idempotency_key}.pdf", document, 0o600)
-            _publish(self.folder, self.folder / f"{idempotency_key}.txt",
+            new = publish_file(self.folder, self.folder / f"{idempotency_key}.pdf", document, 0o600)
+            publish_file(self.folder, self.folder / f"{idempotency_key}.txt",
                      f"Message-ID: {message_id}\n{note}".encode("utf-8"), 0o600)
         except OSError as exc:
             raise TransportError(f"Cannot write to the hand-delivery folder {self.folder}: {exc.strerror or exc}.",

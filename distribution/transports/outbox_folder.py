@@ -22,7 +22,7 @@ from distribution.transports.common import Clock, check_envelope, message_id_of,
 from docgen.errors import TransportError
 
 RECEIPTS_FOLDER = ".docgen-receipts"
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -39,7 +39,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _publish(folder: Path, final: Path, data: bytes, mode: int) -> bool:
+def publish_file(folder: Path, final: Path, data: bytes, mode: int) -> bool:
     """Write ``data`` to ``final`` atomically; ``False`` if ``final`` already existed."""
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
@@ -117,7 +117,7 @@ class OutboxFolderTransport(Transport):
             "recipients": recipients,
         }
         data = json.dumps(record, indent=2).encode("utf-8")
-        if _publish(folder, self._receipt_path(delivery.idempotency_key), data, 0o600):
+        if publish_file(folder, self._receipt_path(delivery.idempotency_key), data, 0o600):
             return delivery
         return self._read_receipt(delivery.idempotency_key) or delivery
 
@@ -135,7 +135,7 @@ class OutboxFolderTransport(Transport):
     def send(
         self, message: bytes, *, envelope_from: str, recipients: list[str], idempotency_key: str
     ) -> Delivery:
-        if not _KEY.fullmatch(idempotency_key):
+        if not KEY_PATTERN.fullmatch(idempotency_key):
             raise TransportError(
                 f"The idempotency key {idempotency_key!r} must be 1-128 letters, digits, '.', '_' "
                 "or '-' (starting with a letter or digit); nothing was written.",
@@ -154,7 +154,7 @@ class OutboxFolderTransport(Transport):
             if earlier is not None:
                 return earlier
             final = self.folder / f"{idempotency_key}.eml"
-            if not _publish(self.folder, final, message, self._file_mode):
+            if not publish_file(self.folder, final, message, self._file_mode):
                 delivery = self._delivery_from_file(final, idempotency_key)
             else:
                 delivery = Delivery(

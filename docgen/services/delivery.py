@@ -47,7 +47,7 @@ from docgen.documents import Job, plan_jobs
 from docgen.errors import ApprovalError, DocgenError
 from docgen.files import sha256, write_atomically
 from docgen.outbox import OutboxItem
-from docgen.services.approval import Content, _approved_reports, check_release, content_hash, current_content, view_hash
+from docgen.services.approval import Content, approved_reports, check_release, content_hash, current_content, view_hash
 from docgen.services.directory import certificate_for
 from docgen.services.pack import render_copy
 from docgen.views import build_case_view
@@ -149,8 +149,8 @@ class DocumentMessages:
         runtime = self.context.runtime
         with unit_of_work(runtime.sessions) as session:
             content = current_content(session, item.conference_reference)
-            shared = _approved_reports(session, content, runtime.clock(), actor="distribution")
-        job = _job_of(content.case, item, shared)
+        # A family copy's release check looks again at whether its report may be shared.
+        job = _job_of(content.case, item, approved_reports(runtime, item.conference_reference))
         kept = self._kept(item, content)
         if kept is not None:
             built, message = kept

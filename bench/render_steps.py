@@ -236,7 +236,7 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
                            docx_fixed_wording(job.kind.docx_template) if args.format == "docx" else "",
                            title, "", *pack._settings_text(settings)])
         withheld = step("evidence", lambda: pack._evidence(prepared, fixed))
-        allowed = step("allowed text", lambda: AllowedText.from_words(prepared.words, pack._words(fixed)))
+        allowed = step("allowed text", lambda: AllowedText.from_words(prepared.allowed, pack._fixed_words(fixed)))
         check = step("LeakCheck()", lambda: LeakCheck(withheld, allowed))
         step("LeakCheck.find", lambda: check.find(recovered))
         if run == 0:

@@ -51,6 +51,7 @@ withheld text, so error messages and logs do not spread it further.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -199,33 +200,142 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_tokens(text))
 
 
+class AllowedWords:
+    """The words of one text the audience may see, remembering what was looked up in them.
+
+    An audience's redacted view is the same for every copy it gets, and a template's fixed
+    wording the same for every copy of that template, so a pack or a chair's previews look the
+    same fragments up in them again and again; each answer is worked out once (a substring
+    search over the whole text) and kept. Read only apart from that memory.
+
+    Joining spaced-out letters ("a m y" to "amy") depends on the words either side, so a run of
+    single letters at either end of this text is not settled until the texts around it are
+    known. :attr:`padded_joined` therefore covers this text only from its first to its last word
+    of two or more characters; :class:`AllowedText` checks the ends itself.
+    """
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self.tokens: Tokens = tuple(tokens)
+        self.padded = _padded(self.tokens)
+        longer = [i for i, token in enumerate(self.tokens) if len(token) > 1]
+        joined = _join_spaced_letters(list(self.tokens[longer[0] : longer[-1] + 1])) if longer else None
+        self.padded_joined = _padded(joined) if joined is not None else ""
+        self.compact = "".join(self.tokens)
+        self._has: dict[Tokens, bool] = {}
+        self._has_compact: dict[str, bool] = {}
+
+    def has(self, fragment: Tokens) -> bool:
+        """Whether ``fragment`` is in these words, or in the settled part of their joined form."""
+        found = self._has.get(fragment)
+        if found is None:
+            padded = _padded(fragment)
+            found = self._has[fragment] = padded in self.padded or padded in self.padded_joined
+        return found
+
+    def has_compact(self, compact: str) -> bool:
+        """Whether ``compact`` is in these words' letters and digits run together."""
+        found = self._has_compact.get(compact)
+        if found is None:
+            found = self._has_compact[compact] = compact in self.compact
+        return found
+
+
 class AllowedText:
     """The text an audience is allowed to see, in each form that recovered text is matched in.
 
     Matching is symmetric: a fragment is dropped when it would be found in the allowed text by
     the same rules that find it in a copy, spaced-out letters and all. Build it from text, or
     with :meth:`from_words` from the words of texts joined by newlines, which gives the same.
+
+    The text is held as pieces (:class:`AllowedWords`, which may be shared by many copies and
+    remember their answers). A fragment is allowed if it is in one piece, or in a window of
+    words around a join between pieces or an end of the text. Each window is wide enough to
+    hold every occurrence that crosses its join or touches its end, and is cut only beside words
+    of two or more characters (or at the text's ends), so joining spaced-out letters inside it
+    gives exactly what joining the whole text gives there.
     """
 
     def __init__(self, allowed_text: str) -> None:
-        self._build(_tokens(allowed_text))
+        self._build([AllowedWords(_tokens(allowed_text))])
 
     @classmethod
-    def from_words(cls, *pieces: Iterable[str]) -> AllowedText:
-        """The allowed text made of texts joined by newlines, given as each text's :func:`words`."""
+    def from_words(cls, *pieces: Iterable[str] | AllowedWords) -> AllowedText:
+        """The allowed text made of texts joined by newlines, given as each text's :func:`words`,
+        or as :class:`AllowedWords` to share what was looked up with other copies."""
         allowed = cls.__new__(cls)
-        allowed._build([word for piece in pieces for word in piece])
+        allowed._build([piece if isinstance(piece, AllowedWords) else AllowedWords(piece) for piece in pieces])
         return allowed
 
-    def _build(self, tokens: list[str]) -> None:
-        joined = _join_spaced_letters(tokens)
-        self.padded = _padded(tokens)
-        self.padded_joined = _padded(joined) if joined is not None else ""
-        self.compact = "".join(tokens)
+    def _build(self, pieces: list[AllowedWords]) -> None:
+        self._pieces = pieces
+        self._words: list[str] | None = None
+        self._joins: list[int] = []
+        self._windows: dict[int, list[str]] = {}
+        self._compact_windows: dict[int, list[str]] = {}
 
     def has(self, fragment: Tokens) -> bool:
+        if any(piece.has(fragment) for piece in self._pieces):
+            return True
+        windows = self._windows.get(len(fragment))
+        if windows is None:
+            windows = self._windows[len(fragment)] = self._word_windows(len(fragment))
         padded = _padded(fragment)
-        return padded in self.padded or padded in self.padded_joined
+        return any(padded in window for window in windows)
+
+    def has_compact(self, compact: str) -> bool:
+        if any(piece.has_compact(compact) for piece in self._pieces):
+            return True
+        windows = self._compact_windows.get(len(compact))
+        if windows is None:
+            windows = self._compact_windows[len(compact)] = self._letter_windows(len(compact))
+        return any(compact in window for window in windows)
+
+    def _all_words(self) -> tuple[list[str], list[int]]:
+        """Every word in order, and the position of each join and of both ends."""
+        if self._words is None:
+            self._words = [word for piece in self._pieces for word in piece.tokens]
+            self._joins = list(itertools.accumulate((len(piece.tokens) for piece in self._pieces), initial=0))
+        return self._words, self._joins
+
+    def _word_windows(self, size: int) -> list[str]:
+        """Padded windows, plain and joined, holding every occurrence of ``size`` words that
+        crosses a join or touches an end of the text. Each reaches ``size`` words of two or more
+        characters either side of its join (or to the text's end), so it holds the unsettled
+        single letters there and ``size`` joined words either side, and starts and ends beside
+        a word that joining never touches."""
+        words, joins = self._all_words()
+        windows = []
+        for join in joins:
+            start, seen = join, 0
+            while start > 0 and seen < size:
+                start -= 1
+                seen += len(words[start]) > 1
+            end, seen = join, 0
+            while end < len(words) and seen < size:
+                seen += len(words[end]) > 1
+                end += 1
+            window = words[start:end]
+            windows.append(_padded(window))
+            joined = _join_spaced_letters(window)
+            if joined is not None:
+                windows.append(_padded(joined))
+        return windows
+
+    def _letter_windows(self, size: int) -> list[str]:
+        """Letters and digits run together around each join, ``size`` characters either side."""
+        words, joins = self._all_words()
+        windows = []
+        for join in joins[1:-1]:
+            start, chars = join, 0
+            while start > 0 and chars < size:
+                start -= 1
+                chars += len(words[start])
+            end, chars = join, 0
+            while end < len(words) and chars < size:
+                chars += len(words[end])
+                end += 1
+            windows.append("".join(words[start:end]))
+        return windows
 
 
 def distinctive_fragments(
@@ -295,7 +405,7 @@ class LeakCheck:
                 by_fragment = self._by_first.setdefault(fragment[0], {})
                 by_fragment.setdefault(_padded(fragment), set()).add(label)
                 compact = "".join(fragment)
-                if len(compact) >= COMPACT_MIN_CHARS and compact not in allowed.compact:
+                if len(compact) >= COMPACT_MIN_CHARS and not allowed.has_compact(compact):
                     self._compact.setdefault(compact, set()).add(label)
         if unverifiable:
             names = ", ".join(repr(label) for label in unverifiable)

@@ -3,10 +3,10 @@ refuses and passes exactly the same copies whichever way it was built."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from docgen.leakcheck import AllowedText, LeakCheck, words
+from docgen.leakcheck import AllowedText, AllowedWords, LeakCheck, _join_spaced_letters, _padded, _tokens, words
 
 # Letters, digits, accents (precomposed and combining), ligatures, punctuation, zero-width and
 # soft-hyphen characters, spaces and line breaks: everything the cutting into words treats apart.
@@ -26,16 +26,70 @@ def test_words_of_texts_joined_by_line_breaks_are_the_words_of_each_text(pieces:
     assert words("\n".join(pieces)) == tuple(word for piece in pieces for word in words(piece))
 
 
-@given(TEXTS, st.dictionaries(st.sampled_from(["first", "second", "third"]), text(15)), text(30))
+class WholeText(AllowedText):
+    """The rule itself, with no memory and no join: the whole allowed text as one string."""
+
+    def __init__(self, allowed_text: str) -> None:
+        tokens = _tokens(allowed_text)
+        joined = _join_spaced_letters(tokens)
+        self.padded, self.padded_joined = _padded(tokens), _padded(joined) if joined is not None else ""
+        self.compact = "".join(tokens)
+
+    def has(self, fragment: tuple[str, ...]) -> bool:
+        return _padded(fragment) in self.padded or _padded(fragment) in self.padded_joined
+
+    def has_compact(self, compact: str) -> bool:
+        return compact in self.compact
+
+
+ITEMS = st.dictionaries(st.sampled_from(["first", "second", "third"]), text(15))
+
+
+def outcome(withheld: dict[str, str], allowed: str | AllowedText, copy_text: str) -> set[str] | type:
+    try:
+        return LeakCheck(withheld, allowed).labels_in(copy_text)
+    except Exception as exc:  # an item that cannot be checked is refused the same way
+        return type(exc)
+
+
+@given(TEXTS, ITEMS, text(30))
 def test_allowed_text_from_words_checks_exactly_as_from_text(pieces: list[str], withheld: dict[str, str],
                                                               copy_text: str) -> None:
-    whole = AllowedText("\n".join(pieces))
     assembled = AllowedText.from_words(*(words(piece) for piece in pieces))
-    assert (assembled.padded, assembled.padded_joined, assembled.compact) == (whole.padded, whole.padded_joined, whole.compact)
-    outcomes = []
-    for allowed in ("\n".join(pieces), assembled):
-        try:
-            outcomes.append(LeakCheck(withheld, allowed).labels_in(copy_text))
-        except Exception as exc:  # an item that cannot be checked is refused the same way
-            outcomes.append(type(exc))
-    assert outcomes[0] == outcomes[1]
+    whole = WholeText("\n".join(pieces))
+    assert outcome(withheld, whole, copy_text) == outcome(withheld, assembled, copy_text)
+    assert outcome(withheld, whole, copy_text) == outcome(withheld, "\n".join(pieces), copy_text)
+
+
+@given(text(40), st.lists(text(20), max_size=3), ITEMS, ITEMS, text(30))
+def test_a_shared_head_remembers_nothing_that_changes_an_answer(head: str, tails: list[str], first: dict[str, str],
+                                                                second: dict[str, str], copy_text: str) -> None:
+    """One audience's words shared by copies with different fixed wording and withheld items:
+    every answer is the answer the whole text gives, whatever was looked up before."""
+    shared = AllowedWords(words(head))
+    for tail in [*tails, *reversed(tails)]:
+        for withheld in (first, second):
+            assembled = AllowedText.from_words(shared, words(tail))
+            assert outcome(withheld, WholeText(head + "\n" + tail), copy_text) == outcome(withheld, assembled, copy_text)
+
+
+SIDE = st.lists(st.sampled_from(["a", "m", "y", "x", "a", "m", "amy", "rowan", "close"]), max_size=10)
+
+
+@settings(max_examples=600)
+@example([["rowan", "a", "m", "y"], ["x", "close"]], ["amy"])  # "a m y x" is "amyx", not "amy"
+@example([["rowan", "a"], ["m", "y", "close"]], ["rowan", "amy"])  # joined only across the join
+@example([["rowan", "x"], ["a", "m", "y", "close"]], ["amy"])  # "x a m y" is "xamy", not "amy"
+@example([["a", "m", "y", "rowan", "x"], []], ["x"])
+@example([["rowan", "a"], ["m"], ["y", "close"]], ["rowan", "amy", "close"])  # across two joins
+@example([["a", "m", "y", "rowan"]], ["amy"])  # settled at the start of the text
+@example([["rowan"], ["close", "amy"], ["x"]], ["amyx"])  # run together across the second join
+@given(st.lists(SIDE, min_size=1, max_size=3),
+       st.lists(st.sampled_from(["a", "m", "y", "x", "amy", "rowan", "close", "amyx", "a m y"]), min_size=1, max_size=4))
+def test_fragments_across_joins_are_found_as_in_the_whole_text(pieces: list[list[str]], fragment: list[str]) -> None:
+    """Spaced-out letters either side of a join or at an end are where pieces could differ from the whole."""
+    whole = WholeText("\n".join(" ".join(piece) for piece in pieces))
+    assembled = AllowedText.from_words(*(AllowedWords(words(" ".join(piece))) for piece in pieces))
+    candidate = words(" ".join(fragment))
+    assert assembled.has(candidate) == whole.has(candidate)
+    assert assembled.has_compact("".join(candidate)) == whole.has_compact("".join(candidate))

@@ -36,7 +36,7 @@ from docgen.config import Settings
 from docgen.documents import Job, build_context, plan_jobs
 from docgen.errors import DocgenError, RenderError
 from docgen.files import sha256, write_atomically
-from docgen.leakcheck import AllowedText, normalise, words
+from docgen.leakcheck import AllowedText, AllowedWords, normalise, words
 from docgen.redaction import Audience, redact, strings_in
 from docgen.verification import verify_output
 from docgen.views import build_case_view
@@ -80,7 +80,7 @@ class AudienceView:
     strings: list[str]  # every text of the redacted view, in the order the allowed text lists them
     normalised: str  # normalise() of those texts joined by newlines
     shown_values: frozenset[str]  # normalise() of each text
-    words: tuple[str, ...]  # leakcheck.words() of those texts joined by newlines
+    allowed: AllowedWords  # the words of those texts joined by newlines, remembering what was looked up
 
 
 def audience_view(view: dict[str, Any], audience: Audience) -> AudienceView:
@@ -101,7 +101,7 @@ def audience_view(view: dict[str, Any], audience: Audience) -> AudienceView:
     strings = strings_in(redacted.view)
     text = "\n".join(strings)
     prepared = AudienceView(audience, redacted.view, redacted.withheld, strings, normalise(text),
-                            frozenset(normalise(value) for value in strings), words(text))
+                            frozenset(normalise(value) for value in strings), AllowedWords(words(text)))
     with _PREPARED_LOCK:
         _PREPARED[key] = prepared
         while len(_PREPARED) > _PREPARED_KEPT:
@@ -128,7 +128,7 @@ def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated
         fixed = "\n".join([fixed_wording(job.kind.html_template),
                            docx_fixed_wording(job.kind.docx_template) if fmt == "docx" else "",
                            title, recipient_line, *_settings_text(settings)])
-        allowed = AllowedText.from_words(prepared.words, _words(fixed))
+        allowed = AllowedText.from_words(prepared.allowed, _fixed_words(fixed))
         verify_output(data, fmt, job=job, withheld=_evidence(prepared, fixed), allowed_text=allowed,
                       marking=context["copy"], expected_pages=pages)
     return RenderedCopy(job=job, format=fmt, data=data, pages=pages, title=title)
@@ -144,10 +144,11 @@ def _render(job: Job, context: dict[str, Any], fmt: str, *, title: str, generate
 
 
 # The fixed wording of a copy is the same for every copy of a kind, format and title: cut it into
-# words and normalise it once. Bounded, so a long-running process does not keep every title.
+# words and normalise it once, and remember what the leak check looked up in it. Bounded, so a
+# long-running process does not keep every title.
 @lru_cache(maxsize=128)
-def _words(fixed: str) -> tuple[str, ...]:
-    return words(fixed)
+def _fixed_words(fixed: str) -> AllowedWords:
+    return AllowedWords(words(fixed))
 
 
 @lru_cache(maxsize=128)

@@ -100,8 +100,11 @@ COPIES_FOR_EVERY_PROFESSIONAL = {"social_worker_report", "agency_report", "confe
 
 def professional_recipients(case: dict[str, Any], job: Job) -> list[str]:
     """Email addresses a professional copy goes to: reports, the record, decisions and plans to
-    the chair and every invited professional; a letter or form to the professional it is for."""
+    the chair and every invited professional; the guidance for professionals to every invited
+    professional, as it goes with their invitations; a letter or form to the professional it is for."""
     emails = {p["id"]: p["email"] for p in case["professionals"]}
+    if job.kind.key == "professional_guidance":
+        return [emails[i["invitee"]] for i in case["invitations"] if i["invitee"] in emails]
     if job.kind.key in COPIES_FOR_EVERY_PROFESSIONAL:
         keys = [case["conference"]["chair"], *(i["invitee"] for i in case["invitations"] if i["invitee"] in emails)]
         return [emails[key] for key in dict.fromkeys(keys)]

@@ -22,6 +22,7 @@ DocumentKind = Literal[
     "agency_report",
     "parent_invitation",
     "professional_invitation",
+    "professional_guidance",
     "child_invitation",
     "exclusion_letter",
     "decisions_notice",

@@ -32,6 +32,7 @@ class DocumentKind:
 KINDS: dict[str, DocumentKind] = {kind.key: kind for kind in [
     DocumentKind("parent_invitation", "invites", "Invitation to a child protection conference"),
     DocumentKind("professional_invitation", "invites", "Invitation to a child protection conference"),
+    DocumentKind("professional_guidance", "invites", "Guidance for professionals invited to a child protection conference"),
     DocumentKind("child_invitation", "invites", "You are invited to a meeting about you"),
     DocumentKind("exclusion_letter", "invites", "Your child protection conference: why you cannot attend"),
     DocumentKind("social_worker_report", "records", "Social worker's report to the child protection conference"),
@@ -99,6 +100,9 @@ def plan_jobs(case: dict[str, Any], approved_reports: frozenset[str] = frozenset
             jobs.append(Job(KINDS["child_invitation"], family_audience(case, person), recipient=person))
         else:
             jobs.append(Job(KINDS["professional_invitation"], PROFESSIONALS, recipient=person))
+    if any(job.kind.key == "professional_invitation" for job in jobs):
+        # The same for every professional invited, so made once and sent with each invitation.
+        jobs.append(Job(KINDS["professional_guidance"], PROFESSIONALS))
     for invitation in invited:
         if invitation.get("report_due_on"):
             jobs.append(Job(KINDS["agency_report_form"], PROFESSIONALS, recipient=invitation["invitee"]))

@@ -340,6 +340,17 @@ def test_copies_no_rule_times_are_reported_not_dropped(rules: CirculationConfig,
     assert "conference_record--professional for claire-dunn: no circulation rule applies; not scheduled" in notes
 
 
+def test_the_guidance_goes_with_every_professional_invitation(rules: CirculationConfig,
+                                                            example_case: dict[str, Any]) -> None:
+    """One guidance document for the conference, sent to each professional with their invitation."""
+    planned, _ = plan_distributions(example_case, rules, now=at("2026-11-05T09:00"))
+    invited = {(d.recipient.key, d.latest) for d in planned if d.job.kind.key == "professional_invitation"}
+    guided = {(d.recipient.key, d.latest) for d in planned if d.job.kind.key == "professional_guidance"}
+    assert invited and guided == invited
+    assert {d.job.stem for d in planned if d.job.kind.key == "professional_guidance"} == {
+        "professional_guidance--professional"}
+
+
 # -- the command line ------------------------------------------------------------------------------
 
 @pytest.fixture

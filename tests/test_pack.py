@@ -88,8 +88,11 @@ def test_manifest_lists_each_file_with_its_hash_and_pages(packs) -> None:
 REQUIRED = {
     "parent_invitation": ["Thursday 19 November 2026", "friend", "advocate", "solicitor", "supporter",
                           "Northmoor Family Advocacy", "complain", "interpreter", "Zofia Wiśniewska"],
-    "professional_invitation": ["significant harm", "Physical abuse", "Emotional abuse", "Sexual abuse", "Neglect",
-                                "Monday 16 November 2026"],
+    "professional_invitation": ["Thursday 19 November 2026", "Monday 16 November 2026", "Lena Haddad-Wiśniewska",
+                                "Adam Haddad", "guidance sent with this letter"],
+    "professional_guidance": ["significant harm", "section 47", "Physical abuse", "Emotional abuse", "Sexual abuse",
+                              "Neglect", "one primary category", "other significant concerns",
+                              "at least 2 working days before the conference", "Confidentiality"],
     "child_invitation": ["Lena", "Childline"],
     "exclusion_letter": ["risk of violence", "complain", "Karim Haddad"],
     "social_worker_report": ["Chronology of significant events", "Lena Haddad-Wiśniewska", "Hannah Okafor"],
@@ -114,6 +117,14 @@ def test_professional_copies_contain_the_required_items(packs, kind: str, fmt: s
     flat = text.lower()
     missing = [item for item in REQUIRED[kind] if item.lower() not in flat]
     assert not missing, f"{path.name} lacks {missing}"
+
+
+def test_a_professional_invitation_is_one_page_and_its_guidance_made_once(packs) -> None:
+    for _, manifest in packs.values():
+        letters = [a for a in manifest["artifacts"] if a["kind"] == "professional_invitation" and a["format"] == "pdf"]
+        guidance = [a for a in manifest["artifacts"] if a["kind"] == "professional_guidance" and a["format"] == "pdf"]
+        assert letters and all(a["pages"] == 1 for a in letters), [(a["path"], a["pages"]) for a in letters]
+        assert len(guidance) == 1
 
 
 def test_pdfs_are_tagged_titled_and_carry_no_template_author(packs) -> None:

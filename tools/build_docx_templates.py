@@ -798,49 +798,59 @@ def parent_invitation(w: Writer) -> None:
 
 
 def professional_invitation(w: Writer) -> None:
+    """One page: the guidance every professional needs is professional_guidance, sent with it."""
     start_letter(w)
     w.tag("{%p set invitation = recipient.invitation %}")
     w.p("Dear {{ recipient.name }},")
     w.h("{{ document.title }}", 1)
     w.p("You are invited to an {{ case.conference.kind_name|lower }} about the children named below. Please attend "
-        "in person or online. If you cannot attend, please send a well-briefed colleague in your place and make "
-        "sure your written report reaches the chair.")
+        "in person or online or, if you cannot, send a well-briefed colleague.")
     w.h("Conference details", 2)
-    conference_facts(w)
-    w.p(f"Please confirm whether you will attend: {service_contact()}.")
+    facts(w, [
+        ("Meeting", "{{ case.conference.kind_name }}"),
+        ("When", "{{ case.conference.date_text }}, {{ case.conference.time_text }}{% if case.conference.end_time_text %}"
+                 " to {{ case.conference.end_time_text }}{% endif %}"),
+        ("Place", "{{ case.conference.venue }}", "case.conference.get('venue')"),
+        ("Online", "{{ case.conference.virtual_link }}", "case.conference.get('virtual_link')"),
+        ("Chair", "{{ case.conference.chair_name }}"),
+        ("Purpose", "{{ case.conference.purpose }}", "case.conference.get('purpose')"),
+    ])
 
+    w.tag("{%p if case.other_children %}")
     w.h("The children", 2)
     w.h("Children who are the subject of the conference", 3)
     children_table(w, "case.subject_children")
-    w.tag("{%p if case.other_children %}")
     w.h("Other children in the household", 3)
     w.p("All children in the household are considered at the conference, including those who are not its subject.")
     children_table(w, "case.other_children")
-    w.tag("{%p endif %}")
-
-    w.tag("{%p if case.conference.get('purpose') %}")
-    w.h("Purpose of the conference", 2)
-    w.p("{{ case.conference.purpose }}")
+    w.tag("{%p else %}")
+    w.h("The children who are the subject of the conference", 2)
+    children_table(w, "case.subject_children")
     w.tag("{%p endif %}")
 
     w.h("Your written report", 2)
+    sharing = ("Reports are shared with the family at least 2 working days before the conference, except what you mark "
+               "as not to be shared and the chair agrees to withhold; the guidance sent with this letter explains this, "
+               "and the threshold and categories of significant harm.")
     w.tag("{%p if invitation.get('report_due_text') %}")
-    w.p(("Report due: {{ invitation.report_due_text }}", "b"), style="Callout")
-    w.p("Please send your agency's written report to the conference service by this date, using the agency report "
-        "form sent with this invitation.", style="Callout")
+    w.p(("Report due: {{ invitation.report_due_text }}.", "b"), " Please send your agency's written report to the "
+        "conference service by this date, using the agency report form sent with this invitation.", style="Callout")
+    w.p(sharing)
     w.tag("{%p else %}")
-    w.p("If your agency holds information relevant to the children's safety, please provide a written report to the "
-        "conference. The conference service can send you the agency report form.")
+    w.p("If your agency holds information relevant to the children's safety, please send a written report; the "
+        "conference service can send you the agency report form. " + sharing)
     w.tag("{%p endif %}")
-    w.p("Your report should be shared with the parents, and with older children where appropriate, at least 2 working "
-        "days before the conference, so that factual errors can be corrected and disagreements noted. The exception "
-        "is information that must not be shared with the family: third-party confidential information, information "
-        "that could prejudice a police investigation, or information that could put a child at risk. If your report "
-        "contains such information, mark it clearly and tell the chair before the report is due; the chair decides, "
-        "with the police where relevant, what the family sees.")
-    w.p("If you are unable to attend, your written report must still reach the conference through the chair. Reports "
-        "of those invited who do not attend are sent out with the conference record.")
+    w.p(f"Please confirm whether you will attend, and ask any questions: {service_contact()}.")
+    service_signature(w)
 
+
+def professional_guidance(w: Writer) -> None:
+    """The same for every professional invited, so made once per conference and sent with each invitation."""
+    start(w)
+    w.h("{{ document.title }}", 1)
+    w.p("This guidance goes with every invitation to a professional. It is the same for every conference: please read "
+        "it with your invitation to the {{ case.conference.kind_name|lower }} on {{ case.conference.date_text }} "
+        "(reference {{ document.reference }}).")
     w.h("Threshold guidance: significant harm", 2)
     w.p("The conference follows enquiries made under section 47 of the Children Act 1989, which requires the local "
         "authority to make enquiries where it has reasonable cause to suspect that a child is suffering, or is likely "
@@ -867,12 +877,21 @@ def professional_invitation(w: Writer) -> None:
         "Categories are not combined to cover every possibility: other concerns are recorded as ",
         ("other significant concerns", "b"), ".")
 
+    w.h("Your written report and what the family sees", 2)
+    w.p("Your report should be shared with the parents, and with older children where appropriate, at least 2 working "
+        "days before the conference, so that factual errors can be corrected and disagreements noted. The exception "
+        "is information that must not be shared with the family: third-party confidential information, information "
+        "that could prejudice a police investigation, or information that could put a child at risk. If your report "
+        "contains such information, mark it clearly and tell the chair before the report is due; the chair decides, "
+        "with the police where relevant, what the family sees.")
+    w.p("If you are unable to attend, your written report must still reach the conference through the chair. Reports "
+        "of those invited who do not attend are sent out with the conference record.")
+
     w.h("Confidentiality", 2)
     w.p("Information shared at the conference, and its record, are confidential. They are shared only for the purpose "
         "of safeguarding the children and are not passed to anyone else without the chair's consent or a court "
         "order.")
     w.p(f"If you have any questions, please {service_contact()}.")
-    service_signature(w)
 
 
 CATEGORIES = (
@@ -1432,6 +1451,7 @@ def discharge_notification(w: Writer) -> None:
 BUILDERS: dict[str, Callable[[Writer], None]] = {
     "parent_invitation": parent_invitation,
     "professional_invitation": professional_invitation,
+    "professional_guidance": professional_guidance,
     "child_invitation": child_invitation,
     "exclusion_letter": exclusion_letter,
     "social_worker_report": social_worker_report,

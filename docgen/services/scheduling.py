@@ -56,6 +56,7 @@ ROUTES: tuple[Route, ...] = (
     Route("child_invitation", "family", BEFORE_CONFERENCE),
     Route("exclusion_letter", "excluded_family", BEFORE_CONFERENCE),
     Route("professional_invitation", "professionals", BEFORE_CONFERENCE),
+    Route("professional_guidance", "professionals", BEFORE_CONFERENCE),
     Route("agency_report_form", "professionals", BEFORE_CONFERENCE),
     Route("social_worker_report", "chair"),
     Route("social_worker_report", "family"),

@@ -9,6 +9,7 @@ hands the items it had claimed but not tried back to the outbox, and the process
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -94,6 +95,9 @@ class SchedulerProcess:
         if install_signals:
             signal.signal(signal.SIGTERM, self.stop)
             signal.signal(signal.SIGINT, self.stop)
+            # ``kill -USR1 PID`` writes where every thread is to standard error (the log), for a
+            # process that does not stop or seems stuck; it changes nothing else.
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
         logging.getLogger("apscheduler").addFilter(_SkipNotice())
         logging.getLogger("apscheduler.scheduler").addFilter(_SkipNotice())
         log.info("scheduler %s started", self.dispatcher.worker)

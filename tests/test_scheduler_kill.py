@@ -177,8 +177,12 @@ def stop(process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> No
     try:
         code = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)  # the scheduler writes every thread's stack to its log
+        time.sleep(1)
         process.kill()
-        raise AssertionError("scheduler did not stop on SIGTERM") from None
+        process.wait(timeout=30)
+        raise AssertionError("scheduler did not stop on SIGTERM; its log ends:\n"
+                             + log.read_text(errors="replace")[-6000:]) from None
     assert code == 0, log.read_text(errors="replace")[-3000:]
 
 

@@ -251,7 +251,6 @@ CONFIDENTIAL_THIRD_PARTY = [
 CONFIDENTIAL_LEGAL = [
     "Legal advice from Northmoor Legal Services is that the threshold for pre-proceedings is not met at this time, "
     "but a legal planning meeting should be held again if {father} breaches the safety plan (advice {crime}).",
-    # Not "application": every DOCX names "application/..." content types, and the leak check reads those too.
     # Not "by {mother}" either: the check also matches without spaces, and "nearby. Ms X" would match it.
     "The local authority solicitor advised that {mother}'s request for a non-molestation order would be "
     "supported; counsel's opinion was obtained on {day} under reference {crime}.",

@@ -56,12 +56,22 @@ def _template_bytes(path: Path) -> bytes:
 
 
 @cache
+@lru_cache(maxsize=64)
 def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) -> str:
-    """The Word template's own words (tags removed), which every reader of the document may see."""
+    """What every copy made from the Word template holds whatever the case says, tags removed:
+    the template's own words, and everything the leak check reads from the template's package
+    (content types such as "application/vnd.openxmlformats-...", relationship types, part names,
+    style names and settings), so a withheld sentence that happens to use those words is not
+    taken for a leak. Withheld text printed into a copy is still found: it is not in the
+    template."""
     import re
 
+    from docgen.errors import RedactionError
+    from docgen.recovery import recover_docx
+
     try:
-        package = zipfile.ZipFile(io.BytesIO(_template_bytes(templates_dir / template_name)))
+        data = _template_bytes(templates_dir / template_name)
+        package = zipfile.ZipFile(io.BytesIO(data))
     except (FileNotFoundError, zipfile.BadZipFile):
         return ""
     texts = []
@@ -69,6 +79,10 @@ def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) 
         if name.startswith("word/") and name.endswith(".xml"):
             xml = package.read(name).decode("utf-8", "replace")
             texts.append(" ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml)))
+    try:
+        texts.extend(text for part, text in recover_docx(data).items() if part != "raw file bytes")
+    except RedactionError:
+        pass  # a template the check cannot read adds nothing; its copies are refused on their own
     return re.sub(r"{%.*?%}|{{.*?}}|{#.*?#}", " ", "\n".join(texts), flags=re.DOTALL)
 
 

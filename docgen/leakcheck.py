@@ -200,6 +200,12 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_tokens(text))
 
 
+# Answers an AllowedWords keeps before starting afresh: a template's wording is shared by every
+# conference a long-running scheduler handles, so its memory must not grow with them. A pack's
+# copies look up a few thousand fragments.
+_REMEMBERED = 50_000
+
+
 class AllowedWords:
     """The words of one text the audience may see, remembering what was looked up in them.
 
@@ -228,6 +234,8 @@ class AllowedWords:
         """Whether ``fragment`` is in these words, or in the settled part of their joined form."""
         found = self._has.get(fragment)
         if found is None:
+            if len(self._has) >= _REMEMBERED:
+                self._has.clear()
             padded = _padded(fragment)
             found = self._has[fragment] = padded in self.padded or padded in self.padded_joined
         return found
@@ -236,6 +244,8 @@ class AllowedWords:
         """Whether ``compact`` is in these words' letters and digits run together."""
         found = self._has_compact.get(compact)
         if found is None:
+            if len(self._has_compact) >= _REMEMBERED:
+                self._has_compact.clear()
             found = self._has_compact[compact] = compact in self.compact
         return found
 

@@ -93,3 +93,13 @@ def test_fragments_across_joins_are_found_as_in_the_whole_text(pieces: list[list
     candidate = words(" ".join(fragment))
     assert assembled.has(candidate) == whole.has(candidate)
     assert assembled.has_compact("".join(candidate)) == whole.has_compact("".join(candidate))
+
+
+def test_what_is_remembered_is_bounded_and_forgetting_changes_no_answer(monkeypatch) -> None:
+    monkeypatch.setattr("docgen.leakcheck._REMEMBERED", 2)
+    text = "14 Rowan Close a m y north gate"
+    shared, whole = AllowedWords(words(text)), WholeText(text)
+    for fragment in [("rowan", "close"), ("amy",), ("north",), ("gate", "x"), ("rowan", "close"), ("14",)] * 2:
+        assert shared.has(fragment) == whole.has(fragment)
+        assert shared.has_compact("".join(fragment)) == whole.has_compact("".join(fragment))
+        assert len(shared._has) <= 2 and len(shared._has_compact) <= 2

@@ -4,6 +4,7 @@ file carried that is not the document (author, company, comments, revision histo
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import datetime
 from functools import cache, lru_cache
@@ -17,7 +18,8 @@ from docxtpl import DocxTemplate
 
 from docgen.adapters.templating import CompilingOnceEnvironment, make_environment
 from docgen.config import TEMPLATES_DIR
-from docgen.errors import RenderError, TemplateError
+from docgen.errors import RedactionError, RenderError, TemplateError
+from docgen.recovery import recover_docx
 
 # Parts a template may carry that must never reach an output: reviewers' comments, people,
 # custom properties, macros, embedded printer settings.
@@ -56,7 +58,6 @@ def _template_bytes(path: Path) -> bytes:
 
 
 @cache
-@lru_cache(maxsize=64)
 def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) -> str:
     """What every copy made from the Word template holds whatever the case says, tags removed:
     the template's own words, and everything the leak check reads from the template's package
@@ -64,11 +65,6 @@ def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) 
     style names and settings), so a withheld sentence that happens to use those words is not
     taken for a leak. Withheld text printed into a copy is still found: it is not in the
     template."""
-    import re
-
-    from docgen.errors import RedactionError
-    from docgen.recovery import recover_docx
-
     try:
         data = _template_bytes(templates_dir / template_name)
         package = zipfile.ZipFile(io.BytesIO(data))

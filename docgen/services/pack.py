@@ -215,8 +215,8 @@ def _render_task(task: _CopyTask) -> tuple[RenderedCopy, float]:
 _SECONDS: dict[tuple[str, str], float] = {}
 _FIRST_GUESS = {"conference_record": 0.6, "social_worker_report": 0.5, "outline_plan": 0.2, "decisions_notice": 0.15,
                 "parent_invitation": 0.2, "professional_invitation": 0.06, "professional_guidance": 0.1,
-                "agency_report_form": 0.2,
-                "exclusion_letter": 0.15, "child_invitation": 0.15, "agency_report": 0.1, "discharge_notification": 0.1}
+                "agency_report_form": 0.2, "exclusion_letter": 0.15, "child_invitation": 0.15, "agency_report": 0.1,
+                "discharge_notification": 0.1}
 
 
 def _expected_seconds(job: Job, fmt: str) -> float:

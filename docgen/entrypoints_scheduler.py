@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import os
 import signal
 import threading
 from datetime import datetime, timezone
@@ -50,11 +51,19 @@ class SchedulerProcess:
                  worker: str | None = None, stopping: threading.Event | None = None) -> None:
         """``stopping``: an event already set by a signal received while the process was starting."""
         self.stopping = stopping or threading.Event()
+        # A stop asked for by a signal: a plain flag and a byte down a pipe, because a signal
+        # handler runs in the middle of whatever the main thread was doing and must take no lock
+        # (it once deadlocked shutting the scheduler down while the main thread, interrupted
+        # inside the scheduler's thread pool, held the lock that shutdown needs). A watcher
+        # thread does the rest.
+        self._stop_asked = False
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
         self._in_pass = threading.Lock()
         self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
                                      clock=runtime.clock, release_check=release_check, on_sent=on_sent,
                                      hand_delivery=hand_delivery, worker=worker,
-                                     should_stop=self.stopping.is_set)
+                                     should_stop=self._should_stop)
         self.scheduler = BlockingScheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(1)},
@@ -63,9 +72,12 @@ class SchedulerProcess:
         self.scheduler.add_job(self.tick, IntervalTrigger(seconds=interval), id="dispatch",
                                name="dispatch pass", next_run_time=datetime.now(timezone.utc))
 
+    def _should_stop(self) -> bool:
+        return self._stop_asked or self.stopping.is_set()
+
     def tick(self) -> None:
         """One interval's work: drain what is due; a failure is logged and tried again next time."""
-        if self.stopping.is_set():
+        if self._should_stop():
             self._shutdown()
             return
         with self._in_pass:
@@ -80,7 +92,17 @@ class SchedulerProcess:
                      report.held, report.warnings, report.breaches)
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
-        """Ask the process to stop (signal handler): no new items are started."""
+        """Ask the process to stop (the signal handler): no new items are started. Takes no lock,
+        so it is safe whatever the main thread was doing; the watcher thread started by
+        :meth:`run` shuts the scheduler down."""
+        self._stop_asked = True
+        try:
+            os.write(self._wake_write, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full of earlier requests; the watcher has been woken already
+
+    def _stop_when_asked(self) -> None:
+        os.read(self._wake_read, 1)
         self.stopping.set()
         self._shutdown()
 
@@ -100,8 +122,11 @@ class SchedulerProcess:
             faulthandler.register(signal.SIGUSR1, all_threads=True)
         logging.getLogger("apscheduler").addFilter(_SkipNotice())
         logging.getLogger("apscheduler.scheduler").addFilter(_SkipNotice())
+        threading.Thread(target=self._stop_when_asked, name="docgen-stop", daemon=True).start()
         log.info("scheduler %s started", self.dispatcher.worker)
-        if not self.stopping.is_set():
+        if not self._should_stop():
+            # A stop asked for from here until the scheduler runs finds it not yet running; the
+            # first pass, which starts at once, sees the flag and shuts it down.
             self.scheduler.start()
         with self._in_pass:  # wait for the pass in progress
             pass

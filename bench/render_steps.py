@@ -202,7 +202,7 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
     from docgen.adapters.docx import docx_fixed_wording, render_docx
     from docgen.adapters.pdf import render_pdf
     from docgen.adapters.templating import fixed_wording, render_html
-    from docgen.leakcheck import AllowedText, LeakCheck
+    from docgen.leakcheck import LeakCheck
     from docgen.recovery import recover_docx, recover_pdf
     from docgen.services import pack
     from docgen.views import build_case_view
@@ -236,7 +236,7 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
                            docx_fixed_wording(job.kind.docx_template) if args.format == "docx" else "",
                            title, "", *pack._settings_text(settings)])
         withheld = step("evidence", lambda: pack._evidence(prepared, fixed))
-        allowed = step("allowed text", lambda: AllowedText.from_words(prepared.allowed, pack._fixed_words(fixed)))
+        allowed = step("allowed text", lambda: pack._allowed_text(prepared, fixed, job, args.format))
         check = step("LeakCheck()", lambda: LeakCheck(withheld, allowed))
         step("LeakCheck.find", lambda: check.find(recovered))
         if run == 0:

@@ -55,3 +55,28 @@ def test_withheld_text_in_the_copy_is_still_refused(example_data, settings, monk
     with pytest.raises(RedactionError, match="withheld item 'record.sections\\[1\\]#1' found in docx word/document.xml"):
         render_copy(_mothers_record(case), build_case_view(case), settings, generated_on=date(2026, 11, 21),
                     fmt="docx")
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_a_withheld_name_inside_a_longer_template_word_is_still_looked_for(example_data, settings, monkeypatch,
+                                                                           fmt: str) -> None:
+    """"Dan" is part of the template's "guidance" and of the Word package's names, but not a word
+    of either: printed into a copy, the withheld name is found."""
+    from docgen.adapters.docx import docx_fixed_wording, docx_package_text
+    from docgen.leakcheck import normalise
+    from docgen.services import pack
+
+    job = _mothers_record(validate_case(copy.deepcopy(example_data), source="test"))
+    template_text = normalise(docx_fixed_wording(job.kind.docx_template) + docx_package_text(job.kind.docx_template))
+    assert "dan" in template_text and " dan " not in f" {template_text} "  # the case this test is about
+    case = _police_item_says(example_data, "Dan")
+    real = pack.build_context
+
+    def leaking_context(*args, **kwargs):  # a template that prints withheld text in the letterhead
+        context = real(*args, **kwargs)
+        context["authority"] = {**vars(context["authority"]), "service": "Dan"}
+        return context
+
+    monkeypatch.setattr(pack, "build_context", leaking_context)
+    with pytest.raises(RedactionError, match="withheld item 'record.sections\\[1\\]#1' found"):
+        render_copy(_mothers_record(case), build_case_view(case), settings, generated_on=date(2026, 11, 22), fmt=fmt)

@@ -57,17 +57,14 @@ def _template_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
+_TAGS = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
+
+
 @cache
 def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) -> str:
-    """What every copy made from the Word template holds whatever the case says, tags removed:
-    the template's own words, and everything the leak check reads from the template's package
-    (content types such as "application/vnd.openxmlformats-...", relationship types, part names,
-    style names and settings), so a withheld sentence that happens to use those words is not
-    taken for a leak. Withheld text printed into a copy is still found: it is not in the
-    template."""
+    """The Word template's own words (tags removed), which every reader of the document may see."""
     try:
-        data = _template_bytes(templates_dir / template_name)
-        package = zipfile.ZipFile(io.BytesIO(data))
+        package = zipfile.ZipFile(io.BytesIO(_template_bytes(templates_dir / template_name)))
     except (FileNotFoundError, zipfile.BadZipFile):
         return ""
     texts = []
@@ -75,11 +72,24 @@ def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) 
         if name.startswith("word/") and name.endswith(".xml"):
             xml = package.read(name).decode("utf-8", "replace")
             texts.append(" ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml)))
+    return _TAGS.sub(" ", "\n".join(texts))
+
+
+@cache
+def docx_package_text(template_name: str, templates_dir: Path = TEMPLATES_DIR) -> str:
+    """Everything the leak check reads from the Word template's package, tags removed: content
+    types such as "application/vnd.openxmlformats-...", relationship types, part and style names,
+    settings. Every copy made from the template holds it whatever the case says, so its *words*
+    are allowed text: a withheld sentence that happens to use them is not taken for a leak.
+
+    It is kept apart from :func:`docx_fixed_wording` on purpose. Fixed wording is also matched as
+    a substring to decide which withheld items need looking for at all, and the package's run-on
+    identifiers and font names ("Calibri" holds "ali") must never excuse a withheld name."""
     try:
-        texts.extend(text for part, text in recover_docx(data).items() if part != "raw file bytes")
-    except RedactionError:
-        pass  # a template the check cannot read adds nothing; its copies are refused on their own
-    return re.sub(r"{%.*?%}|{{.*?}}|{#.*?#}", " ", "\n".join(texts), flags=re.DOTALL)
+        recovered = recover_docx(_template_bytes(templates_dir / template_name))
+    except (FileNotFoundError, RedactionError):
+        return ""  # nothing to allow: copies of a template the check cannot read are refused anyway
+    return _TAGS.sub(" ", "\n".join(text for part, text in recovered.items() if part != "raw file bytes"))
 
 
 def render_docx(template_name: str, context: dict[str, object], *, title: str, created: datetime,

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from docgen import parallel
-from docgen.adapters.docx import docx_fixed_wording, render_docx
+from docgen.adapters.docx import docx_fixed_wording, docx_package_text, render_docx
 from docgen.adapters.pdf import fewer_collections, render_pdf
 from docgen.adapters.templating import fixed_wording, render_html
 from docgen.config import Settings
@@ -78,7 +78,6 @@ class AudienceView:
     view: Any
     withheld: dict[str, str]
     strings: list[str]  # every text of the redacted view, in the order the allowed text lists them
-    normalised: str  # normalise() of those texts joined by newlines
     shown_values: frozenset[str]  # normalise() of each text
     allowed: AllowedWords  # the words of those texts joined by newlines, remembering what was looked up
 
@@ -100,7 +99,7 @@ def audience_view(view: dict[str, Any], audience: Audience) -> AudienceView:
     redacted = redact(view, audience)
     strings = strings_in(redacted.view)
     text = "\n".join(strings)
-    prepared = AudienceView(audience, redacted.view, redacted.withheld, strings, normalise(text),
+    prepared = AudienceView(audience, redacted.view, redacted.withheld, strings,
                             frozenset(normalise(value) for value in strings), AllowedWords(words(text)))
     with _PREPARED_LOCK:
         _PREPARED[key] = prepared
@@ -128,8 +127,8 @@ def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated
         fixed = "\n".join([fixed_wording(job.kind.html_template),
                            docx_fixed_wording(job.kind.docx_template) if fmt == "docx" else "",
                            title, recipient_line, *_settings_text(settings)])
-        allowed = AllowedText.from_words(prepared.allowed, _fixed_words(fixed))
-        verify_output(data, fmt, job=job, withheld=_evidence(prepared, fixed), allowed_text=allowed,
+        verify_output(data, fmt, job=job, withheld=_evidence(prepared, fixed),
+                      allowed_text=_allowed_text(prepared, fixed, job, fmt),
                       marking=context["copy"], expected_pages=pages)
     return RenderedCopy(job=job, format=fmt, data=data, pages=pages, title=title)
 
@@ -144,16 +143,18 @@ def _render(job: Job, context: dict[str, Any], fmt: str, *, title: str, generate
 
 
 # The fixed wording of a copy is the same for every copy of a kind, format and title: cut it into
-# words and normalise it once, and remember what the leak check looked up in it. Bounded, so a
+# words once, and remember what the leak check looked up in it. Bounded, so a
 # long-running process does not keep every title.
 @lru_cache(maxsize=128)
 def _fixed_words(fixed: str) -> AllowedWords:
     return AllowedWords(words(fixed))
 
 
-@lru_cache(maxsize=128)
-def _normalised(fixed: str) -> str:
-    return normalise(fixed)
+def _allowed_text(prepared: AudienceView, fixed: str, job: Job, fmt: str) -> AllowedText:
+    """What the copy's reader may see: the redacted view, the fixed wording, and for a Word copy
+    the words its template's package holds."""
+    package = (_fixed_words(docx_package_text(job.kind.docx_template)),) if fmt == "docx" else ()
+    return AllowedText.from_words(prepared.allowed, _fixed_words(fixed), *package)
 
 
 _GENERIC_MAX_WORDS = 3
@@ -169,17 +170,20 @@ def _evidence(prepared: AudienceView, fixed: str) -> dict[str, str]:
     also uses (a section titled "Legal advice" when the plan says legal advice will be sought).
     Anything else stays in, and the leak check refuses the copy if it is in the allowed text
     too, because then the redaction itself has gone wrong.
+
+    "Words" means whole words in order, as the leak check matches them, never part of a word: a
+    withheld "Dan" is looked for even though the template says "guidance".
     """
-    fixed_normalised = _normalised(fixed)
+    fixed_words = _fixed_words(fixed)
     kept = {}
     for label, text in prepared.withheld.items():
-        flat = normalise(text)
-        if flat in fixed_normalised or flat in prepared.shown_values:
+        item = words(text)
+        if fixed_words.has(item) or normalise(text) in prepared.shown_values:
             continue
-        words = text.split()
-        plain_phrase = len(words) <= _GENERIC_MAX_WORDS and all(w[:1].islower() or not w[:1].isalpha() for w in words[1:]) \
+        spaced = text.split()
+        plain_phrase = len(spaced) <= _GENERIC_MAX_WORDS and all(w[:1].islower() or not w[:1].isalpha() for w in spaced[1:]) \
             and not any(ch.isdigit() for ch in text)
-        if plain_phrase and flat in prepared.normalised:
+        if plain_phrase and prepared.allowed.has(item):
             continue
         kept[label] = text
     return kept

@@ -26,10 +26,10 @@ import pikepdf
 
 from bench.timing import Timing
 from docgen.adapters.docx import render_docx
-from docgen.config import Settings
-from docgen.documents import build_context, plan_jobs
-from docgen.redaction import redact
-from docgen.views import build_case_view
+from docgen.domain.authority import Settings
+from docgen.domain.documents import build_context, plan_copies
+from docgen.domain.redaction import redact
+from docgen.domain.views import build_case_view
 
 CONVERT_TIMEOUT_S = 600
 
@@ -67,10 +67,10 @@ def fill_documents(case: dict[str, Any], settings: Settings, folder: Path, *, ge
     view = build_case_view(case)
     created = datetime.combine(generated_on, datetime.min.time())
     paths = []
-    for job in plan_jobs(case):
-        context = build_context(job, redact(view, job.audience).view, settings, generated_on=generated_on)
-        data = render_docx(job.kind.docx_template, context, title=context["document"]["title"], created=created)
-        path = folder / f"{job.stem}.docx"
+    for copy_spec in plan_copies(case):
+        context = build_context(copy_spec, redact(view, copy_spec.audience).view, settings, generated_on=generated_on)
+        data = render_docx(copy_spec.kind.docx_template, context, title=context["document"]["title"], created=created)
+        path = folder / f"{copy_spec.stem}.docx"
         path.write_bytes(data)
         paths.append(path)
     return paths

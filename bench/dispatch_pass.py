@@ -37,7 +37,7 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 from distribution.abc import Delivery, Transport  # noqa: E402
 from docgen.adapters.database import make_engine, migrate  # noqa: E402
 from docgen.adapters.orm_outbox import OutboxItemRow, item_values  # noqa: E402
-from docgen.outbox import OutboxItem  # noqa: E402
+from docgen.domain.outbox import OutboxItem  # noqa: E402
 from docgen.services.dispatch import Dispatcher, DispatchPolicy  # noqa: E402
 
 SENDER = "cp.conferences@northmoor.gov.uk"

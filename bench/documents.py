@@ -16,12 +16,13 @@ import pikepdf
 from bench.timing import Timing, time_runs
 from docgen.adapters.case_store import save_case
 from docgen.adapters.database import unit_of_work
-from docgen.bootstrap import Runtime, bootstrap
-from docgen.config import Settings
-from docgen.documents import plan_jobs
-from docgen.services.approval import preview, record_job
+from docgen.services.runtime import Runtime
+from docgen.bootstrap import bootstrap
+from docgen.domain.authority import Settings
+from docgen.domain.documents import plan_copies
+from docgen.services.approval import preview, record_copy_spec
 from docgen.services.pack import render_copy
-from docgen.views import build_case_view
+from docgen.domain.views import build_case_view
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ def invitation(case: dict[str, Any], settings: Settings, *, kind: str, runs: int
     """Render the first ``kind`` invitation of the conference as a PDF, warm: the view is built and
     two copies rendered before the timed runs."""
     view = build_case_view(case)
-    job = next(j for j in plan_jobs(case) if j.kind.key == kind)
+    copy_spec = next(j for j in plan_copies(case) if j.kind.key == kind)
 
     def render() -> int | None:
-        return render_copy(job, view, settings, generated_on=generated_on, fmt="pdf").pages
+        return render_copy(copy_spec, view, settings, generated_on=generated_on, fmt="pdf").pages
 
     pages = render()
     return InvitationFigures(kind, time_runs(render, runs=runs, warmups=1), pages)
@@ -71,10 +72,10 @@ def chair_preview(case: dict[str, Any], folder: Path, *, person: str, runs: int)
         out_dir = folder / "preview"
         first = preview(runtime, reference, person, actor=chair, out_dir=out_dir)
         timing = time_runs(lambda: preview(runtime, reference, person, actor=chair, out_dir=out_dir), runs=runs)
-        job = record_job(case, person)
+        copy_spec = record_copy_spec(case, person)
         view = build_case_view(case)
         generated_on = runtime.clock().date()
-        family_copy = time_runs(lambda: render_copy(job, view, runtime.settings, generated_on=generated_on, fmt="pdf"),
+        family_copy = time_runs(lambda: render_copy(copy_spec, view, runtime.settings, generated_on=generated_on, fmt="pdf"),
                                 runs=runs, warmups=1)
         with pikepdf.open(io.BytesIO(first.chair_review.read_bytes())) as review:
             review_pages = len(review.pages)

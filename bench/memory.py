@@ -110,7 +110,7 @@ def _memory() -> tuple[int, int, int]:
 def run(packs: int, size: str, seed: int) -> MemoryFigures:
     from bench.packs import make_keys, make_pack
     from bench.synthetic import conference
-    from docgen.config import load_settings
+    from docgen.configuration.authority import load_settings
 
     settings = load_settings()
     case = conference(size, seed)

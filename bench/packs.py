@@ -25,8 +25,8 @@ from distribution.cms import sign_and_encrypt
 from distribution.demo_pki import create_demo_pki
 from distribution.keys import SigningIdentity, load_signing_identity
 from distribution.pdf_protection import new_passphrase, protect_pdf
-from docgen.config import Settings
-from docgen.documents import Job, plan_jobs
+from docgen.domain.authority import Settings
+from docgen.domain.documents import CopySpec, plan_copies
 from docgen.services.pack import Artifact, build_pack
 
 _PASSPHRASE_ENV = "DOCGEN_BENCH_SIGNING_PASSPHRASE"  # never set: the passphrase comes from the prompt below
@@ -80,14 +80,14 @@ def deliverable_copies(case: dict[str, Any], settings: Settings, keys: Keys, pac
     sealed = protected = 0
     sender = settings.authority.email
     at = datetime.now(timezone.utc)
-    for job in plan_jobs(case):
-        pdf = (pack_dir / job.kind.family / f"{job.stem}.pdf").read_bytes()
-        if job.audience.is_family_copy:  # one reader, by email, post or by hand
+    for copy_spec in plan_copies(case):
+        pdf = (pack_dir / copy_spec.kind.family / f"{copy_spec.stem}.pdf").read_bytes()
+        if copy_spec.audience.is_family_copy:  # one reader, by email, post or by hand
             protect_pdf(pdf, new_passphrase())
             protected += 1
             continue
-        for address in professional_recipients(case, job):
-            sign_and_encrypt(pdf, filename=f"{job.kind.key}.pdf", content_type="application/pdf", signer=keys.signer,
+        for address in professional_recipients(case, copy_spec):
+            sign_and_encrypt(pdf, filename=f"{copy_spec.kind.key}.pdf", content_type="application/pdf", signer=keys.signer,
                              recipients=[keys.certificates[address]], subject=f"Conference document {case['reference']}",
                              sender=sender, to=address, at=at)
             sealed += 1
@@ -98,18 +98,18 @@ COPIES_FOR_EVERY_PROFESSIONAL = {"social_worker_report", "agency_report", "confe
                                  "outline_plan", "discharge_notification"}
 
 
-def professional_recipients(case: dict[str, Any], job: Job) -> list[str]:
+def professional_recipients(case: dict[str, Any], copy_spec: CopySpec) -> list[str]:
     """Email addresses a professional copy goes to: reports, the record, decisions and plans to
     the chair and every invited professional; the guidance for professionals to every invited
     professional, as it goes with their invitations; a letter or form to the professional it is for."""
     emails = {p["id"]: p["email"] for p in case["professionals"]}
-    if job.kind.key == "professional_guidance":
+    if copy_spec.kind.key == "professional_guidance":
         return [emails[i["invitee"]] for i in case["invitations"] if i["invitee"] in emails]
-    if job.kind.key in COPIES_FOR_EVERY_PROFESSIONAL:
+    if copy_spec.kind.key in COPIES_FOR_EVERY_PROFESSIONAL:
         keys = [case["conference"]["chair"], *(i["invitee"] for i in case["invitations"] if i["invitee"] in emails)]
         return [emails[key] for key in dict.fromkeys(keys)]
-    assert job.recipient is not None
-    return [emails[job.recipient]]
+    assert copy_spec.recipient is not None
+    return [emails[copy_spec.recipient]]
 
 
 def _pages(artifacts: list[Artifact]) -> dict[str, int]:

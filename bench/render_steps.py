@@ -37,9 +37,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docgen.casefile import load_case_file, validate_case  # noqa: E402
-from docgen.config import Settings, load_settings  # noqa: E402
-from docgen.documents import Job, build_context, plan_jobs  # noqa: E402
+from docgen.adapters.casefile import load_case_file, validate_case  # noqa: E402
+from docgen.configuration.authority import load_settings  # noqa: E402
+from docgen.domain.authority import Settings  # noqa: E402
+from docgen.domain.documents import CopySpec, build_context, plan_copies  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
@@ -130,10 +131,10 @@ def report(what: str, times: list[float] | tuple[list[float], list[float]]) -> N
     print(f"{line} (n={len(ms)}, load {os.getloadavg()[0]:.2f})", flush=True)
 
 
-def find_job(case: dict[str, Any], kind: str, audience: str, recipient: str | None) -> Job:
-    for job in plan_jobs(case):
-        if job.kind.key == kind and job.audience.slug == audience and (recipient is None or job.recipient == recipient):
-            return job
+def find_copy_spec(case: dict[str, Any], kind: str, audience: str, recipient: str | None) -> CopySpec:
+    for copy_spec in plan_copies(case):
+        if copy_spec.kind.key == kind and copy_spec.audience.slug == audience and (recipient is None or copy_spec.recipient == recipient):
+            return copy_spec
     raise SystemExit(f"no copy of {kind} for {audience} in this case")
 
 
@@ -146,10 +147,10 @@ def cmd_pack(args: argparse.Namespace, case: dict[str, Any], settings: Settings)
         with tempfile.TemporaryDirectory() as folder:
             build_pack(case, settings, Path(folder) / "pack", generated_on=GENERATED_ON, **extra)
 
-    jobs = plan_jobs(case)
+    copy_specs = plan_copies(case)
     before = _children_cpu()
     wall, cpu = timed(args.runs, build)
-    report(f"pack {args.case} ({len(jobs)} copies x 2 formats, workers {args.workers})", (wall, cpu))
+    report(f"pack {args.case} ({len(copy_specs)} copies x 2 formats, workers {args.workers})", (wall, cpu))
     workers_cpu = (_children_cpu() - before) / (args.runs + 1)
     if workers_cpu:
         print(f"  CPU of the worker processes, mean per pack (warm-up included): {workers_cpu * 1000:.0f} ms; "
@@ -185,16 +186,16 @@ def _children_cpu() -> float:
 
 def cmd_copy(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
     from docgen.services.pack import render_copy
-    from docgen.views import build_case_view
+    from docgen.domain.views import build_case_view
 
-    job = find_job(case, args.kind, args.audience, args.recipient)
+    copy_spec = find_copy_spec(case, args.kind, args.audience, args.recipient)
     box: dict[str, Any] = {}
 
     def render() -> None:
-        box["copy"] = render_copy(job, build_case_view(case), settings, generated_on=GENERATED_ON, fmt=args.format)
+        box["copy"] = render_copy(copy_spec, build_case_view(case), settings, generated_on=GENERATED_ON, fmt=args.format)
 
     times = timed(args.runs, render)
-    report(f"render_copy {job.stem}.{args.format} ({box['copy'].pages} pages)", times)
+    report(f"render_copy {copy_spec.stem}.{args.format} ({box['copy'].pages} pages)", times)
 
 
 def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
@@ -202,12 +203,12 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
     from docgen.adapters.docx import docx_fixed_wording, render_docx
     from docgen.adapters.pdf import render_pdf
     from docgen.adapters.templating import fixed_wording, render_html
-    from docgen.leakcheck import LeakCheck
-    from docgen.recovery import recover_docx, recover_pdf
+    from docgen.domain.leakcheck import LeakCheck
+    from docgen.adapters.readback import recover_docx, recover_pdf
     from docgen.services import pack
-    from docgen.views import build_case_view
+    from docgen.domain.views import build_case_view
 
-    job = find_job(case, args.kind, args.audience, args.recipient)
+    copy_spec = find_copy_spec(case, args.kind, args.audience, args.recipient)
     view = build_case_view(case)
     results: dict[str, tuple[list[float], list[float]]] = {}
 
@@ -221,22 +222,22 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
 
     for run in range(args.runs + 1):
         step("build_case_view", lambda: build_case_view(case))
-        prepared = step("redact + prepare audience", lambda: pack.audience_view(view, job.audience))
-        context = step("build_context", lambda: build_context(job, prepared.view, settings, generated_on=GENERATED_ON))
+        prepared = step("redact + prepare audience", lambda: pack.audience_view(view, copy_spec.audience))
+        context = step("build_context", lambda: build_context(copy_spec, prepared.view, settings, generated_on=GENERATED_ON))
         title = context["document"]["title"]
         if args.format == "pdf":
-            html = step("render_html", lambda: render_html(job.kind.html_template, context))
-            data, pages = step("render_pdf", lambda: render_pdf(html, source=job.kind.html_template))
+            html = step("render_html", lambda: render_html(copy_spec.kind.html_template, context))
+            data, pages = step("render_pdf", lambda: render_pdf(html, source=copy_spec.kind.html_template))
             recovered = step("recover_pdf", lambda: recover_pdf(data))
         else:
             created = datetime.combine(GENERATED_ON, datetime.min.time())
-            data = step("render_docx", lambda: render_docx(job.kind.docx_template, context, title=title, created=created))
+            data = step("render_docx", lambda: render_docx(copy_spec.kind.docx_template, context, title=title, created=created))
             recovered = step("recover_docx", lambda: recover_docx(data))
-        fixed = "\n".join([fixed_wording(job.kind.html_template),
-                           docx_fixed_wording(job.kind.docx_template) if args.format == "docx" else "",
+        fixed = "\n".join([fixed_wording(copy_spec.kind.html_template),
+                           docx_fixed_wording(copy_spec.kind.docx_template) if args.format == "docx" else "",
                            title, "", *pack._settings_text(settings)])
         withheld = step("evidence", lambda: pack._evidence(prepared, fixed))
-        allowed = step("allowed text", lambda: pack._allowed_text(prepared, fixed, job, args.format))
+        allowed = step("allowed text", lambda: pack._allowed_text(prepared, fixed, copy_spec, args.format))
         check = step("LeakCheck()", lambda: LeakCheck(withheld, allowed))
         step("LeakCheck.find", lambda: check.find(recovered))
         if run == 0:
@@ -244,7 +245,7 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
     if args.format == "pdf":
         _pdf_steps(args.runs, html, results)
     for name, times in results.items():
-        report(f"  {job.stem}.{args.format} {name}", times)
+        report(f"  {copy_spec.stem}.{args.format} {name}", times)
 
 
 def _pdf_steps(runs: int, html: str, results: dict[str, tuple[list[float], list[float]]]) -> None:
@@ -266,7 +267,8 @@ def _pdf_steps(runs: int, html: str, results: dict[str, tuple[list[float], list[
 
 def cmd_breakdown(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
     """Build the pack in this process with each step wrapped to add up its CPU time."""
-    from docgen import leakcheck, verification
+    from docgen.domain import leakcheck
+    from docgen.services import verification
     from docgen.adapters import docx, pdf, templating
     from docgen.services import pack
 

@@ -29,8 +29,9 @@ from bench.packs import Keys, make_keys, make_pack
 from bench.report import render
 from bench.synthetic import conference
 from bench.timing import Timing
-from docgen.config import Settings, load_settings
-from docgen.documents import plan_jobs
+from docgen.configuration.authority import load_settings
+from docgen.domain.authority import Settings
+from docgen.domain.documents import plan_copies
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED_ON = date(2026, 11, 20)
@@ -99,7 +100,7 @@ def machine(libreoffice: str | None) -> dict[str, Any]:
 
 def describe(case: dict[str, Any]) -> dict[str, Any]:
     return {"reference": case["reference"], "children": len(case["children"]), "invitees": len(case["invitations"]),
-            "agency_reports": sum(r["kind"] == "agency" for r in case["reports"]), "documents": len(plan_jobs(case))}
+            "agency_reports": sum(r["kind"] == "agency" for r in case["reports"]), "documents": len(plan_copies(case))}
 
 
 def time_packs(case: dict[str, Any], settings: Settings, keys: Keys, folder: Path, runs: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bench import synthetic_text as words
-from docgen.casefile import validate_case
+from docgen.adapters.casefile import validate_case
 
 
 @dataclass(frozen=True)

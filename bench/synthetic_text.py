@@ -102,7 +102,7 @@ SHOWN: dict[str, list[str]] = {
         "The referral to children's social care was made by {school} after {child} arrived at school upset and tired.",
         "A strategy discussion was held and the local authority started enquiries under section 47 of the Children Act 1989.",
         "{child} has been known to children's social care before, when a child in need plan was in place for six months.",
-        "{father} accepts that he has been drinking more heavily since losing his job in {month}.",
+        "{father} accepts that he has been drinking more heavily since losing his copy_spec in {month}.",
         "The family has moved house {n} times in the last three years, which has meant changes of school and doctor.",
         "{mother} has been open about the difficulties and has asked for help with routines and money.",
         "There have been {n} further calls to the police about the family since the referral, none of them leading to an arrest.",

@@ -36,7 +36,7 @@ class Transport(ABC):
     ) -> Delivery:
         """Hand over ``message`` (which must carry a Message-ID header) for ``recipients``.
 
-        Raises :class:`docgen.errors.TransportError` whose ``transient`` flag says whether
+        Raises :class:`distribution.errors.TransportError` whose ``transient`` flag says whether
         trying the same send again later may succeed. Nothing is delivered when it raises,
         as far as the backend can tell.
         """

@@ -42,7 +42,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from docgen.errors import CertificateError
+from distribution.errors import CertificateError
 
 MINIMUM_RSA_BITS = 2048
 _EMAIL_USES = {ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}

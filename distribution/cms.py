@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from distribution.certificates import certificate_emails
 from distribution.keys import SigningIdentity
-from docgen.errors import CertificateError, EncryptionError
+from distribution.errors import CertificateError, EncryptionError
 
 # DER encodings of the object identifiers the output must contain, checked after encryption.
 _OID_ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3

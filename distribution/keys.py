@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from distribution.certificates import CertificateSummary, certificate_emails
-from docgen.errors import CertificateError, ConfigurationError
+from distribution.errors import CertificateError
+from docgen.errors import ConfigurationError
 
 DEFAULT_PASSPHRASE_ENV = "DOCGEN_SIGNING_PASSPHRASE"
 _PKCS12_SUFFIXES = {".p12", ".pfx"}

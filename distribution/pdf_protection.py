@@ -22,7 +22,7 @@ import secrets
 
 import pikepdf
 
-from docgen.errors import EncryptionError
+from distribution.errors import EncryptionError
 
 PASSPHRASE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PASSPHRASE_GROUPS = 5
@@ -90,25 +90,25 @@ def _verify_protected(protected: bytes, original_pages: int, passphrase: str) ->
     except pikepdf.PasswordError:
         pass
     else:
-        raise EncryptionError("The protected PDF opened without a password; it was not released.")
+        raise EncryptionError("The protected PDF opened without a password; it was not sent.")
     try:
         with _open(protected, passphrase) as check:
             encryption = check.encryption
             if not check.is_encrypted or encryption.R != 6:
                 raise EncryptionError(
                     f"The protected PDF uses security handler R={encryption.R}, not 6; "
-                    "it was not released."
+                    "it was not sent."
                 )
             methods = {encryption.stream_method.name, encryption.string_method.name}
             if methods != {"aesv3"} or encryption.bits != 256:
-                raise EncryptionError("The protected PDF is not AES-256 throughout; it was not released.")
+                raise EncryptionError("The protected PDF is not AES-256 throughout; it was not sent.")
             if len(check.pages) != original_pages:
-                raise EncryptionError("The protected PDF lost pages; it was not released.")
+                raise EncryptionError("The protected PDF lost pages; it was not sent.")
             if check.allow.extract or check.allow.modify_other:
-                raise EncryptionError("The protected PDF allows copying or changes; it was not released.")
+                raise EncryptionError("The protected PDF allows copying or changes; it was not sent.")
     except pikepdf.PasswordError:
         raise EncryptionError(
-            "The protected PDF does not open with its passphrase; it was not released."
+            "The protected PDF does not open with its passphrase; it was not sent."
         ) from None
 
 

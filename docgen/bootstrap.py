@@ -4,36 +4,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
+from docgen.adapters.clock import london_now
 from docgen.adapters.database import make_engine, migrate
-from docgen.config import Settings, load_settings
+from docgen.configuration.authority import load_settings
+from docgen.services.runtime import Runtime
 
-LONDON = ZoneInfo("Europe/London")
 DEFAULT_DATABASE = Path("var") / "docgen.sqlite3"
 
 
 def default_database_url() -> str:
     """``DOCGEN_DATABASE_URL`` if set, else the embedded SQLite file under ``var/``."""
     return os.environ.get("DOCGEN_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE.resolve()}"
-
-
-def london_now() -> datetime:
-    return datetime.now(LONDON)
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    clock: Callable[[], datetime]
 
 
 def bootstrap(database_url: str | None = None, *, config_dir: Path | None = None,

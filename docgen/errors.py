@@ -60,22 +60,3 @@ class CirculationRuleError(ConfigurationError):
 
 class SchedulingError(DocgenError):
     """An outbox item cannot be scheduled or dispatched as asked."""
-
-
-class CertificateError(DocgenError):
-    """A recipient's or the authority's certificate cannot be used."""
-
-
-class EncryptionError(DocgenError):
-    """A document could not be signed or encrypted; nothing was sent."""
-
-
-class TransportError(DocgenError):
-    """A message could not be handed to its transport.
-
-    ``transient`` says whether trying again later may succeed.
-    """
-
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient

@@ -16,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from docgen.adapters.database import make_engine, migrate
-from docgen.bootstrap import Runtime
-from docgen.casefile import load_case_file, validate_case
-from docgen.config import load_settings
+from docgen.services.runtime import Runtime
+from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.configuration.authority import load_settings
 
 # Property tests check behaviour, not speed: a shared 2-core CI machine must not fail them on time.
 hypothesis_settings.register_profile("docgen", deadline=None)
@@ -72,7 +72,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def runtime(database_url: str, settings) -> Iterator[Runtime]:
     from datetime import datetime
 
-    from docgen.bootstrap import LONDON
+    from docgen.domain.calendar import LONDON
 
     engine = make_engine(database_url)
     migrate(engine)

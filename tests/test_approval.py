@@ -21,15 +21,15 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm import ContentItem
 from docgen.adapters.orm_governance import Approval, audit_entries, verify_trail
 from docgen.adapters.templating import render_html
-from docgen.audit import AuditEntry
-from docgen.bootstrap import Runtime
-from docgen.cli_governance import register
-from docgen.documents import KINDS, Job, copy_marking, family_audience, plan_jobs
+from docgen.domain.audit import AuditEntry
+from docgen.services.runtime import Runtime
+from docgen.entrypoints.cli_governance import register
+from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies
 from docgen.errors import ApprovalError, AuditError, NotFoundError
-from docgen.redaction import PROFESSIONALS
+from docgen.domain.redaction import PROFESSIONALS
 from docgen.services import approval
 from docgen.services.importing import content_version, import_case_file, stored_case
-from docgen.views import build_case_view
+from docgen.domain.views import build_case_view
 
 
 CHAIR = "david-pryce"
@@ -61,7 +61,7 @@ def events(runtime: Runtime, reference: str | None = None, action: str | None = 
 
 
 def refusal_reasons(runtime: Runtime, reference: str) -> list[str]:
-    return [str(e.details["reason"]) for e in events(runtime, reference, "release_refused")]
+    return [str(e.details["reason"]) for e in events(runtime, reference, "sending_refused")]
 
 
 def run_cli(database_url: str, *argv: str) -> None:
@@ -164,10 +164,10 @@ def test_a_returned_copy_is_not_released_and_the_refusal_is_recorded(runtime: Ru
     row = approval.return_copy(runtime, reference, "zofia", chair=CHAIR, comment="Section 6 misquotes the health visitor.")
     assert (row.decision, row.chair, row.content_version, row.copy_sha256) == ("returned", CHAIR, 1, None)
     with pytest.raises(ApprovalError, match=r"returned it on 20/11/2026 09:00 \(decision 1\)") as refused:
-        approval.check_release(runtime, reference, "zofia", "0" * 64, 1)
+        approval.check_approval(runtime, reference, "zofia", "0" * 64, 1)
     assert "misquotes" not in str(refused.value)  # the comment stays with the decision, out of logs
     assert refusal_reasons(runtime, reference) == ["returned"]
-    assert [e.action for e in events(runtime, reference)] == ["returned", "release_refused"]
+    assert [e.action for e in events(runtime, reference)] == ["returned", "sending_refused"]
 
 
 def test_a_return_needs_a_comment(runtime: Runtime, reference: str) -> None:
@@ -183,14 +183,14 @@ def test_a_return_needs_a_comment(runtime: Runtime, reference: str) -> None:
 def test_release_without_a_valid_approval_is_refused_and_recorded(runtime: Runtime, reference: str, person: str,
                                                                   version: int, reason: str) -> None:
     with pytest.raises(ApprovalError, match=f"{person}'s copy of conference {reference} was not released"):
-        approval.check_release(runtime, reference, person, "0" * 64, version)
+        approval.check_approval(runtime, reference, person, "0" * 64, version)
     assert refusal_reasons(runtime, reference) == [reason]
 
 
 def test_given_a_session_the_refusal_is_recorded_in_the_callers_transaction(runtime: Runtime, reference: str) -> None:
     with unit_of_work(runtime.sessions) as session:
         with pytest.raises(ApprovalError):
-            approval.check_release(session, reference, "zofia", "0" * 64, 1, clock=runtime.clock)
+            approval.check_approval(session, reference, "zofia", "0" * 64, 1, clock=runtime.clock)
     assert refusal_reasons(runtime, reference) == ["not_approved"]
 
 
@@ -204,7 +204,7 @@ def test_an_approval_written_straight_into_the_table_is_not_trusted(runtime: Run
                              view_sha256=approval.view_hash(content.case, audience), copy_sha256="ab" * 32,
                              copy_format="pdf", generated_on=runtime.clock().date()))
     with pytest.raises(ApprovalError, match="no matching entry in the audit trail"):
-        approval.check_release(runtime, reference, "zofia", "ab" * 32, 1)
+        approval.check_approval(runtime, reference, "zofia", "ab" * 32, 1)
     assert refusal_reasons(runtime, reference) == ["approval_not_in_audit_trail"]
 
 
@@ -214,7 +214,7 @@ def test_a_report_the_chair_shares_is_planned_for_parents_until_the_chair_decide
         runtime: Runtime, reference: str) -> None:
     def school_copies() -> list[str]:
         case = stored_case(runtime, reference)
-        return [j.audience.slug for j in plan_jobs(case, approval.approved_reports(runtime, reference))
+        return [j.audience.slug for j in plan_copies(case, approval.approved_reports(runtime, reference))
                 if j.report == "school-report" and j.audience.is_family_copy]
 
     assert approval.approved_reports(runtime, reference) == frozenset()
@@ -286,7 +286,7 @@ def _some_history(runtime: Runtime, reference: str) -> None:
     approval.return_copy(runtime, reference, "zofia", chair=CHAIR, comment="Please check section 6.")
     approval.approve_report_sharing(runtime, reference, "school-report", chair=CHAIR, decision=True)
     with pytest.raises(ApprovalError):
-        approval.check_release(runtime, reference, "zofia", "0" * 64, 1)
+        approval.check_approval(runtime, reference, "zofia", "0" * 64, 1)
     approval.record_event(runtime, "generated", actor="docgen", reference=reference, details={"copies": 40})
 
 
@@ -350,8 +350,8 @@ class TestWithRendering:
         assert (row.decision, row.chair, row.content_version, row.document) == ("approved", CHAIR, 1, "conference_record")
         assert row.decided_at == runtime.clock().replace(tzinfo=None)
         assert re.fullmatch("[0-9a-f]{64}", row.copy_sha256 or "")
-        approval.check_release(runtime, reference, "zofia", row.copy_sha256 or "", 1)
-        assert [e.action for e in events(runtime, reference)] == ["approved", "release_cleared"]
+        approval.check_approval(runtime, reference, "zofia", row.copy_sha256 or "", 1)
+        assert [e.action for e in events(runtime, reference)] == ["approved", "sending_cleared"]
         approved = events(runtime, reference, "approved")[0]
         assert approved.actor == CHAIR and approved.details["copy_sha256"] == row.copy_sha256
         assert "Accurate." not in str(approved.details)  # comments stay in the decision, out of the permanent trail
@@ -361,32 +361,32 @@ class TestWithRendering:
     def test_changing_one_word_blocks_release_until_reapproved(self, runtime: Runtime, reference: str, tmp_path: Path,
                                                                words: tuple[str, str]) -> None:
         first = approval.approve(runtime, reference, "zofia", chair=CHAIR)
-        approval.check_release(runtime, reference, "zofia", first.copy_sha256 or "", 1)
+        approval.check_approval(runtime, reference, "zofia", first.copy_sha256 or "", 1)
 
         import_case_file(runtime, changed_case_file(tmp_path, *words), replace=True)
         assert content_version(runtime, reference) == 2
         with pytest.raises(ApprovalError, match="made from content version 1, but the conference is now at version 2"):
-            approval.check_release(runtime, reference, "zofia", first.copy_sha256 or "", 1)
+            approval.check_approval(runtime, reference, "zofia", first.copy_sha256 or "", 1)
         new_copy = approval.render_family_copy(runtime, reference, "zofia")
         changed = r"the record changed after the chair approved it \(approved content version 1, now 2\)"
         with pytest.raises(ApprovalError, match=changed):
-            approval.check_release(runtime, reference, "zofia", new_copy.sha256, 2, view_sha256=new_copy.view_sha256)
+            approval.check_approval(runtime, reference, "zofia", new_copy.sha256, 2, view_sha256=new_copy.view_sha256)
         assert refusal_reasons(runtime, reference) == ["copy_out_of_date", "content_changed"]
         invalidated = events(runtime, reference, "approval_invalidated")
         assert [(e.subject, e.details["approval"]) for e in invalidated] == [("zofia", first.id)]
 
         second = approval.approve(runtime, reference, "zofia", chair=CHAIR)
         assert second.content_version == 2
-        approval.check_release(runtime, reference, "zofia", second.copy_sha256 or "", 2)
-        approval.check_release(runtime, reference, "zofia", new_copy.sha256, 2, view_sha256=new_copy.view_sha256)
+        approval.check_approval(runtime, reference, "zofia", second.copy_sha256 or "", 2)
+        approval.check_approval(runtime, reference, "zofia", new_copy.sha256, 2, view_sha256=new_copy.view_sha256)
 
     def test_a_return_after_approval_blocks_release_until_approved_again(self, runtime: Runtime, reference: str) -> None:
         first = approval.approve(runtime, reference, "zofia", chair=CHAIR)
         approval.return_copy(runtime, reference, "zofia", chair=CHAIR, comment="Remove the second paragraph of section 6.")
         with pytest.raises(ApprovalError, match="returned it"):
-            approval.check_release(runtime, reference, "zofia", first.copy_sha256 or "", 1)
+            approval.check_approval(runtime, reference, "zofia", first.copy_sha256 or "", 1)
         second = approval.approve(runtime, reference, "zofia", chair=CHAIR)
-        approval.check_release(runtime, reference, "zofia", second.copy_sha256 or "", 1)
+        approval.check_approval(runtime, reference, "zofia", second.copy_sha256 or "", 1)
 
     def test_an_edit_made_without_a_new_content_version_still_invalidates(self, runtime: Runtime, reference: str) -> None:
         row = approval.approve(runtime, reference, "zofia", chair=CHAIR)
@@ -394,21 +394,21 @@ class TestWithRendering:
             item = session.scalars(select(ContentItem).where(ContentItem.body.like("%help with housing%"))).one()
             item.body = (item.body or "").replace("housing", "schooling")
         with pytest.raises(ApprovalError, match="the record changed after the chair approved it"):
-            approval.check_release(runtime, reference, "zofia", row.copy_sha256 or "", 1)
+            approval.check_approval(runtime, reference, "zofia", row.copy_sha256 or "", 1)
 
     def test_copies_rendered_again_are_released_on_the_approved_view_only(self, runtime: Runtime, reference: str) -> None:
         row = approval.approve(runtime, reference, "zofia", chair=CHAIR)
         again = approval.render_family_copy(runtime, reference, "zofia")
-        approval.check_release(runtime, reference, "zofia", again.sha256, 1, view_sha256=again.view_sha256)
+        approval.check_approval(runtime, reference, "zofia", again.sha256, 1, view_sha256=again.view_sha256)
         with pytest.raises(ApprovalError, match="neither the copy the chair approved"):
-            approval.check_release(runtime, reference, "zofia", "f" * 64, 1, view_sha256="0" * 64)
+            approval.check_approval(runtime, reference, "zofia", "f" * 64, 1, view_sha256="0" * 64)
         case = stored_case(runtime, reference)
-        for job in plan_jobs(case):
-            if job.audience.person == "zofia" or not job.audience.is_family_copy:
-                approval.check_release_of(runtime, reference, job, b"%PDF- personalised copy", case=case)
-        karim = next(j for j in plan_jobs(case) if j.audience.person == "karim")
+        for copy_spec in plan_copies(case):
+            if copy_spec.audience.person == "zofia" or not copy_spec.audience.is_family_copy:
+                approval.check_approval_of(runtime, reference, copy_spec, b"%PDF- personalised copy", case=case)
+        karim = next(j for j in plan_copies(case) if j.audience.person == "karim")
         with pytest.raises(ApprovalError, match="the chair has not approved it"):
-            approval.check_release_of(runtime, reference, karim, b"%PDF-", case=case)
+            approval.check_approval_of(runtime, reference, karim, b"%PDF-", case=case)
         assert row.view_sha256 == again.view_sha256
 
     def test_a_copy_made_from_older_content_is_refused_after_a_new_approval(self, runtime: Runtime, reference: str,
@@ -417,18 +417,18 @@ class TestWithRendering:
         approval.approve(runtime, reference, "zofia", chair=CHAIR)
         import_case_file(runtime, changed_case_file(tmp_path, *VISIBLE_WORDS), replace=True)
         approval.approve(runtime, reference, "zofia", chair=CHAIR)
-        job = next(j for j in plan_jobs(old_case) if j.audience.person == "zofia" and j.kind.key == "conference_record")
+        copy_spec = next(j for j in plan_copies(old_case) if j.audience.person == "zofia" and j.kind.key == "conference_record")
         with pytest.raises(ApprovalError, match="render the copy again"):
-            approval.check_release_of(runtime, reference, job, b"%PDF- made from version 1", case=old_case)
+            approval.check_approval_of(runtime, reference, copy_spec, b"%PDF- made from version 1", case=old_case)
 
     def test_a_report_copy_needs_the_chairs_sharing_decision_as_well(self, runtime: Runtime, reference: str) -> None:
         approval.approve(runtime, reference, "zofia", chair=CHAIR)
         case = stored_case(runtime, reference)
-        job = Job(KINDS["agency_report"], family_audience(case, "zofia"), report="school-report")
+        copy_spec = CopySpec(KINDS["agency_report"], family_audience(case, "zofia"), report="school-report")
         with pytest.raises(ApprovalError, match="report 'school-report' may not be shared with parents"):
-            approval.check_release_of(runtime, reference, job, b"%PDF-", case=case)
+            approval.check_approval_of(runtime, reference, copy_spec, b"%PDF-", case=case)
         approval.approve_report_sharing(runtime, reference, "school-report", chair=CHAIR, decision=True)
-        approval.check_release_of(runtime, reference, job, b"%PDF-", case=case)
+        approval.check_approval_of(runtime, reference, copy_spec, b"%PDF-", case=case)
 
     def test_preview_writes_the_family_copy_and_the_chairs_review_beside_it(self, runtime: Runtime, reference: str,
                                                                             tmp_path: Path, database_url: str,

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from docgen.audit import GENESIS, AuditEntry, canonical, entry_hash, seal, to_utc, verify_chain
+from docgen.domain.audit import GENESIS, AuditEntry, canonical, entry_hash, seal, to_utc, verify_chain
 from docgen.errors import AuditError
 
 START = datetime(2026, 11, 20, 9, 0, 0, 123456)
-ACTIONS = ["previewed", "approved", "release_refused", "returned", "approved", "release_cleared"]
+ACTIONS = ["previewed", "approved", "sending_refused", "returned", "approved", "sending_cleared"]
 
 
 def make_chain(count: int = len(ACTIONS)) -> list[AuditEntry]:

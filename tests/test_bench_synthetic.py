@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bench.synthetic import conference
-from docgen.casefile import validate_case
-from docgen.recovery import recover_pdf
+from docgen.adapters.casefile import validate_case
+from docgen.adapters.readback import recover_pdf
 from docgen.services.pack import build_pack
 
 SIZES = [

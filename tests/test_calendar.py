@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen.calendar import REGIONS, WorkingCalendar, add_months, closure_range
+from docgen.domain.calendar import REGIONS, WorkingCalendar, add_months, closure_range
 from docgen.errors import CalendarError
 
 ENG, SCT, NIR = "england-and-wales", "scotland", "northern-ireland"
@@ -306,7 +306,7 @@ def test_add_months(start: str, months: int, expected: str) -> None:
 
 
 def test_holidays_package_is_not_loaded_at_import_time() -> None:
-    probe = "import sys, docgen.calendar; print('holidays' in sys.modules)"
+    probe = "import sys, docgen.domain.calendar; print('holidays' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )

@@ -14,7 +14,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from sqlalchemy import func, select
 
 from docgen.adapters.orm import Base
-from docgen.casefile import parse_case_text, validate_case
+from docgen.adapters.casefile import parse_case_text, validate_case
 from docgen.errors import CaseFileError
 from docgen.services.importing import import_case_file, stored_case
 

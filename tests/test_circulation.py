@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docgen.calendar import WorkingCalendar, closure_range
-from docgen.circulation import (
+from docgen.domain.calendar import WorkingCalendar, closure_range
+from docgen.domain.circulation import (
     Breach,
     CirculationRule,
     Window,
@@ -24,7 +24,7 @@ from docgen.circulation import (
     unchecked_booking_rules,
     window_for,
 )
-from docgen.circulation_config import CirculationConfig, load_rules, parse_rules
+from docgen.configuration.circulation import CirculationConfig, load_rules, parse_rules
 from docgen.errors import CalendarError, CirculationRuleError, ConfigurationError
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "config" / "circulation.toml"

@@ -23,14 +23,14 @@ from sqlalchemy import select
 from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
-from docgen.bootstrap import Runtime
-from docgen.circulation_config import load_rules
-from docgen.config import DEFAULT_CONFIG_DIR
+from docgen.services.runtime import Runtime
+from docgen.configuration.circulation import load_rules
+from docgen.configuration.authority import DEFAULT_CONFIG_DIR
 from docgen.services.approval import approve
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, list_items
 from docgen.services.scheduling import schedule_conference
-from docgen.services.demo import run_demo
+from docgen.entrypoints.demo import run_demo
 from docgen.services.directory import import_certificate
 from docgen.services.importing import import_case_file, stored_case
 
@@ -211,7 +211,7 @@ def test_a_certificate_failing_its_check_before_sending_stops_that_recipient(run
         sender_address=sender))
     dispatcher = Dispatcher(
         runtime.sessions, OutboxFolderTransport(outbox), build_message=messages.build,
-        release_check=messages.release_check, on_sent=messages.record_sent,
+        approval_gate=messages.approval_gate, on_sent=messages.record_sent,
         hand_delivery=HandDeliveryTransport(tmp_path / "delivery" / "for-hand-delivery"), clock=sending.clock,
         policy=DispatchPolicy(envelope_from=sender, calendar=rules.calendar, zone=rules.zone))
     report = dispatcher.drain()

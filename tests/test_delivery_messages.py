@@ -13,12 +13,13 @@ from distribution.demo_pki import create_demo_pki
 from distribution.keys import load_signing_identity
 from docgen.adapters.case_store import save_case
 from docgen.adapters.database import unit_of_work
-from docgen.bootstrap import Runtime
-from docgen.casefile import validate_case
-from docgen.circulation_config import load_rules
-from docgen.config import DEFAULT_CONFIG_DIR
-from docgen.errors import ApprovalError, CertificateError
-from docgen.outbox import OutboxItem
+from docgen.services.runtime import Runtime
+from docgen.adapters.casefile import validate_case
+from docgen.configuration.circulation import load_rules
+from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from distribution.errors import CertificateError
+from docgen.errors import ApprovalError
+from docgen.domain.outbox import OutboxItem
 from docgen.services.approval import approve
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
@@ -58,9 +59,9 @@ def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Run
     messages, case, items = setup
     item = items[("conference_record--family-zofia", "zofia")]
     with pytest.raises(ApprovalError, match="not approved"):
-        messages.release_check(item)
+        messages.approval_gate(item)
     approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
-    messages.release_check(item)
+    messages.approval_gate(item)
     first = messages.build(item)
     again = messages.build(item)
     assert first == again and item.message_id in first.decode("ascii", "replace")
@@ -73,7 +74,7 @@ def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Run
         save_case(session, validate_case(changed, source="test"), source_sha256="1" * 64,
                   now=runtime.clock().replace(tzinfo=None), replace=True)
     with pytest.raises(ApprovalError, match="earlier content"):
-        messages.release_check(item)
+        messages.approval_gate(item)
     with pytest.raises(ApprovalError):
         messages.build(item)
 

@@ -14,9 +14,11 @@ from distribution.abc import Delivery, Transport
 from distribution.transports.common import message_id_of
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, item_values, to_item
-from docgen.bootstrap import LONDON, Runtime
-from docgen.errors import ApprovalError, RedactionError, SchedulingError, TransportError
-from docgen.outbox import Backoff, OutboxItem
+from docgen.domain.calendar import LONDON
+from docgen.services.runtime import Runtime
+from distribution.errors import TransportError
+from docgen.errors import ApprovalError, RedactionError, SchedulingError
+from docgen.domain.outbox import Backoff, OutboxItem
 from docgen.services.dispatch import (
     Dispatcher, DispatchPolicy, PassReport, cancel_item, list_items, no_approval_gate, plain_message, release_item,
     retry_item,
@@ -85,13 +87,13 @@ def allow(item: OutboxItem) -> None:
 
 
 def make_dispatcher(runtime: Runtime, clock: Clock, transport: Transport, *,
-                    release_check: Callable[[OutboxItem], None] = allow,
+                    approval_gate: Callable[[OutboxItem], None] = allow,
                     build: Callable[[OutboxItem], bytes] | None = None, **policy: Any) -> Dispatcher:
     policy.setdefault("business_support_address", SUPPORT)
     return Dispatcher(
         runtime.sessions, transport, policy=DispatchPolicy(envelope_from=SENDER, **policy), clock=clock,
         build_message=build or (lambda item: plain_message(item, envelope_from=SENDER, at=clock())),
-        release_check=release_check, rng=random.Random(7), worker="test")
+        approval_gate=approval_gate, rng=random.Random(7), worker="test")
 
 
 def add(runtime: Runtime, clock: Clock, *, copy: str = "conference_record--professional",
@@ -221,7 +223,7 @@ def test_a_refused_family_copy_waits_for_approval_and_is_never_sent(
         if item.recipient not in approved:
             raise ApprovalError("the chair has not approved Zofia's copy of the record")
 
-    dispatcher = make_dispatcher(runtime, clock, transport, release_check=gate, approval_recheck=timedelta(minutes=15))
+    dispatcher = make_dispatcher(runtime, clock, transport, approval_gate=gate, approval_recheck=timedelta(minutes=15))
     report = dispatcher.drain()
     assert (report.sent, report.held) == (1, 1)
     assert seen == ["conference_record--family-zofia"]  # professional copies are not asked about
@@ -241,7 +243,7 @@ def test_a_refused_family_copy_waits_for_approval_and_is_never_sent(
 def test_without_an_approval_gate_family_copies_are_held(runtime: Runtime, clock: Clock,
                                                         transport: RecordingTransport) -> None:
     item_id = add(runtime, clock, copy="outline_plan--family-zofia", recipient="zofia", family=True)
-    make_dispatcher(runtime, clock, transport, release_check=no_approval_gate).drain()
+    make_dispatcher(runtime, clock, transport, approval_gate=no_approval_gate).drain()
     item = get(runtime, item_id)
     assert item.state == "waiting_for_approval" and "no chair-approval check" in (item.hold_reason or "")
     assert transport.transactions == []

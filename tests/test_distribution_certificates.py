@@ -22,7 +22,7 @@ from distribution.certificates import (
     load_certificate,
     load_certificates,
 )
-from docgen.errors import CertificateError
+from distribution.errors import CertificateError
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 EMAIL = "jane.officer@police.example.gov.uk"

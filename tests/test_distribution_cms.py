@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from distribution import demo_pki
 from distribution.cms import SecureMessage, encrypt_for_archive, sign_and_encrypt
 from distribution.keys import SigningIdentity, load_signing_identity
-from docgen.errors import CertificateError, EncryptionError
+from distribution.errors import CertificateError, EncryptionError
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 

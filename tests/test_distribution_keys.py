@@ -21,7 +21,8 @@ from distribution.keys import (
     check_signing_identity,
     load_signing_identity,
 )
-from docgen.errors import CertificateError, ConfigurationError, DocgenError
+from distribution.errors import CertificateError
+from docgen.errors import ConfigurationError, DocgenError
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 PASSPHRASE = "Correct-Horse-Battery-Staple-7731"

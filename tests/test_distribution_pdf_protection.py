@@ -23,7 +23,7 @@ from distribution.pdf_protection import (
     protect_pdf,
     verify_passphrase,
 )
-from docgen.errors import EncryptionError
+from distribution.errors import EncryptionError
 
 needs_qpdf = pytest.mark.skipif(shutil.which("qpdf") is None, reason="needs the qpdf command")
 PASSPHRASE = "K7QM-R2XD-9HTB-WPE4-N6CU"

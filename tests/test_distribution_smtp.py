@@ -16,7 +16,8 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from distribution import demo_pki
 from distribution.transports import SmtpTransport
-from docgen.errors import ConfigurationError, TransportError
+from distribution.errors import TransportError
+from docgen.errors import ConfigurationError
 
 SENDER = "cp-conferences@authority.example.gov.uk"
 RECIPIENT = "duty.officer@police.example.gov.uk"

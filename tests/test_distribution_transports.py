@@ -23,7 +23,8 @@ from distribution.transports import (
     TransportConfig,
     build_transport,
 )
-from docgen.errors import ConfigurationError, TransportError
+from distribution.errors import TransportError
+from docgen.errors import ConfigurationError
 
 ACCEPTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 LATER = datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc)

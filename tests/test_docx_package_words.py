@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from docgen.casefile import validate_case
-from docgen.documents import plan_jobs
+from docgen.adapters.casefile import validate_case
+from docgen.domain.documents import plan_copies
 from docgen.errors import RedactionError
 from docgen.services.pack import render_copy
-from docgen.views import build_case_view
+from docgen.domain.views import build_case_view
 
 # Words of at least eight letters (so each is checked on its own) that a DOCX package holds in its
 # content types, relationship types and settings: "application/vnd.openxmlformats-...".
@@ -29,7 +29,7 @@ def _police_item_says(example_data: dict[str, Any], text: str) -> dict[str, Any]
 
 
 def _mothers_record(case: dict[str, Any]):
-    return next(j for j in plan_jobs(case) if j.kind.key == "conference_record" and j.audience.person == "zofia")
+    return next(j for j in plan_copies(case) if j.kind.key == "conference_record" and j.audience.person == "zofia")
 
 
 def test_withheld_words_found_in_every_word_package_do_not_refuse_the_copy(example_data, settings) -> None:
@@ -63,11 +63,11 @@ def test_a_withheld_name_inside_a_longer_template_word_is_still_looked_for(examp
     """"Dan" is part of the template's "guidance" and of the Word package's names, but not a word
     of either: printed into a copy, the withheld name is found."""
     from docgen.adapters.docx import docx_fixed_wording, docx_package_text
-    from docgen.leakcheck import normalise
+    from docgen.domain.leakcheck import normalise
     from docgen.services import pack
 
-    job = _mothers_record(validate_case(copy.deepcopy(example_data), source="test"))
-    template_text = normalise(docx_fixed_wording(job.kind.docx_template) + docx_package_text(job.kind.docx_template))
+    copy_spec = _mothers_record(validate_case(copy.deepcopy(example_data), source="test"))
+    template_text = normalise(docx_fixed_wording(copy_spec.kind.docx_template) + docx_package_text(copy_spec.kind.docx_template))
     assert "dan" in template_text and " dan " not in f" {template_text} "  # the case this test is about
     case = _police_item_says(example_data, "Dan")
     real = pack.build_context

@@ -21,9 +21,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from weasyprint.urls import URLFetcher
 
-from docgen import leakcheck
+from docgen.domain import leakcheck
 from docgen.errors import RedactionError
-from docgen.leakcheck import (
+from docgen.domain.leakcheck import (
     Leak,
     LeakCheck,
     distinctive_fragments,
@@ -31,7 +31,7 @@ from docgen.leakcheck import (
     normalise,
     verify_copy,
 )
-from docgen.recovery import Recovered
+from docgen.adapters.readback import Recovered
 
 ADDRESS = "14 Rowan Close, Darlington DL3 7QP"
 POLICE = (

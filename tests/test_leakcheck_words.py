@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from docgen.leakcheck import AllowedText, AllowedWords, LeakCheck, _join_spaced_letters, _padded, _tokens, words
+from docgen.domain.leakcheck import AllowedText, AllowedWords, LeakCheck, _join_spaced_letters, _padded, _tokens, words
 
 # Letters, digits, accents (precomposed and combining), ligatures, punctuation, zero-width and
 # soft-hyphen characters, spaces and line breaks: everything the cutting into words treats apart.
@@ -96,7 +96,7 @@ def test_fragments_across_joins_are_found_as_in_the_whole_text(pieces: list[list
 
 
 def test_what_is_remembered_is_bounded_and_forgetting_changes_no_answer(monkeypatch) -> None:
-    monkeypatch.setattr("docgen.leakcheck._REMEMBERED", 2)
+    monkeypatch.setattr("docgen.domain.leakcheck._REMEMBERED", 2)
     text = "14 Rowan Close a m y north gate"
     shared, whole = AllowedWords(words(text)), WholeText(text)
     for fragment in [("rowan", "close"), ("amy",), ("north",), ("gate", "x"), ("rowan", "close"), ("14",)] * 2:

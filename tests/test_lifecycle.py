@@ -25,12 +25,13 @@ from distribution.transports import OutboxFolderTransport
 from docgen.adapters.case_store import save_case
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, to_item
-from docgen.bootstrap import LONDON, Runtime
-from docgen.casefile import validate_case
-from docgen.circulation_config import CirculationConfig, load_rules
-from docgen.config import DEFAULT_CONFIG_DIR
+from docgen.domain.calendar import LONDON
+from docgen.services.runtime import Runtime
+from docgen.adapters.casefile import validate_case
+from docgen.configuration.circulation import CirculationConfig, load_rules
+from docgen.configuration.authority import DEFAULT_CONFIG_DIR
 from docgen.errors import ApprovalError
-from docgen.outbox import OutboxItem, window_state
+from docgen.domain.outbox import OutboxItem, window_state
 from docgen.services.compliance import as_csv, compliance_report
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, plain_message
 from docgen.services.scheduling import (
@@ -115,7 +116,7 @@ class Lifecycle:
         folder.mkdir()
         self.transport = OutboxFolderTransport(folder, clock=self.clock)
         self.dispatcher = Dispatcher(
-            runtime.sessions, self.transport, clock=self.clock, release_check=self.gate, rng=random.Random(1),
+            runtime.sessions, self.transport, clock=self.clock, approval_gate=self.gate, rng=random.Random(1),
             build_message=lambda item: plain_message(item, envelope_from=SENDER, at=self.clock()),
             policy=DispatchPolicy(envelope_from=SENDER, business_support_address=SUPPORT, calendar=rules.calendar,
                                   zone=rules.zone, warn_before=timedelta(hours=24)))
@@ -336,7 +337,7 @@ def test_copies_no_rule_times_are_reported_not_dropped(rules: CirculationConfig,
 
     no_record_rule = replace(rules, rules=tuple(r for r in rules.rules if r.name != "record-to-invitees"))
     planned, notes = plan_distributions(example_case, no_record_rule, now=at("2026-11-05T09:00"))
-    assert not [d for d in planned if d.job.kind.key == "conference_record"]
+    assert not [d for d in planned if d.copy_spec.kind.key == "conference_record"]
     assert "conference_record--professional for claire-dunn: no circulation rule applies; not scheduled" in notes
 
 
@@ -344,10 +345,10 @@ def test_the_guidance_goes_with_every_professional_invitation(rules: Circulation
                                                             example_case: dict[str, Any]) -> None:
     """One guidance document for the conference, sent to each professional with their invitation."""
     planned, _ = plan_distributions(example_case, rules, now=at("2026-11-05T09:00"))
-    invited = {(d.recipient.key, d.latest) for d in planned if d.job.kind.key == "professional_invitation"}
-    guided = {(d.recipient.key, d.latest) for d in planned if d.job.kind.key == "professional_guidance"}
+    invited = {(d.recipient.key, d.latest) for d in planned if d.copy_spec.kind.key == "professional_invitation"}
+    guided = {(d.recipient.key, d.latest) for d in planned if d.copy_spec.kind.key == "professional_guidance"}
     assert invited and guided == invited
-    assert {d.job.stem for d in planned if d.job.kind.key == "professional_guidance"} == {
+    assert {d.copy_spec.stem for d in planned if d.copy_spec.kind.key == "professional_guidance"} == {
         "professional_guidance--professional"}
 
 
@@ -356,7 +357,7 @@ def test_the_guidance_goes_with_every_professional_invitation(rules: Circulation
 @pytest.fixture
 def cli(tmp_path: Path, example_case: dict[str, Any]) -> Iterator[Callable[..., str]]:
     from docgen.bootstrap import bootstrap
-    from docgen.cli_schedule import main
+    from docgen.entrypoints.cli_schedule import main
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     runtime = bootstrap(url)

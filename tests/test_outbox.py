@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docgen.calendar import WorkingCalendar
+from docgen.domain.calendar import WorkingCalendar
 from docgen.errors import SchedulingError
-from docgen.outbox import (
+from docgen.domain.outbox import (
     FINAL_STATES, STATES, TRANSITIONS, Backoff, can_move, check_move, idempotency_key, message_id_for, notice_key,
     window_state, working_days_late,
 )

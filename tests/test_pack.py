@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from docx import Document
 
-from docgen.casefile import load_case_file, validate_case
-from docgen.documents import KINDS
+from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.domain.documents import KINDS
 from docgen.services.pack import build_pack
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from docgen import parallel
-from docgen.casefile import validate_case
+from docgen.adapters import parallel
+from docgen.adapters.casefile import validate_case
 from docgen.errors import RedactionError
 from docgen.services.pack import build_pack
 

@@ -17,8 +17,8 @@ import pytest
 from docx import Document
 
 from docgen.adapters.docx import render_docx
-from docgen.casefile import validate_case
-from docgen.recovery import recover_docx, recover_pdf
+from docgen.adapters.casefile import validate_case
+from docgen.adapters.readback import recover_docx, recover_pdf
 from docgen.services.pack import build_pack
 
 MARKERS = {
@@ -96,7 +96,7 @@ def test_the_professional_copies_hold_every_marker(planted_pack) -> None:
 
 
 def test_template_metadata_never_reaches_an_output(tmp_path: Path, settings) -> None:
-    from docgen.config import TEMPLATES_DIR
+    from docgen.configuration.authority import TEMPLATES_DIR
 
     source = TEMPLATES_DIR / "records" / "decisions_notice.docx"
     template = Document(str(source))
@@ -107,15 +107,15 @@ def test_template_metadata_never_reaches_an_output(tmp_path: Path, settings) -> 
     template.save(str(tmp_path / "records" / "decisions_notice.docx"))
     with zipfile.ZipFile(tmp_path / "records" / "decisions_notice.docx") as planted:
         assert b"Qzxauthor" in planted.read("docProps/core.xml")
-    from docgen.documents import KINDS, Job, build_context
-    from docgen.redaction import PROFESSIONALS, redact
-    from docgen.views import build_case_view
+    from docgen.domain.documents import KINDS, CopySpec, build_context
+    from docgen.domain.redaction import PROFESSIONALS, redact
+    from docgen.domain.views import build_case_view
 
-    from docgen.casefile import load_case_file
+    from docgen.adapters.casefile import load_case_file
 
     example = validate_case(load_case_file(Path(__file__).resolve().parent.parent / "examples" / "haddad-wisniewska.yaml"), source="x")
-    job = Job(KINDS["decisions_notice"], PROFESSIONALS)
-    context = build_context(job, redact(build_case_view(example), PROFESSIONALS).view, settings, generated_on=date(2026, 11, 20))
+    copy_spec = CopySpec(KINDS["decisions_notice"], PROFESSIONALS)
+    context = build_context(copy_spec, redact(build_case_view(example), PROFESSIONALS).view, settings, generated_on=date(2026, 11, 20))
     output = render_docx("records/decisions_notice.docx", context, title="Decisions", created=datetime(2026, 11, 20),
                          templates_dir=tmp_path)
     text = "\n".join(recover_docx(output).values()).casefold()

@@ -24,10 +24,10 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from weasyprint.urls import URLFetcher
 
-from docgen import recovery
+from docgen.adapters import readback
 from docgen.errors import RedactionError
-from docgen.leakcheck import verify_copy
-from docgen.recovery import Recovered, recover_docx, recover_pdf
+from docgen.domain.leakcheck import verify_copy
+from docgen.adapters.readback import Recovered, recover_docx, recover_pdf
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -345,7 +345,7 @@ def test_incremental_update_is_a_real_second_revision(clean_pdf: bytes) -> None:
 
 def test_attachments_nested_too_deep_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     inner = weasyprint.Attachment(file_obj=io.BytesIO(render("<p>inner</p>")), name="inner.pdf")
-    monkeypatch.setattr(recovery, "MAX_DEPTH", 0)
+    monkeypatch.setattr(readback, "MAX_DEPTH", 0)
     with pytest.raises(RedactionError, match="nests files"):
         recover_pdf(render("<p>outer</p>", attachments=[inner]))
 
@@ -530,7 +530,7 @@ def test_unknown_member_names_are_not_used_as_part_names() -> None:
     ],
 )
 def test_member_labels_only_use_well_known_names(name: str, label: str) -> None:
-    assert recovery._member_label(name, 3) == label
+    assert readback._member_label(name, 3) == label
 
 
 ENTITY_XML = b'<!DOCTYPE r [<!ENTITY e "QXENTITY">]><r>&e;</r>'
@@ -564,7 +564,7 @@ def test_unreadable_or_dangerous_docx_is_refused(make, says: str) -> None:
 
 def test_too_many_members_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     data = docx_bytes()
-    monkeypatch.setattr(recovery, "MAX_MEMBERS", 3)
+    monkeypatch.setattr(readback, "MAX_MEMBERS", 3)
     with pytest.raises(RedactionError, match="zip bomb"):
         recover_docx(data)
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import given, strategies as st
 
-from docgen.redaction import PROFESSIONALS, Audience, redact, strings_in
-from docgen.views import build_case_view
+from docgen.domain.redaction import PROFESSIONALS, Audience, redact, strings_in
+from docgen.domain.views import build_case_view
 
 KARIM = Audience("family", "karim", "Karim Haddad")
 ZOFIA = Audience("family", "zofia", "Zofia Wiśniewska")

@@ -28,10 +28,10 @@ from distribution import demo_pki
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import AuditEvent
-from docgen.bootstrap import Runtime
-from docgen.circulation_config import load_rules
-from docgen.config import DEFAULT_CONFIG_DIR
-from docgen.outbox import OutboxItem
+from docgen.services.runtime import Runtime
+from docgen.configuration.circulation import load_rules
+from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.domain.outbox import OutboxItem
 from docgen.services.approval import approve
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import list_items
@@ -105,7 +105,7 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
     assert len(store.transactions) - len(set(store.transactions)) <= 1
     with unit_of_work(runtime.sessions) as session:
         records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
-        released = [e for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "released"))]
+        released = [e for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "sent"))]
     assert set(records) == {i.idempotency_key for i in items} and len(released) == len(items)
 
     delivery = tmp_path / "delivery"

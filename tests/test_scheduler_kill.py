@@ -1,6 +1,6 @@
 """Killing the scheduler at random while it sends 500 items over real SMTP: every item arrives exactly once.
 
-The scheduler runs as a separate process (``python -m docgen.entrypoints_scheduler``) against a
+The scheduler runs as a separate process (``python -m docgen.entrypoints.scheduler``) against a
 SQLite outbox and the product's SMTP transport, talking STARTTLS to an aiosmtpd server on
 loopback with a certificate from the run-time demo CA. The test SIGKILLs it at seeded random
 moments while it sends, restarts it, and finally lets it finish and stops it with SIGTERM.
@@ -42,7 +42,7 @@ from sqlalchemy import func, insert, select
 from distribution import demo_pki
 from docgen.adapters.database import make_engine, migrate
 from docgen.adapters.orm_outbox import OutboxItemRow, item_values
-from docgen.outbox import NOTICE_RULE
+from docgen.domain.outbox import NOTICE_RULE
 
 ROOT = Path(__file__).resolve().parent.parent
 SENDER = "cp.conferences@northmoor.gov.uk"
@@ -136,7 +136,7 @@ def signing_options(folder: Path) -> list[str]:
 
 
 def start_scheduler(url: str, transport_config: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "docgen.entrypoints_scheduler", "--database", url,
+    command = [sys.executable, "-m", "docgen.entrypoints.scheduler", "--database", url,
                "--transport", f"smtp:{transport_config}", "--interval", "0.2", "--no-notices",
                *signing_options(transport_config.parent), *extra]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DOCGEN_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE}
@@ -161,6 +161,16 @@ def wait_until_started(process: subprocess.Popen[bytes], log: Path, starts_seen:
             raise AssertionError(f"scheduler exited early:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.02)
     raise AssertionError("scheduler did not start in time")
+
+
+def wait_until_sent_more(url: str, process: subprocess.Popen[bytes], more: int, timeout: float = 30) -> None:
+    """Block until ``more`` further items are sent (or everything is, or the process ended)."""
+    target = min(states(url).get("sent", 0) + more, ITEMS)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if states(url).get("sent", 0) >= target:
+            return
+        time.sleep(0.005)
 
 
 def wait_for_all_sent(url: str, total: int, timeout: float) -> None:
@@ -203,7 +213,9 @@ def test_killed_and_restarted_scheduler_delivers_every_item_exactly_once(tmp_pat
         starts = started_lines(log)
         process = start_scheduler(url, transport_config, log, *options)
         wait_until_started(process, log, starts)
-        time.sleep(rng.uniform(0.05, 1.2))
+        # Kill at a seeded random point of the sending itself, counted in items rather than seconds,
+        # so that a fast machine, which sends everything in a second or two, is killed as often.
+        wait_until_sent_more(url, process, rng.randint(1, 40))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

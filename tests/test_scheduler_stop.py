@@ -15,7 +15,7 @@ from pathlib import Path
 
 from distribution.transports import OutboxFolderTransport
 from docgen.bootstrap import bootstrap
-from docgen.entrypoints_scheduler import SchedulerProcess
+from docgen.entrypoints.scheduler import SchedulerProcess
 from docgen.services.dispatch import DispatchPolicy
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python tools/build_docx_templates.py
 
 Each template holds docxtpl tags ({{ }}, {%p %}, {%tr %}, {%tc %}) over the same context as the
-HTML templates (docgen.documents.build_context). The blocks every template shares (marking in
+HTML templates (docgen.domain.documents.build_context). The blocks every template shares (marking in
 every header and footer and at the top of the body, letterhead, redaction-aware sections, items,
 tables, decisions and plan) are functions here, so each document's function lays out only its
 own content. Run it after changing this file and commit the .docx files it writes.
@@ -33,7 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from docgen.documents import KINDS  # noqa: E402
+from docgen.domain.documents import KINDS  # noqa: E402
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 FONT = "Arial"

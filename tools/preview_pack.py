@@ -4,7 +4,7 @@
 
 Loads examples/haddad-wisniewska.yaml (or CASE_FILE), adds a made-up discharge entry when the case
 has none so the discharge notification has something to show, and writes ``<stem>.pdf`` and
-``<stem>.docx`` for every job the pack plans.
+``<stem>.docx`` for every copy_spec the pack plans.
 This is a developer's tool: it goes through the same steps as the pack builder (view, redact,
 context, render) but writes the files straight to a folder, with no approval, leak check or
 encryption.
@@ -26,12 +26,12 @@ if str(PROJECT_ROOT) not in sys.path:
 from docgen.adapters.docx import render_docx  # noqa: E402
 from docgen.adapters.pdf import render_pdf  # noqa: E402
 from docgen.adapters.templating import render_html  # noqa: E402
-from docgen.casefile import load_case_file, validate_case  # noqa: E402
-from docgen.config import load_settings  # noqa: E402
-from docgen.documents import build_context, plan_jobs  # noqa: E402
+from docgen.adapters.casefile import load_case_file, validate_case  # noqa: E402
+from docgen.configuration.authority import load_settings  # noqa: E402
+from docgen.domain.documents import build_context, plan_copies  # noqa: E402
 from docgen.errors import DocgenError  # noqa: E402
-from docgen.redaction import redact  # noqa: E402
-from docgen.views import build_case_view  # noqa: E402
+from docgen.domain.redaction import redact  # noqa: E402
+from docgen.domain.views import build_case_view  # noqa: E402
 
 EXAMPLE = PROJECT_ROOT / "examples" / "haddad-wisniewska.yaml"
 GENERATED_ON = date(2026, 11, 5)
@@ -58,25 +58,25 @@ def load_example(path: Path = EXAMPLE) -> dict[str, Any]:
 
 
 def render_pack(out_dir: Path, case_path: Path = EXAMPLE) -> list[Path]:
-    """Render every job of the pack into ``out_dir``; returns the files written."""
+    """Render every copy_spec of the pack into ``out_dir``; returns the files written."""
     settings = load_settings()
     case = load_example(case_path)
     view = build_case_view(case)
     created = datetime(GENERATED_ON.year, GENERATED_ON.month, GENERATED_ON.day, 9, 0, 0)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for job in plan_jobs(case):
-        redacted = redact(view, job.audience).view
-        context = build_context(job, redacted, settings, generated_on=GENERATED_ON)
-        html = render_html(job.kind.html_template, context)
-        pdf_path = out_dir / f"{job.stem}.pdf"
-        pdf, _pages = render_pdf(html, source=job.kind.html_template)
+    for copy_spec in plan_copies(case):
+        redacted = redact(view, copy_spec.audience).view
+        context = build_context(copy_spec, redacted, settings, generated_on=GENERATED_ON)
+        html = render_html(copy_spec.kind.html_template, context)
+        pdf_path = out_dir / f"{copy_spec.stem}.pdf"
+        pdf, _pages = render_pdf(html, source=copy_spec.kind.html_template)
         pdf_path.write_bytes(pdf)
-        docx_path = out_dir / f"{job.stem}.docx"
-        docx_path.write_bytes(render_docx(job.kind.docx_template, context, title=context["document"]["title"],
+        docx_path = out_dir / f"{copy_spec.stem}.docx"
+        docx_path.write_bytes(render_docx(copy_spec.kind.docx_template, context, title=context["document"]["title"],
                                           created=created))
         written.extend([pdf_path, docx_path])
-        print(f"{job.stem}: pdf, docx")
+        print(f"{copy_spec.stem}: pdf, docx")
     return written
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
 
-from docgen.errors import TransportError
+from distribution.errors import TransportError
 
 Clock = Callable[[], datetime]
 _ADDRESS = re.compile(r"[^\s<>@,;\"]+@[^\s<>@,;\"]+")

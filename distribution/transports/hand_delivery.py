@@ -20,7 +20,7 @@ from pathlib import Path
 from distribution.abc import Delivery, Transport
 from distribution.transports.common import Clock, message_id_of, utc_now
 from distribution.transports.outbox_folder import KEY_PATTERN, publish_file
-from docgen.errors import TransportError
+from distribution.errors import TransportError
 
 
 class HandDeliveryTransport(Transport):

@@ -23,7 +23,8 @@ from typing import Literal
 
 from distribution.abc import Delivery, Transport
 from distribution.transports.common import Clock, check_envelope, message_id_of, utc_now
-from docgen.errors import ConfigurationError, DocgenError, TransportError
+from distribution.errors import TransportError
+from docgen.errors import ConfigurationError, DocgenError
 
 Security = Literal["starttls", "implicit_tls"]
 SECURITY_MODES: tuple[Security, ...] = ("starttls", "implicit_tls")

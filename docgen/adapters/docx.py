@@ -17,9 +17,9 @@ from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_T
 from docxtpl import DocxTemplate
 
 from docgen.adapters.templating import CompilingOnceEnvironment, make_environment
-from docgen.config import TEMPLATES_DIR
+from docgen.configuration.authority import TEMPLATES_DIR
 from docgen.errors import RedactionError, RenderError, TemplateError
-from docgen.recovery import recover_docx
+from docgen.adapters.readback import recover_docx
 
 # Parts a template may carry that must never reach an output: reviewers' comments, people,
 # custom properties, macros, embedded printer settings.

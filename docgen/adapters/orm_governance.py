@@ -18,7 +18,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Integer, 
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from docgen.adapters.orm import Base
-from docgen.audit import GENESIS, AuditEntry, seal, verify_chain
+from docgen.domain.audit import GENESIS, AuditEntry, seal, verify_chain
 from docgen.errors import AuditError
 
 DECISIONS = ("approved", "returned")
@@ -73,7 +73,7 @@ class ReportSharingDecision(Base):
 
 
 class AuditEvent(Base):
-    """One entry of the audit trail; see :mod:`docgen.audit` for how entries are chained."""
+    """One entry of the audit trail; see :mod:`docgen.domain.audit` for how entries are chained."""
 
     __tablename__ = "audit_events"
     sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -12,9 +12,9 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from docgen.config import TEMPLATES_DIR
+from docgen.configuration.authority import TEMPLATES_DIR
 from docgen.errors import TemplateError
-from docgen.views import clock_time, long_date, short_date
+from docgen.domain.views import clock_time, long_date, short_date
 
 
 class CompilingOnceEnvironment(ImmutableSandboxedEnvironment):

@@ -33,14 +33,16 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import Approval, AuditEvent, ReportSharingDecision, append_event
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import render_html
-from docgen.bootstrap import LONDON, Runtime, london_now
-from docgen.casefile import validate_case
-from docgen.documents import KINDS, Job, copy_marking, family_audience, plan_jobs, report_shareable
+from docgen.domain.calendar import LONDON
+from docgen.services.runtime import Runtime
+from docgen.adapters.clock import london_now
+from docgen.adapters.casefile import validate_case
+from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies, report_shareable
 from docgen.errors import ApprovalError, NotFoundError
-from docgen.files import write_atomically
-from docgen.redaction import PROFESSIONALS, Audience, redact, withholds
+from docgen.adapters.files import write_atomically
+from docgen.domain.redaction import PROFESSIONALS, Audience, redact, withholds
 from docgen.services.pack import render_copy
-from docgen.views import build_case_view
+from docgen.domain.views import build_case_view
 
 RECORD = "conference_record"
 REVIEW_TEMPLATE = "records/chair_review.html"
@@ -178,14 +180,14 @@ def reader(case: dict[str, Any], person: str) -> Audience:
     return family_audience(case, person)
 
 
-def record_job(case: dict[str, Any], person: str) -> Job:
+def record_copy_spec(case: dict[str, Any], person: str) -> CopySpec:
     """The family copy of the record for ``person``, which is what the chair reviews."""
     audience = reader(case, person)
-    job = next((j for j in plan_jobs(case) if j.kind.key == RECORD and j.audience == audience), None)
-    if job is None:
+    copy_spec = next((j for j in plan_copies(case) if j.kind.key == RECORD and j.audience == audience), None)
+    if copy_spec is None:
         raise ApprovalError(f"{person!r} is not invited to conference {case['reference']}, so no family copies "
                             "are made for them and there is nothing to approve; check the invitations in the case file")
-    return job
+    return copy_spec
 
 
 def _require_chair(content: Content, chair: str, what: str) -> None:
@@ -204,7 +206,7 @@ def _local(moment: datetime) -> datetime:
 class FamilyCopy:
     """A rendered and verified family copy of the record, with what it was made from."""
 
-    job: Job
+    copy_spec: CopySpec
     data: bytes
     pages: int | None
     sha256: str
@@ -222,11 +224,11 @@ def render_family_copy(runtime: Runtime, reference: str, person: str) -> FamilyC
 
 
 def _render(content: Content, person: str, runtime: Runtime) -> FamilyCopy:
-    job = record_job(content.case, person)
+    copy_spec = record_copy_spec(content.case, person)
     generated_on = runtime.clock().date()
-    copy = render_copy(job, build_case_view(content.case), runtime.settings, generated_on=generated_on, fmt="pdf")
-    return FamilyCopy(job, copy.data, copy.pages, hashlib.sha256(copy.data).hexdigest(), content.version,
-                      content.sha256, view_hash(content.case, job.audience), generated_on)
+    copy = render_copy(copy_spec, build_case_view(content.case), runtime.settings, generated_on=generated_on, fmt="pdf")
+    return FamilyCopy(copy_spec, copy.data, copy.pages, hashlib.sha256(copy.data).hexdigest(), content.version,
+                      content.sha256, view_hash(content.case, copy_spec.audience), generated_on)
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,7 @@ def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_di
         content = current_content(session, reference)
         shared = _approved_reports(session, content, runtime.clock(), actor=actor)
     copy = _render(content, person, runtime)
-    flagged, withheld = chair_review_view(build_case_view(content.case), copy.job.audience)
+    flagged, withheld = chair_review_view(build_case_view(content.case), copy.copy_spec.audience)
     settings = runtime.settings
     on = copy.generated_on
     context = {
@@ -254,14 +256,14 @@ def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_di
                      "generated_on_text": f"{on.day} {on:%B %Y}", "language": "en-GB"},
         "copy": {**copy_marking(PROFESSIONALS, settings), "recipient_line": ""},
         "placeholder": settings.marking.withheld_placeholder, "case": flagged, "recipient": None, "report": None,
-        "review": {"reader_name": copy.job.audience.name, "reader_kind": copy.job.audience.kind,
-                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.job.stem}.pdf",
+        "review": {"reader_name": copy.copy_spec.audience.name, "reader_kind": copy.copy_spec.audience.kind,
+                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.copy_spec.stem}.pdf",
                    "copy_sha256": copy.sha256, "copy_pages": copy.pages, "content_version": copy.content_version,
                    "shared_reports": [r["title"] for r in content.case["reports"] if report_shareable(r, shared)]},
     }
     review, _ = render_pdf(render_html(REVIEW_TEMPLATE, context), source=REVIEW_TEMPLATE)
     out_dir = out_dir.resolve()
-    family_path, review_path = out_dir / f"{copy.job.stem}.pdf", out_dir / f"{copy.job.stem}--chair-review.pdf"
+    family_path, review_path = out_dir / f"{copy.copy_spec.stem}.pdf", out_dir / f"{copy.copy_spec.stem}--chair-review.pdf"
     write_atomically(family_path, copy.data)
     write_atomically(review_path, review)
     with unit_of_work(runtime.sessions) as session:
@@ -297,14 +299,14 @@ def _decide(runtime: Runtime, reference: str, person: str, *, chair: str, decisi
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
         _require_chair(content, chair, f"{'approve' if decision == 'approved' else 'return'} its family copies")
-        job = record_job(content.case, person)
+        copy_spec = record_copy_spec(content.case, person)
         if copy is not None and (copy.content_version, copy.content_sha256) != (content.version, content.sha256):
             raise ApprovalError(f"the content of conference {reference} changed while {person}'s copy was being "
                                 "rendered; nothing was approved; preview the new content and approve again")
         _note_invalidated(session, content, now, actor=chair)
         row = Approval(conference_reference=reference, person=person, document=RECORD, decision=decision, chair=chair,
                        decided_at=_local(now), comment=comment, content_version=content.version,
-                       content_sha256=content.sha256, view_sha256=view_hash(content.case, job.audience),
+                       content_sha256=content.sha256, view_sha256=view_hash(content.case, copy_spec.audience),
                        copy_sha256=copy.sha256 if copy else None, copy_format="pdf" if copy else None,
                        generated_on=copy.generated_on if copy else None)
         session.add(row)
@@ -356,7 +358,7 @@ def _report(content: Content, report_id: str) -> dict[str, Any]:
 
 
 def approved_reports(runtime: Runtime, reference: str) -> frozenset[str]:
-    """Reports the chair has decided may be shared, on their content as it is now (for plan_jobs)."""
+    """Reports the chair has decided may be shared, on their content as it is now (for plan_copies)."""
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
         return _approved_reports(session, content, runtime.clock(), actor="docgen")
@@ -411,7 +413,7 @@ def _note_invalidated(session: Session, content: Content, now: datetime, *, acto
 
 # -- the release check ----------------------------------------------------------------------------
 
-def check_release(target: Session | Runtime, reference: str, person: str, copy_sha256: str, content_version: int, *,
+def check_approval(target: Session | Runtime, reference: str, person: str, copy_sha256: str, content_version: int, *,
                   view_sha256: str | None = None, content_sha256: str | None = None, report: str | None = None,
                   actor: str = "distribution", clock: Callable[[], datetime] | None = None) -> None:
     """Raise ApprovalError unless ``person``'s copy may be released: the chair's latest decision
@@ -439,22 +441,22 @@ def check_release(target: Session | Runtime, reference: str, person: str, copy_s
         raise refusal
 
 
-def check_release_of(runtime: Runtime, reference: str, job: Job, data: bytes, *, case: dict[str, Any] | None = None,
+def check_approval_of(runtime: Runtime, reference: str, copy_spec: CopySpec, data: bytes, *, case: dict[str, Any] | None = None,
                      actor: str = "distribution") -> None:
-    """The release check for a copy the distribution layer has just rendered (``data``) for ``job``.
+    """The release check for a copy the distribution layer has just rendered (``data``) for ``copy_spec``.
 
     Pass the ``case`` the copy was rendered from: the check then refuses a copy made from content
     other than the approved content even if the stored content has since been approved again.
     Without it, the stored content is taken as the copy's source. Professional copies pass.
     """
-    if not job.audience.is_family_copy or job.audience.person is None:
+    if not copy_spec.audience.is_family_copy or copy_spec.audience.person is None:
         return
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
     source = case if case is not None else content.case
-    check_release(runtime, reference, job.audience.person, hashlib.sha256(data).hexdigest(), content.version,
-                  view_sha256=view_hash(source, job.audience), content_sha256=content_hash(source),
-                  report=job.report, actor=actor)
+    check_approval(runtime, reference, copy_spec.audience.person, hashlib.sha256(data).hexdigest(), content.version,
+                  view_sha256=view_hash(source, copy_spec.audience), content_sha256=content_hash(source),
+                  report=copy_spec.report, actor=actor)
 
 
 def _check(session: Session, reference: str, person: str, copy_sha256: str, content_version: int, *,
@@ -463,7 +465,7 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
     details: dict[str, Any] = {"copy_sha256": copy_sha256, "content_version": content_version, "report": report}
 
     def refuse(reason: str, message: str) -> ApprovalError:
-        append_event(session, at=now, actor=actor, action="release_refused", reference=reference, subject=person,
+        append_event(session, at=now, actor=actor, action="sending_refused", reference=reference, subject=person,
                      details={**details, "reason": reason})
         session.flush()
         return ApprovalError(f"{person}'s copy of conference {reference} was not released: {message}")
@@ -502,7 +504,7 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
         if not report_shareable(entry, _approved_reports(session, content, now, actor=actor)):
             raise refuse("report_not_shareable", f"report {report!r} may not be shared with parents: it is marked "
                          f"{entry['shared_with_parents']!r} and has no current decision by the chair to share it")
-    append_event(session, at=now, actor=actor, action="release_cleared", reference=reference, subject=person,
+    append_event(session, at=now, actor=actor, action="sending_cleared", reference=reference, subject=person,
                  details=details)
 
 

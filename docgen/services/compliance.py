@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow
-from docgen.calendar import WorkingCalendar
-from docgen.outbox import NOTICE_RULE, working_days_late
+from docgen.domain.calendar import WorkingCalendar
+from docgen.domain.outbox import NOTICE_RULE, working_days_late
 
 COLUMNS = ("rule", "items", "on_time", "late", "late_by_working_days", "overdue_now", "overdue_by_working_days",
            "not_yet_due", "failed", "cancelled")

@@ -13,7 +13,7 @@ bytes (and the passphrase letters meant for posting) leave this module. The mess
 item is kept (encrypted) under ``outgoing/``, so a send repeated after a crash is the same
 message with the same passphrase, not a second one. When the transport has accepted it, a
 delivery record (with the SHA-256 of what was sent before and after encryption) and a
-"released" audit entry are written in the same transaction that marks the item sent, and an
+"sent" audit entry are written in the same transaction that marks the item sent, and an
 archive copy encrypted to the authority's archive certificate is kept.
 """
 
@@ -42,15 +42,15 @@ from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import Approval, append_event
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import html_environment, render_html
-from docgen.bootstrap import Runtime
-from docgen.documents import Job, plan_jobs
+from docgen.services.runtime import Runtime
+from docgen.domain.documents import CopySpec, plan_copies
 from docgen.errors import ApprovalError, DocgenError
-from docgen.files import sha256, write_atomically
-from docgen.outbox import OutboxItem
-from docgen.services.approval import Content, approved_reports, check_release, content_hash, current_content, view_hash
+from docgen.adapters.files import sha256, write_atomically
+from docgen.domain.outbox import OutboxItem
+from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
 from docgen.services.directory import certificate_for
 from docgen.services.pack import render_copy
-from docgen.views import build_case_view
+from docgen.domain.views import build_case_view
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class DocumentMessages:
     """The scheduler's message builder: ``build`` for each item, ``record_sent`` once it has gone.
 
     Wire it into the dispatcher as ``Dispatcher(..., build_message=messages.build,
-    release_check=messages.release_check, on_sent=messages.record_sent)``.
+    approval_gate=messages.approval_gate, on_sent=messages.record_sent)``.
     """
 
     def __init__(self, context: DeliveryContext) -> None:
@@ -118,7 +118,7 @@ class DocumentMessages:
 
     # -- the dispatcher's hooks -----------------------------------------------------------------
 
-    def release_check(self, item: OutboxItem) -> None:
+    def approval_gate(self, item: OutboxItem) -> None:
         """Hold a family copy at once, before anything is rendered, when the chair's latest decision
         for its reader is not an approval of the conference's content as it is now.
 
@@ -150,35 +150,35 @@ class DocumentMessages:
         with unit_of_work(runtime.sessions) as session:
             content = current_content(session, item.conference_reference)
         # A family copy's release check looks again at whether its report may be shared.
-        job = _job_of(content.case, item, approved_reports(runtime, item.conference_reference))
+        copy_spec = _copy_spec_of(content.case, item, approved_reports(runtime, item.conference_reference))
         kept = self._kept(item, content)
         if kept is not None:
             built, message = kept
-            if job.audience.is_family_copy:
-                self._check_release(content, job, built.plaintext_sha256)
+            if copy_spec.audience.is_family_copy:
+                self._check_approval(content, copy_spec, built.plaintext_sha256)
             return message
         recipient = recipient_of(content.case, item.recipient)
-        certificate = None if job.audience.is_family_copy else self._certificate(item, recipient)
+        certificate = None if copy_spec.audience.is_family_copy else self._certificate(item, recipient)
         today = runtime.clock().date()
         line = f"Copy for: {recipient.name}, {recipient.organisation}, {today.day} {today:%B %Y}"
-        copy = render_copy(job, build_case_view(content.case), runtime.settings, generated_on=today, fmt="pdf",
+        copy = render_copy(copy_spec, build_case_view(content.case), runtime.settings, generated_on=today, fmt="pdf",
                            recipient_line=line)
-        if job.audience.is_family_copy:
-            self._check_release(content, job, sha256(copy.data))
+        if copy_spec.audience.is_family_copy:
+            self._check_approval(content, copy_spec, sha256(copy.data))
             message, ciphertext, verifier = self._protected(item, content.case, recipient, copy.data, today)
             channel = "protected_pdf"
         else:
             assert certificate is not None
-            message, ciphertext = self._smime(item, job, certificate, copy.data)
+            message, ciphertext = self._smime(item, copy_spec, certificate, copy.data)
             channel, verifier = "smime", None
-        built = Built(item.message_id, content.version, content.sha256, job.kind.key, job.audience.slug, recipient.key,
+        built = Built(item.message_id, content.version, content.sha256, copy_spec.kind.key, copy_spec.audience.slug, recipient.key,
                       channel, sha256(copy.data), sha256(ciphertext), verifier)
         write_atomically(self._archive(item), encrypt_for_archive(copy.data, self.context.archive_certificate))
         self._keep(item, built, message)
         return message
 
     def record_sent(self, session: Session, item: OutboxItem, delivery: Delivery) -> None:
-        """In the transaction that marks ``item`` sent: the delivery record and the "released" entry."""
+        """In the transaction that marks ``item`` sent: the delivery record and the "sent" entry."""
         if session.scalar(select(DeliveryRecord.id).where(DeliveryRecord.idempotency_key == item.idempotency_key)):
             return
         built = Built(**json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
@@ -190,7 +190,7 @@ class DocumentMessages:
             message_id=delivery.message_id, sent_at=now.replace(tzinfo=None), plaintext_sha256=built.plaintext_sha256,
             ciphertext_sha256=built.ciphertext_sha256, archive_path=str(self._archive(item)),
             passphrase_verifier=built.passphrase_verifier))
-        append_event(session, at=now, actor="distribution", action="released", reference=item.conference_reference,
+        append_event(session, at=now, actor="distribution", action="sent", reference=item.conference_reference,
                      subject=f"{item.copy} to {item.recipient}",
                      details={"channel": built.channel, "transport": delivery.transport,
                               "message_id": delivery.message_id, "plaintext_sha256": built.plaintext_sha256,
@@ -198,11 +198,11 @@ class DocumentMessages:
 
     # -- building -----------------------------------------------------------------------------
 
-    def _check_release(self, content: Content, job: Job, copy_sha256: str) -> None:
-        assert job.audience.person is not None
-        check_release(self.context.runtime, content.reference, job.audience.person, copy_sha256, content.version,
-                      view_sha256=view_hash(content.case, job.audience), content_sha256=content_hash(content.case),
-                      report=job.report)
+    def _check_approval(self, content: Content, copy_spec: CopySpec, copy_sha256: str) -> None:
+        assert copy_spec.audience.person is not None
+        check_approval(self.context.runtime, content.reference, copy_spec.audience.person, copy_sha256, content.version,
+                      view_sha256=view_hash(content.case, copy_spec.audience), content_sha256=content_hash(content.case),
+                      report=copy_spec.report)
 
     def _certificate(self, item: OutboxItem, recipient: Recipient) -> x509.Certificate:
         """The recipient's certificate, checked now (before anything is rendered for them)."""
@@ -213,9 +213,9 @@ class DocumentMessages:
             return certificate_for(session, recipient.key, at=runtime.clock(),
                                    ca_certificates=self.context.ca_certificates)
 
-    def _smime(self, item: OutboxItem, job: Job, certificate: x509.Certificate, pdf: bytes) -> tuple[bytes, bytes]:
+    def _smime(self, item: OutboxItem, copy_spec: CopySpec, certificate: x509.Certificate, pdf: bytes) -> tuple[bytes, bytes]:
         secure = sign_and_encrypt(
-            pdf, filename=f"{job.kind.key}.pdf", content_type="application/pdf", signer=self.context.signer,
+            pdf, filename=f"{copy_spec.kind.key}.pdf", content_type="application/pdf", signer=self.context.signer,
             recipients=[certificate], subject=f"Conference document {item.conference_reference}",
             sender=self.context.sender_address, to=item.recipient_address or "", at=self.context.runtime.clock(),
             message_id=item.message_id)
@@ -283,10 +283,10 @@ class DocumentMessages:
         return (built, message) if same else None
 
 
-def _job_of(case: dict[str, Any], item: OutboxItem, shared: frozenset[str]) -> Job:
-    job = next((j for j in plan_jobs(case, shared) if j.stem == item.copy), None)
-    if job is not None:
-        return job
+def _copy_spec_of(case: dict[str, Any], item: OutboxItem, shared: frozenset[str]) -> CopySpec:
+    copy_spec = next((j for j in plan_copies(case, shared) if j.stem == item.copy), None)
+    if copy_spec is not None:
+        return copy_spec
     if item.family_copy:
         raise ApprovalError(f"{item.copy} is no longer part of conference {item.conference_reference}'s pack "
                             "(a report may no longer be shared with parents); it is held until the chair decides")

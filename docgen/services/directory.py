@@ -14,8 +14,9 @@ from distribution.certificates import CertificateSummary, check_recipient_certif
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm import Professional
 from docgen.adapters.orm_directory import RecipientCertificate
-from docgen.bootstrap import Runtime
-from docgen.errors import CertificateError, NotFoundError
+from docgen.services.runtime import Runtime
+from distribution.errors import CertificateError
+from docgen.errors import NotFoundError
 
 
 def _professional(session: Session, key: str) -> Professional:

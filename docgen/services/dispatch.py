@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from distribution.abc import Delivery, Transport
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, to_item
-from docgen.calendar import WorkingCalendar
-from docgen.errors import ApprovalError, DocgenError, SchedulingError, TransportError
-from docgen.outbox import (
+from docgen.domain.calendar import WorkingCalendar
+from distribution.errors import TransportError
+from docgen.errors import ApprovalError, DocgenError, SchedulingError
+from docgen.domain.outbox import (
     CLAIMABLE_STATES, NOT_READY_STATES, NOTICE_RULE, Backoff, OutboxItem, check_move, message_id_for,
     notice_key, working_days_late,
 )
@@ -43,7 +44,7 @@ from docgen.outbox import (
 log = logging.getLogger("docgen.dispatch")
 
 MessageBuilder = Callable[[OutboxItem], bytes]
-ReleaseCheck = Callable[[OutboxItem], None]
+ApprovalGate = Callable[[OutboxItem], None]
 """Called before a family copy is sent; raises ``ApprovalError`` (its message the reason) to refuse."""
 SentHook = Callable[[Session, OutboxItem, Delivery], None]
 """Called in the transaction that marks an item sent, to record the delivery with it."""
@@ -152,7 +153,7 @@ class Dispatcher:
 
     def __init__(self, sessions: sessionmaker[Session], transport: Transport, *, build_message: MessageBuilder,
                  policy: DispatchPolicy, clock: Callable[[], datetime],
-                 release_check: ReleaseCheck = no_approval_gate, on_sent: SentHook | None = None,
+                 approval_gate: ApprovalGate = no_approval_gate, on_sent: SentHook | None = None,
                  hand_delivery: Transport | None = None, worker: str | None = None,
                  rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
         """``hand_delivery``, when given, takes the items of recipients without an email address
@@ -166,7 +167,7 @@ class Dispatcher:
         self.build_message = build_message
         self.policy = policy
         self.clock = clock
-        self.release_check = release_check
+        self.approval_gate = approval_gate
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
         self.should_stop = should_stop
@@ -180,7 +181,7 @@ class Dispatcher:
         report.claimed = len(claimed)
         for index, item in enumerate(claimed):
             if self.should_stop():
-                self._release(claimed[index:])
+                self._unclaim(claimed[index:])
                 break
             self._process(item, report)
         try:
@@ -228,7 +229,7 @@ class Dispatcher:
             ).scalars().all()
             return sorted((to_item(row) for row in rows), key=lambda i: i.id)
 
-    def _release(self, items: list[OutboxItem]) -> None:
+    def _unclaim(self, items: list[OutboxItem]) -> None:
         """Hand claimed items that were never tried back to the outbox at once (on shutdown)."""
         now = self.clock()
         with unit_of_work(self.sessions) as session:
@@ -262,7 +263,7 @@ class Dispatcher:
             return
         if item.family_copy and not item.is_notice:
             try:
-                self.release_check(item)
+                self.approval_gate(item)
             except ApprovalError as exc:
                 self._hold(item, str(exc), report)
                 return

@@ -7,9 +7,9 @@ from typing import Any
 
 from docgen.adapters.case_store import find_conference, load_case, save_case
 from docgen.adapters.database import unit_of_work
-from docgen.bootstrap import Runtime
-from docgen.casefile import load_case_file, validate_case
-from docgen.files import sha256
+from docgen.services.runtime import Runtime
+from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.adapters.files import sha256
 
 
 def import_case_file(runtime: Runtime, path: Path, *, replace: bool = False) -> tuple[str, int]:

@@ -7,7 +7,7 @@ leaves nothing half-written behind.
 
 What does not depend on the copy is done once: the view is redacted once per audience (with the
 text every check of that audience's copies compares against), and copies are rendered side by
-side in worker processes (:mod:`docgen.parallel`), one copy a task, longest first. Every copy is
+side in worker processes (:mod:`docgen.adapters.parallel`), one copy a task, longest first. Every copy is
 still verified on its own bytes, in the worker that rendered it, before it is written.
 """
 
@@ -28,18 +28,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from docgen import parallel
+from docgen.adapters import parallel
 from docgen.adapters.docx import docx_fixed_wording, docx_package_text, render_docx
 from docgen.adapters.pdf import fewer_collections, render_pdf
 from docgen.adapters.templating import fixed_wording, render_html
-from docgen.config import Settings
-from docgen.documents import Job, build_context, plan_jobs
+from docgen.domain.authority import Settings
+from docgen.domain.documents import CopySpec, build_context, plan_copies
 from docgen.errors import DocgenError, RenderError
-from docgen.files import sha256, write_atomically
-from docgen.leakcheck import AllowedText, AllowedWords, normalise, words
-from docgen.redaction import Audience, redact, strings_in
-from docgen.verification import verify_output
-from docgen.views import build_case_view
+from docgen.adapters.files import sha256, write_atomically
+from docgen.domain.leakcheck import AllowedText, AllowedWords, normalise, words
+from docgen.domain.redaction import Audience, redact, strings_in
+from docgen.services.verification import verify_output
+from docgen.domain.views import build_case_view
 
 FORMATS = ("pdf", "docx")
 
@@ -61,7 +61,7 @@ class Artifact:
 
 @dataclass(frozen=True)
 class RenderedCopy:
-    job: Job
+    copy_spec: CopySpec
     format: str
     data: bytes
     pages: int | None
@@ -113,32 +113,32 @@ _PREPARED_KEPT = 12  # a pack has one professional and a few family audiences
 _PREPARED_LOCK = threading.Lock()
 
 
-def render_copy(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str,
+def render_copy(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str,
                 recipient_line: str = "") -> RenderedCopy:
     """Redact, render and verify one copy; raises if the copy may not be used.
 
     ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
     recipient it was sent to."""
     with fewer_collections():
-        prepared = audience_view(view, job.audience)
-        context = build_context(job, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
+        prepared = audience_view(view, copy_spec.audience)
+        context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
         title = context["document"]["title"]
-        data, pages = _render(job, context, fmt, title=title, generated_on=generated_on)
-        fixed = "\n".join([fixed_wording(job.kind.html_template),
-                           docx_fixed_wording(job.kind.docx_template) if fmt == "docx" else "",
+        data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on)
+        fixed = "\n".join([fixed_wording(copy_spec.kind.html_template),
+                           docx_fixed_wording(copy_spec.kind.docx_template) if fmt == "docx" else "",
                            title, recipient_line, *_settings_text(settings)])
-        verify_output(data, fmt, job=job, withheld=_evidence(prepared, fixed),
-                      allowed_text=_allowed_text(prepared, fixed, job, fmt),
+        verify_output(data, fmt, copy_spec=copy_spec, withheld=_evidence(prepared, fixed),
+                      allowed_text=_allowed_text(prepared, fixed, copy_spec, fmt),
                       marking=context["copy"], expected_pages=pages)
-    return RenderedCopy(job=job, format=fmt, data=data, pages=pages, title=title)
+    return RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
 
 
-def _render(job: Job, context: dict[str, Any], fmt: str, *, title: str, generated_on: date) -> tuple[bytes, int | None]:
+def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date) -> tuple[bytes, int | None]:
     if fmt == "pdf":
-        return render_pdf(render_html(job.kind.html_template, context), source=job.kind.html_template)
+        return render_pdf(render_html(copy_spec.kind.html_template, context), source=copy_spec.kind.html_template)
     if fmt == "docx":
         created = datetime.combine(generated_on, datetime.min.time())
-        return render_docx(job.kind.docx_template, context, title=title, created=created), None
+        return render_docx(copy_spec.kind.docx_template, context, title=title, created=created), None
     raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
 
 
@@ -150,10 +150,10 @@ def _fixed_words(fixed: str) -> AllowedWords:
     return AllowedWords(words(fixed))
 
 
-def _allowed_text(prepared: AudienceView, fixed: str, job: Job, fmt: str) -> AllowedText:
+def _allowed_text(prepared: AudienceView, fixed: str, copy_spec: CopySpec, fmt: str) -> AllowedText:
     """What the copy's reader may see: the redacted view, the fixed wording, and for a Word copy
     the words its template's package holds."""
-    package = (_fixed_words(docx_package_text(job.kind.docx_template)),) if fmt == "docx" else ()
+    package = (_fixed_words(docx_package_text(copy_spec.kind.docx_template)),) if fmt == "docx" else ()
     return AllowedText.from_words(prepared.allowed, _fixed_words(fixed), *package)
 
 
@@ -199,7 +199,7 @@ def _settings_text(settings: Settings) -> Iterable[str]:
 class _CopyTask:
     """One copy for a worker to render and verify."""
 
-    job: Job
+    copy_spec: CopySpec
     fmt: str
     view: dict[str, Any]
     settings: Settings
@@ -209,7 +209,7 @@ class _CopyTask:
 def _render_task(task: _CopyTask) -> tuple[RenderedCopy, float]:
     """Render and verify one copy of a pack (in a worker); returns it and the seconds it took."""
     start = time.perf_counter()
-    copy = render_copy(task.job, task.view, task.settings, generated_on=task.generated_on, fmt=task.fmt)
+    copy = render_copy(task.copy_spec, task.view, task.settings, generated_on=task.generated_on, fmt=task.fmt)
     return copy, time.perf_counter() - start
 
 
@@ -223,11 +223,11 @@ _FIRST_GUESS = {"conference_record": 0.6, "social_worker_report": 0.5, "outline_
                 "discharge_notification": 0.1}
 
 
-def _expected_seconds(job: Job, fmt: str) -> float:
-    known = _SECONDS.get((job.kind.key, fmt))
+def _expected_seconds(copy_spec: CopySpec, fmt: str) -> float:
+    known = _SECONDS.get((copy_spec.kind.key, fmt))
     if known is not None:
         return known
-    guess = _FIRST_GUESS.get(job.kind.key, 0.2)
+    guess = _FIRST_GUESS.get(copy_spec.kind.key, 0.2)
     return guess if fmt == "pdf" else guess / 4
 
 
@@ -244,7 +244,7 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
     for fmt in formats:
         if fmt not in FORMATS:
             raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
-    copies = [(job, fmt) for job in plan_jobs(case, approved_reports) for fmt in formats]
+    copies = [(copy_spec, fmt) for copy_spec in plan_copies(case, approved_reports) for fmt in formats]
     workers = parallel.available_cores() if workers is None else workers
     if workers < 1:
         raise DocgenError(f"workers must be 1 or more, not {workers}")
@@ -257,12 +257,12 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
         artifacts: list[Artifact | None] = [None] * len(copies)
 
         def write(index: int, copy: RenderedCopy) -> None:
-            job, fmt = copies[index]
-            relative = _relative_path(job, fmt)
+            copy_spec, fmt = copies[index]
+            relative = _relative_path(copy_spec, fmt)
             write_atomically(staging / relative, copy.data)
             artifacts[index] = Artifact(
-                kind=job.kind.key, audience=job.audience.slug, recipient=job.recipient, format=fmt, path=relative,
-                sha256=sha256(copy.data), pages=copy.pages, title=copy.title, family_copy=job.audience.is_family_copy)
+                kind=copy_spec.kind.key, audience=copy_spec.audience.slug, recipient=copy_spec.recipient, format=fmt, path=relative,
+                sha256=sha256(copy.data), pages=copy.pages, title=copy.title, family_copy=copy_spec.audience.is_family_copy)
 
         if workers == 1 or len(copies) <= 1 or not parallel.can_start_workers():
             _render_here(copies, view, settings, generated_on, write)
@@ -281,32 +281,32 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
     return written
 
 
-def _relative_path(job: Job, fmt: str) -> str:
-    return f"{job.kind.family}/{job.stem}.{fmt}"
+def _relative_path(copy_spec: CopySpec, fmt: str) -> str:
+    return f"{copy_spec.kind.family}/{copy_spec.stem}.{fmt}"
 
 
-def _render_here(copies: Sequence[tuple[Job, str]], view: dict[str, Any], settings: Settings, generated_on: date,
+def _render_here(copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings, generated_on: date,
                  write: Callable[[int, RenderedCopy], None]) -> None:
     """Render every copy in this process, one after another, writing each as it passes."""
-    for index, (job, fmt) in enumerate(copies):
+    for index, (copy_spec, fmt) in enumerate(copies):
         try:
-            copy = render_copy(job, view, settings, generated_on=generated_on, fmt=fmt)
+            copy = render_copy(copy_spec, view, settings, generated_on=generated_on, fmt=fmt)
         except DocgenError as exc:
-            raise _failed(job, fmt, exc) from exc
+            raise _failed(copy_spec, fmt, exc) from exc
         write(index, copy)
 
 
-def _render_in_workers(copies: Sequence[tuple[Job, str]], view: dict[str, Any], settings: Settings,
+def _render_in_workers(copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings,
                        generated_on: date, workers: int, write: Callable[[int, RenderedCopy], None]) -> None:
     """Render the copies in the worker pool, longest first, writing each as it arrives."""
-    tasks = [_CopyTask(job, fmt, view, settings, generated_on) for job, fmt in copies]
+    tasks = [_CopyTask(copy_spec, fmt, view, settings, generated_on) for copy_spec, fmt in copies]
     order = sorted(range(len(copies)), key=lambda i: -_expected_seconds(*copies[i]))
     timings: dict[tuple[str, str], float] = {}
 
     def arrived(index: int, result: tuple[RenderedCopy, float]) -> None:
         copy, seconds = result
-        job, fmt = copies[index]
-        key = (job.kind.key, fmt)
+        copy_spec, fmt = copies[index]
+        key = (copy_spec.kind.key, fmt)
         timings[key] = max(seconds, timings.get(key, 0.0))
         write(index, copy)
 
@@ -314,24 +314,24 @@ def _render_in_workers(copies: Sequence[tuple[Job, str]], view: dict[str, Any], 
         parallel.run_all(_render_task, tasks, workers=workers, order=order, on_result=arrived,
                          preload=("docgen.services.pack",))
     except parallel.TaskFailed as failure:
-        job, fmt = copies[failure.index]
+        copy_spec, fmt = copies[failure.index]
         error = failure.error
         if isinstance(error, DocgenError):
-            raise _failed(job, fmt, error) from error
+            raise _failed(copy_spec, fmt, error) from error
         if isinstance(error, parallel.BrokenProcessPool):
-            raise RenderError(f"{_relative_path(job, fmt)}: a rendering worker stopped before the pack was finished "
+            raise RenderError(f"{_relative_path(copy_spec, fmt)}: a rendering worker stopped before the pack was finished "
                               "(killed or out of memory; or, run from a script, the script's own code is not under "
                               "'if __name__ == \"__main__\":', which every worker imports); nothing was written") from None
-        raise RenderError(f"{_relative_path(job, fmt)} could not be rendered, so the pack was not written: "
+        raise RenderError(f"{_relative_path(copy_spec, fmt)} could not be rendered, so the pack was not written: "
                           f"{type(error).__name__}: {error}") from error
     _SECONDS.update(timings)
 
 
-def _failed(job: Job, fmt: str, error: DocgenError) -> DocgenError:
+def _failed(copy_spec: CopySpec, fmt: str, error: DocgenError) -> DocgenError:
     """The error a copy raised, said to be that copy's and to have stopped the whole pack."""
-    where = _relative_path(job, fmt)
+    where = _relative_path(copy_spec, fmt)
     message = str(error)
-    if f"{job.stem}.{fmt}" not in message:
+    if f"{copy_spec.stem}.{fmt}" not in message:
         message = f"{where}: {message}"
     try:
         named = type(error)(f"{message} (no part of the pack was written)")

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from docgen.adapters.case_store import load_case
 from docgen.adapters.orm import Conference
 from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, item_values, to_item
-from docgen.circulation import Breach, CirculationRule, Window, applicable_rules, booking_breaches, unchecked_booking_rules
-from docgen.circulation_config import CirculationConfig
-from docgen.casefile import validate_case
-from docgen.documents import Job, plan_jobs
+from docgen.domain.circulation import Breach, CirculationRule, Window, applicable_rules, booking_breaches, unchecked_booking_rules
+from docgen.configuration.circulation import CirculationConfig
+from docgen.adapters.casefile import validate_case
+from docgen.domain.documents import CopySpec, plan_copies
 from docgen.errors import SchedulingError
-from docgen.outbox import NOTICE_RULE, OutboxItem, idempotency_key
+from docgen.domain.outbox import NOTICE_RULE, OutboxItem, idempotency_key
 
 #: The pseudo-rule for documents the procedures give no timescale, which are useless once the
 #: conference has started: invitations, the exclusion letter, report forms, reports to the chair.
@@ -88,7 +88,7 @@ class Distribution:
     idempotency_key: str
     rule: str
     rule_source: str
-    job: Job
+    copy_spec: CopySpec
     recipient: Person
     earliest: datetime | None
     latest: datetime | None
@@ -198,21 +198,21 @@ def _members(case: Mapping[str, Any], audience: str, people: Mapping[str, Person
     return []
 
 
-def _fits(job: Job, person: Person) -> bool:
-    """Whether ``job`` is the copy ``person`` should have."""
-    if job.recipient is not None:
-        return job.recipient == person.key
-    if job.audience.is_family_copy:
-        return job.audience.person == person.key
+def _fits(copy_spec: CopySpec, person: Person) -> bool:
+    """Whether ``copy_spec`` is the copy ``person`` should have."""
+    if copy_spec.recipient is not None:
+        return copy_spec.recipient == person.key
+    if copy_spec.audience.is_family_copy:
+        return copy_spec.audience.person == person.key
     return person.kind == "professional"
 
 
-def content_ready(case: Mapping[str, Any], job: Job, now: datetime, config: CirculationConfig) -> bool:
-    """Whether the document of ``job`` exists yet, judged from the case."""
-    kind = job.kind.key
+def content_ready(case: Mapping[str, Any], copy_spec: CopySpec, now: datetime, config: CirculationConfig) -> bool:
+    """Whether the document of ``copy_spec`` exists yet, judged from the case."""
+    kind = copy_spec.kind.key
     started = now >= conference_at(case, config)
     if kind in ("social_worker_report", "agency_report"):
-        report = next((r for r in case["reports"] if r["id"] == job.report), None)
+        report = next((r for r in case["reports"] if r["id"] == copy_spec.report), None)
         return bool(report and report.get("received_on")
                     and date.fromisoformat(str(report["received_on"])) <= now.astimezone(config.zone).date())
     if kind == "decisions_notice":
@@ -259,25 +259,25 @@ def plan_distributions(case: Mapping[str, Any], config: CirculationConfig, *, no
     anchors = anchors_of(case, config)
     people = _people(case, initial_case)
     chosen: dict[tuple[str, str], Distribution] = {}
-    jobs = plan_jobs(dict(case), approved_reports)
+    copy_specs = plan_copies(dict(case), approved_reports)
     reached: set[tuple[str, str]] = set()
     for route in ROUTES:
         members = [people[k] for k in _members(case, route.audience, people, initial_case) if k in people]
-        for job in (j for j in jobs if j.kind.key == route.document):
-            for person in (p for p in members if _fits(job, p)):
-                reached.add((job.stem, person.key))
+        for copy_spec in (j for j in copy_specs if j.kind.key == route.document):
+            for person in (p for p in members if _fits(copy_spec, p)):
+                reached.add((copy_spec.stem, person.key))
                 for rule, source, window in _candidates(route, kind, config, anchors):
-                    current = chosen.get((job.stem, person.key))
+                    current = chosen.get((copy_spec.stem, person.key))
                     if current is not None and _deadline_order(current.latest) <= _deadline_order(window.latest):
                         continue
-                    chosen[(job.stem, person.key)] = Distribution(
-                        idempotency_key(case["reference"], rule, job.stem, person.key), rule, source, job, person,
-                        window.earliest, window.latest, content_ready(case, job, now, config))
+                    chosen[(copy_spec.stem, person.key)] = Distribution(
+                        idempotency_key(case["reference"], rule, copy_spec.stem, person.key), rule, source, copy_spec, person,
+                        window.earliest, window.latest, content_ready(case, copy_spec, now, config))
     untimed = sorted(f"{stem} for {person}" for stem, person in reached if (stem, person) not in chosen)
-    unrouted = sorted({j.stem for j in jobs} - {stem for stem, _ in reached})
+    unrouted = sorted({j.stem for j in copy_specs} - {stem for stem, _ in reached})
     notes = [f"{entry}: no circulation rule applies; not scheduled" for entry in untimed]
     notes += [f"{stem}: no recipient under the circulation rules; not scheduled" for stem in unrouted]
-    return sorted(chosen.values(), key=lambda d: (_deadline_order(d.latest), d.job.stem, d.recipient.key)), notes
+    return sorted(chosen.values(), key=lambda d: (_deadline_order(d.latest), d.copy_spec.stem, d.recipient.key)), notes
 
 
 def _deadline_order(latest: datetime | None) -> float:
@@ -403,7 +403,7 @@ def schedule_conference(session: Session, case: Mapping[str, Any], config: Circu
     for d in planned:
         current = existing.get(d.idempotency_key)
         if current is None:
-            if (d.job.stem, d.recipient.key) in delivered:
+            if (d.copy_spec.stem, d.recipient.key) in delivered:
                 continue  # already went under another rule: never twice
             session.add(_new_row(case, d, envelope_from, now))
             created += 1
@@ -417,11 +417,11 @@ def schedule_conference(session: Session, case: Mapping[str, Any], config: Circu
 
 def _new_row(case: Mapping[str, Any], d: Distribution, envelope_from: str, now: datetime) -> OutboxItemRow:
     return OutboxItemRow(**item_values(
-        conference=case["reference"], rule=d.rule, document=d.job.kind.key, copy=d.job.stem,
+        conference=case["reference"], rule=d.rule, document=d.copy_spec.kind.key, copy=d.copy_spec.stem,
         recipient=d.recipient.key, recipient_name=d.recipient.name, recipient_address=d.recipient.address,
         envelope_from=envelope_from, now=now, not_before=d.earliest, deadline=d.latest, ready=d.content_ready,
-        family_copy=d.job.audience.is_family_copy, audience=d.job.audience.kind,
-        audience_person=d.job.audience.person, report=d.job.report))
+        family_copy=d.copy_spec.audience.is_family_copy, audience=d.copy_spec.audience.kind,
+        audience_person=d.copy_spec.audience.person, report=d.copy_spec.report))
 
 
 def _update_row(row: OutboxItemRow, d: Distribution, now: datetime) -> int:

@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
-from docgen.documents import Job
+from docgen.domain.documents import CopySpec
 from docgen.errors import RedactionError
-from docgen.leakcheck import AllowedText, normalise, verify_copy
+from docgen.domain.leakcheck import AllowedText, normalise, verify_copy
 
 
-def verify_output(data: bytes, fmt: str, *, job: Job, withheld: Mapping[str, str], allowed_text: str | AllowedText,
+def verify_output(data: bytes, fmt: str, *, copy_spec: CopySpec, withheld: Mapping[str, str], allowed_text: str | AllowedText,
                   marking: Mapping[str, Any], expected_pages: int | None) -> None:
     """Refuse the copy (RedactionError) if anything withheld can be recovered from it, or if a
     family copy is not marked on every page. ``allowed_text`` may be given already cut into words
-    (:class:`~docgen.leakcheck.AllowedText`) when many copies share most of it."""
-    where = f"{job.stem}.{fmt}"
+    (:class:`~docgen.domain.leakcheck.AllowedText`) when many copies share most of it."""
+    where = f"{copy_spec.stem}.{fmt}"
     try:
         recovered = verify_copy(data, cast(Literal["pdf", "docx"], fmt), withheld, allowed_text)
     except RedactionError as exc:

@@ -24,7 +24,7 @@ SCHEMA_RESOURCE = "case-file.schema.json"
 @cache
 def case_file_schema() -> dict[str, Any]:
     """The published JSON Schema of the case-file format."""
-    text = resources.files("docgen.casefile").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    text = resources.files("docgen.adapters.casefile").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -12,17 +12,18 @@ from pathlib import Path
 
 import yaml
 
-from docgen.bootstrap import Runtime, bootstrap
-from docgen.casefile import load_case_file, validate_case
-from docgen.documents import KINDS, Job, family_audience, plan_jobs
+from docgen.services.runtime import Runtime
+from docgen.bootstrap import bootstrap
+from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.domain.documents import KINDS, CopySpec, family_audience, plan_copies
 from docgen.errors import CaseFileError, DocgenError
-from docgen.files import write_atomically
-from docgen.redaction import PROFESSIONALS
+from docgen.adapters.files import write_atomically
+from docgen.domain.redaction import PROFESSIONALS
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.pack import build_pack, render_copy
-from docgen.views import build_case_view
+from docgen.domain.views import build_case_view
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [PROJECT_ROOT / "examples" / "haddad-wisniewska.yaml", PROJECT_ROOT / "examples" / "haddad-wisniewska-review.yaml"]
 
 EXIT_ERROR = 1
@@ -84,7 +85,7 @@ def cmd_pack(args: argparse.Namespace) -> None:
 
 def record_generated(runtime: Runtime, reference: str, folder: Path, artifacts: Sequence, *, actor: str) -> None:
     """Audit a pack's generation: who made it, where, and the hash of its manifest."""
-    from docgen.files import sha256
+    from docgen.adapters.files import sha256
     from docgen.services.approval import record_event
 
     record_event(runtime, "generated", actor=actor, reference=reference, subject=str(folder),
@@ -96,20 +97,20 @@ def cmd_render(args: argparse.Namespace) -> None:
     case = _case_from(args, lambda: runtime)
     kind = KINDS[args.kind]
     audience = family_audience(case, args.for_person) if args.for_person else PROFESSIONALS
-    job = Job(kind, audience, recipient=args.recipient, report=args.report)
-    planned = {(j.kind.key, j.audience, j.recipient, j.report) for j in plan_jobs(case)}
-    if (kind.key, audience, job.recipient, job.report) not in planned:
+    copy_spec = CopySpec(kind, audience, recipient=args.recipient, report=args.report)
+    planned = {(j.kind.key, j.audience, j.recipient, j.report) for j in plan_copies(case)}
+    if (kind.key, audience, copy_spec.recipient, copy_spec.report) not in planned:
         options = sorted(f"--for {j.audience.person or '-'} --recipient {j.recipient or '-'} --report {j.report or '-'}"
-                         for j in plan_jobs(case) if j.kind.key == kind.key)
+                         for j in plan_copies(case) if j.kind.key == kind.key)
         raise DocgenError(f"this conference has no {kind.key} copy like that; its copies are: " + "; ".join(options))
-    copy = render_copy(job, build_case_view(case), runtime.settings, generated_on=runtime.clock().date(), fmt=args.format)
-    out = Path(args.out or f"{job.stem}.{args.format}")
+    copy = render_copy(copy_spec, build_case_view(case), runtime.settings, generated_on=runtime.clock().date(), fmt=args.format)
+    out = Path(args.out or f"{copy_spec.stem}.{args.format}")
     write_atomically(out, copy.data)
     print(f"Wrote {out} ({copy.pages or '?'} pages).")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from docgen.services.demo import run_demo
+    from docgen.entrypoints.demo import run_demo
 
     result = run_demo(Path(args.out), EXAMPLES)
     print(f"Demo database: {result.folder / 'docgen.sqlite3'}")
@@ -210,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", help="file to write")
     render.set_defaults(handler=cmd_render)
 
-    from docgen import cli_governance, cli_schedule
+    from docgen.entrypoints import cli_governance, cli_schedule
 
     cli_governance.register(commands)
     cli_schedule.register(commands)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Literal, Mapping, get_args
 
-from docgen.calendar import WorkingCalendar
+from docgen.domain.calendar import WorkingCalendar
 from docgen.errors import SchedulingError
 
 ItemState = Literal[
@@ -144,7 +144,7 @@ class OutboxItem:
 def working_days_late(deadline: datetime, at: datetime, calendar: WorkingCalendar, zone: tzinfo) -> int:
     """Working days by which ``at`` missed ``deadline``: 0 when on time, at least 1 when late.
 
-    The convention of ``docgen.circulation.lateness``: local dates, counted with
+    The convention of ``docgen.domain.circulation.lateness``: local dates, counted with
     ``working_days_between``, and a few minutes late on the last day is 1.
     """
     if at <= deadline:

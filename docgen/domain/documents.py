@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from docgen.config import Settings
-from docgen.redaction import Audience, PROFESSIONALS
+from docgen.domain.authority import Settings
+from docgen.domain.redaction import Audience, PROFESSIONALS
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ KINDS: dict[str, DocumentKind] = {kind.key: kind for kind in [
 
 
 @dataclass(frozen=True)
-class Job:
+class CopySpec:
     """One copy of one document: its kind, its audience, and the person it is addressed to."""
 
     kind: DocumentKind
@@ -81,9 +81,9 @@ def report_shareable(report: dict[str, Any], approved_reports: frozenset[str] = 
         or (report["shared_with_parents"] == "chair_decides" and report["id"] in approved_reports))
 
 
-def plan_jobs(case: dict[str, Any], approved_reports: frozenset[str] = frozenset()) -> list[Job]:
+def plan_copies(case: dict[str, Any], approved_reports: frozenset[str] = frozenset()) -> list[CopySpec]:
     """Every copy the pack for this conference holds, in a stable order."""
-    jobs: list[Job] = []
+    copy_specs: list[CopySpec] = []
     invited = case["invitations"]
     family_ids = {m["id"] for m in case["family"]}
     child_ids = {c["id"] for c in case["children"]}
@@ -95,29 +95,29 @@ def plan_jobs(case: dict[str, Any], approved_reports: frozenset[str] = frozenset
         person = invitation["invitee"]
         if person in family_ids:
             kind = "exclusion_letter" if invitation["attendance"] == "excluded" else "parent_invitation"
-            jobs.append(Job(KINDS[kind], family_audience(case, person), recipient=person))
+            copy_specs.append(CopySpec(KINDS[kind], family_audience(case, person), recipient=person))
         elif person in child_ids:
-            jobs.append(Job(KINDS["child_invitation"], family_audience(case, person), recipient=person))
+            copy_specs.append(CopySpec(KINDS["child_invitation"], family_audience(case, person), recipient=person))
         else:
-            jobs.append(Job(KINDS["professional_invitation"], PROFESSIONALS, recipient=person))
-    if any(job.kind.key == "professional_invitation" for job in jobs):
+            copy_specs.append(CopySpec(KINDS["professional_invitation"], PROFESSIONALS, recipient=person))
+    if any(copy_spec.kind.key == "professional_invitation" for copy_spec in copy_specs):
         # The same for every professional invited, so made once and sent with each invitation.
-        jobs.append(Job(KINDS["professional_guidance"], PROFESSIONALS))
+        copy_specs.append(CopySpec(KINDS["professional_guidance"], PROFESSIONALS))
     for invitation in invited:
         if invitation.get("report_due_on"):
-            jobs.append(Job(KINDS["agency_report_form"], PROFESSIONALS, recipient=invitation["invitee"]))
+            copy_specs.append(CopySpec(KINDS["agency_report_form"], PROFESSIONALS, recipient=invitation["invitee"]))
     for report in case["reports"]:
         kind = KINDS["social_worker_report" if report["kind"] == "social_worker" else "agency_report"]
-        jobs.append(Job(kind, PROFESSIONALS, report=report["id"]))
+        copy_specs.append(CopySpec(kind, PROFESSIONALS, report=report["id"]))
         if report_shareable(report, approved_reports):
-            jobs.extend(Job(kind, reader, report=report["id"]) for reader in family_readers if reader.kind == "family")
+            copy_specs.extend(CopySpec(kind, reader, report=report["id"]) for reader in family_readers if reader.kind == "family")
     for key in ("conference_record", "decisions_notice", *(("outline_plan",) if "plan" in case else ())):
-        jobs.append(Job(KINDS[key], PROFESSIONALS))
-        jobs.extend(Job(KINDS[key], reader) for reader in family_readers)
+        copy_specs.append(CopySpec(KINDS[key], PROFESSIONALS))
+        copy_specs.extend(CopySpec(KINDS[key], reader) for reader in family_readers)
     if case["discharge"]:
-        jobs.append(Job(KINDS["discharge_notification"], PROFESSIONALS))
-        jobs.extend(Job(KINDS["discharge_notification"], reader) for reader in family_readers if reader.kind == "family")
-    return jobs
+        copy_specs.append(CopySpec(KINDS["discharge_notification"], PROFESSIONALS))
+        copy_specs.extend(CopySpec(KINDS["discharge_notification"], reader) for reader in family_readers if reader.kind == "family")
+    return copy_specs
 
 
 def copy_marking(audience: Audience, settings: Settings) -> dict[str, Any]:
@@ -130,24 +130,24 @@ def copy_marking(audience: Audience, settings: Settings) -> dict[str, Any]:
             "line": f"{label}. Copy for: {audience.name}" if audience.is_family_copy else ""}
 
 
-def build_context(job: Job, view: dict[str, Any], settings: Settings, *, generated_on: date,
+def build_context(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *, generated_on: date,
                   recipient_line: str = "") -> dict[str, Any]:
-    """The context a template is rendered from; ``view`` is already redacted for the job's audience."""
+    """The context a template is rendered from; ``view`` is already redacted for the copy_spec's audience."""
     recipient = None
-    if job.recipient is not None:
+    if copy_spec.recipient is not None:
         people = [*view["children"], *view["family"], *view["professionals"]]
-        recipient = dict(next(p for p in people if p.get("id") == job.recipient))
-        invitation = next((i for i in view["invitations"] if i.get("invitee") == job.recipient), None)
+        recipient = dict(next(p for p in people if p.get("id") == copy_spec.recipient))
+        invitation = next((i for i in view["invitations"] if i.get("invitee") == copy_spec.recipient), None)
         recipient["invitation"] = invitation
-    report = next((r for r in view["reports"] if r.get("id") == job.report), None) if job.report else None
-    title = report["title"] if report is not None and not report.get("withheld") else job.kind.title
+    report = next((r for r in view["reports"] if r.get("id") == copy_spec.report), None) if copy_spec.report else None
+    title = report["title"] if report is not None and not report.get("withheld") else copy_spec.kind.title
     return {
         "authority": settings.authority,
         "contacts": settings.contacts,
-        "document": {"kind": job.kind.key, "title": title, "reference": view["reference"],
+        "document": {"kind": copy_spec.kind.key, "title": title, "reference": view["reference"],
                      "protective_marking": settings.marking.protective_marking,
                      "generated_on_text": f"{generated_on.day} {generated_on:%B %Y}", "language": "en-GB"},
-        "copy": {**copy_marking(job.audience, settings), "recipient_line": recipient_line},
+        "copy": {**copy_marking(copy_spec.audience, settings), "recipient_line": recipient_line},
         "placeholder": settings.marking.withheld_placeholder if settings.marking.show_placeholder else "",
         "case": view,
         "recipient": recipient,

@@ -1,6 +1,6 @@
 """Recover every piece of text a reader or a tool could get out of a copy's PDF or DOCX bytes.
 
-The adapter half of the leak check (:mod:`docgen.leakcheck` is the pure half). It reads far more
+The adapter half of the leak check (:mod:`docgen.domain.leakcheck` is the pure half). It reads far more
 than a reader sees: page text through pdfium (which maps glyphs back to characters through each
 font's ToUnicode table), every string and name in every PDF object, XMP metadata, marked-content
 properties, embedded files (recursively); and every member of a DOCX zip: names, XML text nodes

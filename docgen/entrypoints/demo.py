@@ -24,12 +24,14 @@ from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_outbox import OutboxItemRow, to_item
-from docgen.bootstrap import LONDON, Runtime, bootstrap
-from docgen.casefile import load_case_file, validate_case
-from docgen.circulation_config import CirculationConfig, load_rules
-from docgen.config import DEFAULT_CONFIG_DIR
-from docgen.documents import plan_jobs
-from docgen.outbox import NOTICE_RULE, OutboxItem
+from docgen.domain.calendar import LONDON
+from docgen.services.runtime import Runtime
+from docgen.bootstrap import bootstrap
+from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.configuration.circulation import CirculationConfig, load_rules
+from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.domain.documents import plan_copies
+from docgen.domain.outbox import NOTICE_RULE, OutboxItem
 from docgen.services import approval
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
@@ -103,7 +105,7 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     (out / "outbox").mkdir()
     dispatcher = Dispatcher(
         runtime.sessions, OutboxFolderTransport(out / "outbox", clock=clock), build_message=messages.build,
-        release_check=messages.release_check, on_sent=messages.record_sent,
+        approval_gate=messages.approval_gate, on_sent=messages.record_sent,
         hand_delivery=HandDeliveryTransport(out / "delivery" / "for-hand-delivery", clock=clock),
         policy=DispatchPolicy(envelope_from=sender, business_support_address=sender, calendar=rules.calendar,
                               zone=rules.zone),
@@ -187,7 +189,7 @@ def _all_items(runtime: Runtime) -> list[OutboxItem]:
 
 def _approve_family_copies(runtime: Runtime, case: dict[str, Any], chair: str) -> None:
     """The chair reviews and approves each family member's copies (the demo plays the chair)."""
-    people = {job.audience.person for job in plan_jobs(case) if job.audience.is_family_copy}
+    people = {copy_spec.audience.person for copy_spec in plan_copies(case) if copy_spec.audience.is_family_copy}
     for person in sorted(p for p in people if p):
         approval.approve(runtime, case["reference"], person, chair=chair, comment="Approved for the demo.")
 

@@ -1,6 +1,6 @@
 """Circulation rules and their windows: when each document must reach each audience.
 
-Pure logic. Rules are loaded from TOML by ``docgen.circulation_config``; here they are applied
+Pure logic. Rules are loaded from TOML by ``docgen.configuration.circulation``; here they are applied
 to anchor datetimes with a ``WorkingCalendar``. Every datetime is timezone-aware and windows are
 expressed in the local zone (Europe/London unless the caller passes another).
 """
@@ -13,10 +13,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
-from docgen.calendar import WorkingCalendar, add_months
+from docgen.domain.calendar import WorkingCalendar, add_months
 from docgen.errors import CalendarError
 
-DocumentKind = Literal[
+CirculatedKind = Literal[
     "conference",
     "social_worker_report",
     "agency_report",
@@ -34,7 +34,7 @@ DocumentKind = Literal[
     "record_amendments",
     "core_group",
 ]
-Audience = Literal[
+RecipientGroup = Literal[
     "chair",
     "family",
     "excluded_family",
@@ -63,15 +63,15 @@ Unit = Literal["working_days", "calendar_days", "months"]
 WindowKind = Literal["no_later_than", "no_earlier_than", "within"]
 ConferenceKind = Literal["initial", "review", "transfer_in", "pre_birth"]
 
-DOCUMENT_KINDS: tuple[DocumentKind, ...] = get_args(DocumentKind)
-AUDIENCES: tuple[Audience, ...] = get_args(Audience)
+CIRCULATED_KINDS: tuple[CirculatedKind, ...] = get_args(CirculatedKind)
+RECIPIENT_GROUPS: tuple[RecipientGroup, ...] = get_args(RecipientGroup)
 ANCHORS: tuple[Anchor, ...] = get_args(Anchor)
 UNITS: tuple[Unit, ...] = get_args(Unit)
 WINDOW_KINDS: tuple[WindowKind, ...] = get_args(WindowKind)
 CONFERENCE_KINDS: tuple[ConferenceKind, ...] = get_args(ConferenceKind)
 
 #: The document kind of booking rules: rules about when the conference itself is held.
-BOOKING_DOCUMENT: DocumentKind = "conference"
+BOOKING_DOCUMENT: CirculatedKind = "conference"
 
 DEFAULT_ZONE_NAME = "Europe/London"
 
@@ -85,8 +85,8 @@ class CirculationRule:
     """
 
     name: str
-    document: DocumentKind
-    audience: Audience
+    document: CirculatedKind
+    audience: RecipientGroup
     anchor: Anchor
     offset: int
     unit: Unit
@@ -136,7 +136,7 @@ class Breach:
 def applicable_rules(
     rules: Iterable[CirculationRule],
     conference_kind: ConferenceKind,
-    document: DocumentKind | None = None,
+    document: CirculatedKind | None = None,
 ) -> list[CirculationRule]:
     """Enabled rules covering ``conference_kind`` (and ``document`` when given), in order."""
     return [

@@ -1,7 +1,7 @@
 """Decide whether withheld text, or a distinctive fragment of it, is in what a copy gives away.
 
 This is the independent gate after rendering: redaction has already run on the data, and this
-module looks at the text that :mod:`docgen.recovery` got back out of the copy's bytes. Everything
+module looks at the text that :mod:`docgen.adapters.readback` got back out of the copy's bytes. Everything
 here except :func:`verify_copy` is pure (no I/O, no clock); ``verify_copy`` only composes the
 recovery adapter with the pure check so every caller runs the same gate.
 
@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from docgen.errors import RedactionError
-from docgen.recovery import Recovered, recover_docx, recover_pdf
+from docgen.adapters.readback import Recovered, recover_docx, recover_pdf
 
 RUN_WORDS = 3
 """Number of consecutive words in a word-run fragment."""
@@ -454,7 +454,7 @@ class LeakCheck:
     def find(self, parts: Mapping[str, str]) -> list[Leak]:
         """Every (item, part) pair where a withheld item shows, in part order.
 
-        Part names are shown as given: :mod:`docgen.recovery` makes them from fixed words only.
+        Part names are shown as given: :mod:`docgen.adapters.readback` makes them from fixed words only.
         """
         leaks: list[Leak] = []
         for part, text in parts.items():
@@ -480,7 +480,7 @@ def find_leaks(
 ) -> list[Leak]:
     """Every withheld item (by label) and recovered part (by name) where it shows.
 
-    ``recovered`` maps part names to recovered text (a :class:`~docgen.recovery.Recovered` is
+    ``recovered`` maps part names to recovered text (a :class:`~docgen.adapters.readback.Recovered` is
     such a mapping); ``withheld`` maps labels to withheld text. Raises :class:`RedactionError`
     if an item cannot be checked at all (see the module docstring).
     """
@@ -511,6 +511,6 @@ def verify_copy(
         raise RedactionError(
             f"the {fmt.upper()} copy was refused: withheld content is recoverable from it in "
             f"{len(leaks)} place(s):\n{lines}\n"
-            "Nothing was released. Fix the redaction of these items and generate the copy again."
+            "Nothing was sent. Fix the redaction of these items and generate the copy again."
         )
     return recovered

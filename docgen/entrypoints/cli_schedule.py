@@ -1,7 +1,7 @@
 """Commands for scheduling and dispatch: ``schedule``, ``book-check``, ``scheduler``, ``outbox``, ``compliance``.
 
 ``register(commands)`` adds them to the main ``docgen`` parser; ``main`` runs them on their own
-(``python -m docgen.cli_schedule``). Handlers wire things up from ``docgen.bootstrap`` and print;
+(``python -m docgen.entrypoints.cli_schedule``). Handlers wire things up from ``docgen.bootstrap`` and print;
 the work is done in ``docgen.services``.
 """
 
@@ -21,11 +21,12 @@ from typing import Any
 from distribution.abc import Transport
 from docgen.adapters.case_store import load_case
 from docgen.adapters.database import unit_of_work
-from docgen.bootstrap import Runtime, bootstrap
-from docgen.circulation_config import CirculationConfig, load_rules
-from docgen.config import DEFAULT_CONFIG_DIR
+from docgen.services.runtime import Runtime
+from docgen.bootstrap import bootstrap
+from docgen.configuration.circulation import CirculationConfig, load_rules
+from docgen.configuration.authority import DEFAULT_CONFIG_DIR
 from docgen.errors import ConfigurationError, DocgenError
-from docgen.outbox import STATES, Backoff
+from docgen.domain.outbox import STATES, Backoff
 
 CONFERENCE_WORDS = {"initial", "review", "transfer_in", "pre_birth"}
 
@@ -35,13 +36,13 @@ def _runtime(args: argparse.Namespace) -> Runtime:
 
 
 def _rules(args: argparse.Namespace) -> CirculationConfig:
-    folder = Path(os.environ.get("DOCGEN_CONFIG_DIR", DEFAULT_CONFIG_DIR))  # as docgen.config does
+    folder = Path(os.environ.get("DOCGEN_CONFIG_DIR", DEFAULT_CONFIG_DIR))  # as docgen.configuration.authority does
     default = Path(args.rules) if getattr(args, "rules", None) else folder / "circulation.toml"
     return load_rules(default, getattr(args, "rules_override", None))
 
 
 def _case(session: Any, reference: str) -> dict[str, Any]:
-    from docgen.casefile import validate_case
+    from docgen.adapters.casefile import validate_case
 
     return validate_case(load_case(session, reference), source=f"conference {reference}")
 
@@ -190,7 +191,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_: stopping.set())
     from distribution.transports import HandDeliveryTransport
-    from docgen.entrypoints_scheduler import SchedulerProcess
+    from docgen.entrypoints.scheduler import SchedulerProcess
     from docgen.services.dispatch import DispatchPolicy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -205,7 +206,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     messages = _document_messages(args, runtime, sender)
     hand = HandDeliveryTransport(Path(args.delivery_folder).resolve() / "for-hand-delivery")
     process = SchedulerProcess(runtime, _transport(args.transport), policy, interval=args.interval,
-                               build_message=messages.build, release_check=messages.release_check,
+                               build_message=messages.build, approval_gate=messages.approval_gate,
                                on_sent=messages.record_sent, hand_delivery=hand, worker=args.worker,
                                stopping=stopping)
     if args.once:
@@ -346,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         args.handler(args)
     except (DocgenError, KeyboardInterrupt):
-        from docgen.cli import error_messages  # errors become messages in one place
+        from docgen.entrypoints.cli import error_messages  # errors become messages in one place
 
         with error_messages():
             raise

@@ -19,7 +19,7 @@ from typing import Any
 
 from docgen.errors import AuditError
 
-FORMAT = "docgen.audit/1"
+FORMAT = "docgen.domain.audit/1"
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 
 

@@ -1,7 +1,7 @@
 """The scheduler process: APScheduler 3 runs dispatch passes at an interval until SIGTERM.
 
-APScheduler only provides the timer. Its job store is in memory and holds nothing of value:
-APScheduler 3 cannot share a job store between processes, so the database outbox is the source
+APScheduler only provides the timer. Its copy_spec store is in memory and holds nothing of value:
+APScheduler 3 cannot share a copy_spec store between processes, so the database outbox is the source
 of truth, and any number of these processes can run against one PostgreSQL database, each
 claiming its own rows. On SIGTERM or SIGINT the pass in progress finishes the item it is sending,
 hands the items it had claimed but not tried back to the outbox, and the process exits.
@@ -23,9 +23,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from distribution.abc import Transport
-from docgen.bootstrap import Runtime
+from docgen.services.runtime import Runtime
 from docgen.services.dispatch import (
-    Dispatcher, DispatchPolicy, MessageBuilder, ReleaseCheck, SentHook, no_approval_gate,
+    Dispatcher, DispatchPolicy, MessageBuilder, ApprovalGate, SentHook, no_approval_gate,
 )
 
 log = logging.getLogger("docgen.scheduler")
@@ -43,10 +43,10 @@ class _SkipNotice(logging.Filter):
 
 
 class SchedulerProcess:
-    """One scheduler: a ``BlockingScheduler`` with a single interval job that drains the outbox."""
+    """One scheduler: a ``BlockingScheduler`` with a single interval copy_spec that drains the outbox."""
 
     def __init__(self, runtime: Runtime, transport: Transport, policy: DispatchPolicy, *, interval: float,
-                 build_message: MessageBuilder, release_check: ReleaseCheck = no_approval_gate,
+                 build_message: MessageBuilder, approval_gate: ApprovalGate = no_approval_gate,
                  on_sent: SentHook | None = None, hand_delivery: Transport | None = None,
                  worker: str | None = None, stopping: threading.Event | None = None) -> None:
         """``stopping``: an event already set by a signal received while the process was starting."""
@@ -61,7 +61,7 @@ class SchedulerProcess:
         os.set_blocking(self._wake_write, False)
         self._in_pass = threading.Lock()
         self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
-                                     clock=runtime.clock, release_check=release_check, on_sent=on_sent,
+                                     clock=runtime.clock, approval_gate=approval_gate, on_sent=on_sent,
                                      hand_delivery=hand_delivery, worker=worker,
                                      should_stop=self._should_stop)
         self.scheduler = BlockingScheduler(
@@ -136,6 +136,6 @@ class SchedulerProcess:
 if __name__ == "__main__":
     import sys
 
-    from docgen.cli_schedule import main
+    from docgen.entrypoints.cli_schedule import main
 
     main(["scheduler", *sys.argv[1:]])

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from docgen.calendar import DEFAULT_REGION, REGIONS, WorkingCalendar
-from docgen.circulation import (
+from docgen.domain.calendar import DEFAULT_REGION, REGIONS, WorkingCalendar
+from docgen.domain.circulation import (
     ANCHORS,
-    AUDIENCES,
+    RECIPIENT_GROUPS,
     BOOKING_DOCUMENT,
     CONFERENCE_KINDS,
     DEFAULT_ZONE_NAME,
-    DOCUMENT_KINDS,
+    CIRCULATED_KINDS,
     UNITS,
     WINDOW_KINDS,
     CirculationRule,
@@ -409,8 +409,8 @@ def _timezone(value: Any) -> tuple[Any, str | None]:
 
 _RULE_CHECKS: Mapping[str, _Check] = {
     "name": _slug,
-    "document": _one_of(DOCUMENT_KINDS),
-    "audience": _one_of(AUDIENCES),
+    "document": _one_of(CIRCULATED_KINDS),
+    "audience": _one_of(RECIPIENT_GROUPS),
     "anchor": _one_of(ANCHORS),
     "offset": _integer,
     "unit": _one_of(UNITS),

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from docgen.errors import CalendarError
 
@@ -25,6 +26,7 @@ REGIONS: Mapping[str, str] = MappingProxyType(
 )
 
 DEFAULT_REGION = "england-and-wales"
+LONDON = ZoneInfo("Europe/London")  # the zone every conference service in scope works in
 
 _DAYS_PER_WEEK = 7
 _WEEKDAYS_PER_WEEK = 5

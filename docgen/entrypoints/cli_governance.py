@@ -14,8 +14,9 @@ from typing import Any
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import audit_entries, verify_trail
-from docgen.audit import AuditEntry
-from docgen.bootstrap import LONDON, bootstrap
+from docgen.domain.audit import AuditEntry
+from docgen.domain.calendar import LONDON
+from docgen.bootstrap import bootstrap
 from docgen.services import approval
 
 

@@ -1,0 +1,1 @@
+"""What an authority configures, read from TOML in one strict way."""

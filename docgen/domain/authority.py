@@ -1,0 +1,53 @@
+"""The authority's details and wording as the documents use them (read from ``config/authority.toml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str = ""
+    website: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Authority:
+    name: str
+    service: str
+    address: tuple[str, ...]
+    phone: str
+    email: str
+    website: str = ""
+    logo: str = ""
+
+
+@dataclass(frozen=True)
+class Marking:
+    protective_marking: str = "OFFICIAL-SENSITIVE"
+    family_copy_label: str = "PARENT'S COPY"
+    child_copy_label: str = "YOUR COPY"
+    legal_copy_label: str = "COPY FOR LEGAL REPRESENTATIVE"
+    confidentiality_notice: str = (
+        "This record is confidential. Do not pass it, or anything in it, to anyone else without the "
+        "conference chair's consent or a court order.")
+    withheld_placeholder: str = "Some information has been withheld from this copy."
+    show_placeholder: bool = True
+
+
+@dataclass(frozen=True)
+class Contacts:
+    complaints: str
+    interpreter: str
+    advocacy: tuple[Contact, ...] = ()
+    children: tuple[Contact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    authority: Authority
+    marking: Marking
+    contacts: Contacts
+    source: str = field(default="", compare=False)

@@ -1,0 +1,22 @@
+"""What every use case runs with: the authority's settings, the database and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from docgen.domain.authority import Settings
+
+
+@dataclass
+class Runtime:
+    """Built by ``docgen.bootstrap``; the services are handed one and never build their own."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]

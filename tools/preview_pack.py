@@ -4,7 +4,7 @@
 
 Loads examples/haddad-wisniewska.yaml (or CASE_FILE), adds a made-up discharge entry when the case
 has none so the discharge notification has something to show, and writes ``<stem>.pdf`` and
-``<stem>.docx`` for every copy_spec the pack plans.
+``<stem>.docx`` for every copy the pack plans.
 This is a developer's tool: it goes through the same steps as the pack builder (view, redact,
 context, render) but writes the files straight to a folder, with no approval, leak check or
 encryption.
@@ -58,7 +58,7 @@ def load_example(path: Path = EXAMPLE) -> dict[str, Any]:
 
 
 def render_pack(out_dir: Path, case_path: Path = EXAMPLE) -> list[Path]:
-    """Render every copy_spec of the pack into ``out_dir``; returns the files written."""
+    """Render every copy of the pack into ``out_dir``; returns the files written."""
     settings = load_settings()
     case = load_example(case_path)
     view = build_case_view(case)

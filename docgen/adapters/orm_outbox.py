@@ -1,6 +1,6 @@
 """The database outbox: one row per document copy per recipient, and the breaches recorded against them.
 
-The outbox, not the scheduler's copy_spec store, is the source of truth for what has been sent. Times
+The outbox, not the scheduler's job store, is the source of truth for what has been sent. Times
 are stored as naive UTC and handed back timezone-aware (``UtcDateTime``), so comparisons in SQL
 work the same on SQLite and PostgreSQL. ``due_at``, ``warn_at`` and ``breach_at`` are "next time
 a dispatch pass must look at this row" columns: indexed, and cleared once nothing more is to be

@@ -132,7 +132,7 @@ def copy_marking(audience: Audience, settings: Settings) -> dict[str, Any]:
 
 def build_context(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *, generated_on: date,
                   recipient_line: str = "") -> dict[str, Any]:
-    """The context a template is rendered from; ``view`` is already redacted for the copy_spec's audience."""
+    """The context a template is rendered from; ``view`` is already redacted for the copy's audience."""
     recipient = None
     if copy_spec.recipient is not None:
         people = [*view["children"], *view["family"], *view["professionals"]]

@@ -1,7 +1,7 @@
 """The scheduler process: APScheduler 3 runs dispatch passes at an interval until SIGTERM.
 
-APScheduler only provides the timer. Its copy_spec store is in memory and holds nothing of value:
-APScheduler 3 cannot share a copy_spec store between processes, so the database outbox is the source
+APScheduler only provides the timer. Its job store is in memory and holds nothing of value:
+APScheduler 3 cannot share a job store between processes, so the database outbox is the source
 of truth, and any number of these processes can run against one PostgreSQL database, each
 claiming its own rows. On SIGTERM or SIGINT the pass in progress finishes the item it is sending,
 hands the items it had claimed but not tried back to the outbox, and the process exits.
@@ -43,7 +43,7 @@ class _SkipNotice(logging.Filter):
 
 
 class SchedulerProcess:
-    """One scheduler: a ``BlockingScheduler`` with a single interval copy_spec that drains the outbox."""
+    """One scheduler: a ``BlockingScheduler`` with a single interval job that drains the outbox."""
 
     def __init__(self, runtime: Runtime, transport: Transport, policy: DispatchPolicy, *, interval: float,
                  build_message: MessageBuilder, approval_gate: ApprovalGate = no_approval_gate,

@@ -24,7 +24,7 @@ from docgen.adapters.database import unit_of_work
 from docgen.services.runtime import Runtime
 from docgen.bootstrap import bootstrap
 from docgen.configuration.circulation import CirculationConfig, load_rules
-from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.configuration.folder import config_file
 from docgen.errors import ConfigurationError, DocgenError
 from docgen.domain.outbox import STATES, Backoff
 
@@ -36,8 +36,7 @@ def _runtime(args: argparse.Namespace) -> Runtime:
 
 
 def _rules(args: argparse.Namespace) -> CirculationConfig:
-    folder = Path(os.environ.get("DOCGEN_CONFIG_DIR", DEFAULT_CONFIG_DIR))  # as docgen.configuration.authority does
-    default = Path(args.rules) if getattr(args, "rules", None) else folder / "circulation.toml"
+    default = Path(args.rules) if getattr(args, "rules", None) else config_file("circulation.toml")
     return load_rules(default, getattr(args, "rules_override", None))
 
 
@@ -272,7 +271,7 @@ def register(commands: Any) -> None:
     """Add this module's subcommands to the ``docgen`` parser's subparsers."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database", default=argparse.SUPPRESS, help="database URL")
-    common.add_argument("--rules", help="circulation rules file (default config/circulation.toml)")
+    common.add_argument("--rules", help="circulation rules file (default circulation.toml in the configuration folder)")
     common.add_argument("--rules-override", help="a local authority's override of the circulation rules")
 
     schedule = commands.add_parser("schedule", parents=[common],

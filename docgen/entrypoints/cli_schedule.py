@@ -12,19 +12,18 @@ import json
 import logging
 import os
 import sys
-import tomllib
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from distribution.abc import Transport
 from docgen.adapters.case_store import load_case
 from docgen.adapters.database import unit_of_work
 from docgen.services.runtime import Runtime
-from docgen.bootstrap import bootstrap
+from docgen.bootstrap import bootstrap, build_transport
 from docgen.configuration.circulation import CirculationConfig, load_rules
 from docgen.configuration.folder import config_file
+from docgen.configuration.transports import OutboxFolderSettings, TransportSettings, load_transport
 from docgen.errors import ConfigurationError, DocgenError
 from docgen.domain.outbox import STATES, Backoff
 
@@ -132,20 +131,13 @@ def cmd_book_check(args: argparse.Namespace) -> None:
 
 # -- the scheduler -------------------------------------------------------------------------------
 
-def _transport(spec: str) -> Transport:
-    from distribution.transports import OutboxFolderTransport, TransportConfig, build_transport
-
+def transport_settings(spec: str) -> TransportSettings:
+    """The transport ``--transport`` names: ``outbox-folder:PATH``, or ``smtp:FILE`` (a transport settings file)."""
     kind, _, value = spec.partition(":")
     if kind == "outbox-folder" and value:
-        return OutboxFolderTransport(Path(value))
+        return TransportSettings(backend="outbox_folder", outbox_folder=OutboxFolderSettings(Path(value)))
     if kind == "smtp" and value:
-        try:
-            data = tomllib.loads(Path(value).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigurationError(f"{value}: cannot read the transport configuration: {exc}") from None
-        if set(data) != {"transport"}:
-            raise ConfigurationError(f"{value}: must hold exactly one [transport] table")
-        return build_transport(TransportConfig.from_table(data["transport"]))
+        return load_transport(Path(value))
     raise ConfigurationError(f"--transport {spec!r}: use outbox-folder:PATH or smtp:CONFIG.toml "
                              "(a file with a [transport] table)")
 
@@ -204,7 +196,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
         calendar=config.calendar, zone=config.zone)
     messages = _document_messages(args, runtime, sender)
     hand = HandDeliveryTransport(Path(args.delivery_folder).resolve() / "for-hand-delivery")
-    process = SchedulerProcess(runtime, _transport(args.transport), policy, interval=args.interval,
+    process = SchedulerProcess(runtime, build_transport(transport_settings(args.transport)), policy, interval=args.interval,
                                build_message=messages.build, approval_gate=messages.approval_gate,
                                on_sent=messages.record_sent, hand_delivery=hand, worker=args.worker,
                                stopping=stopping)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from docgen.configuration.circulation import CirculationConfig, load_rules, parse_rules
 from docgen.domain.calendar import WorkingCalendar, closure_range
 from docgen.domain.circulation import (
     Breach,
@@ -24,7 +25,6 @@ from docgen.domain.circulation import (
     unchecked_booking_rules,
     window_for,
 )
-from docgen.configuration.circulation import CirculationConfig, load_rules, parse_rules
 from docgen.errors import CalendarError, CirculationRuleError, ConfigurationError
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "config" / "circulation.toml"
@@ -386,13 +386,11 @@ def test_all_problems_are_listed_at_once(tmp_path: Path) -> None:
         load_rules(path)
     problems = [line[4:] for line in str(caught.value).splitlines()[1:]]
     assert problems == [
-        f"{path}: rules[0].unit (rule 'first'): 'weeks' is not one of: working_days, "
-        "calendar_days, months",
-        f"{path}: rules[0].colour (rule 'first'): unknown key; known keys: name, document, "
-        "audience, anchor, offset, unit, window, source, conference_kinds, description, enabled",
+        f"{path}: rules[0].unit (rule 'first'): 'weeks' is not one of: working_days, calendar_days, months",
+        (f"{path}: rules[0].colour (rule 'first'): unknown key; known keys: name, document, "
+         "audience, anchor, offset, unit, window, source, conference_kinds, description, enabled"),
         f"{path}: rules[1].offset (rule 'second'): 'x' is not a whole number",
-        f"{path}: rules[2].name (rule 'first'): duplicate of rules[0]; each rule needs "
-        "a unique name",
+        f"{path}: rules[2].name (rule 'first'): duplicate of rules[0]; each rule needs a unique name",
         f"{path}: rules[3].name: missing; every rule needs a unique name",
         f"{path}: rules[3].document: missing",
         f"{path}: rules[3].audience: missing",
@@ -400,10 +398,9 @@ def test_all_problems_are_listed_at_once(tmp_path: Path) -> None:
         f"{path}: rules[3].unit: missing",
         f"{path}: rules[3].window: missing",
         f"{path}: rules[3].source: missing",
-        f"{path}: calendar.region: 'wales' is not one of: england-and-wales, scotland, "
-        "northern-ireland",
-        f"{path}: rules[1].source (rule 'second'): missing; every rule needs name, "
-        "document, audience, anchor, offset, unit, window, source",
+        f"{path}: calendar.region: 'wales' is not one of: england-and-wales, scotland, northern-ireland",
+        (f"{path}: rules[1].source (rule 'second'): missing; every rule needs name, "
+         "document, audience, anchor, offset, unit, window, source"),
     ]
     assert str(caught.value).startswith("Circulation rules not loaded: 13 problems found:")
 

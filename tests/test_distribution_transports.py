@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from distribution.abc import Delivery, Transport
-from distribution.transports import OutboxFolderTransport, SmtpTransport
 from distribution.errors import TransportError
+from distribution.transports import OutboxFolderTransport, SmtpTransport
 from docgen.bootstrap import build_transport
 from docgen.configuration.transports import (
     OutboxFolderSettings,
@@ -258,8 +258,10 @@ BAD_TABLES: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "unknown backend": ({"backend": "fax"}, "transport.backend: 'fax' is not one of: smtp, outbox_folder"),
     "missing backend": ({"smtp": {"host": "h"}}, "transport.backend: required but missing"),
-    "missing backend table": ({"backend": "smtp"}, "transport.smtp: required but missing: backend 'smtp' needs a "
-                              "[transport.smtp] table"),
+    "missing backend table": (
+        {"backend": "smtp"},
+        "transport.smtp: required but missing: backend 'smtp' needs a [transport.smtp] table",
+    ),
     "missing host": ({"backend": "smtp", "smtp": {}}, "transport.smtp.host: required but missing"),
     "empty host": ({"backend": "smtp", "smtp": {"host": " "}}, "transport.smtp.host: must not be empty"),
     "port out of range": ({"backend": "smtp", "smtp": {"host": "h", "port": 70000}},

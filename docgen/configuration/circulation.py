@@ -30,11 +30,11 @@ from docgen.configuration.toml import (
 from docgen.domain.calendar import DEFAULT_REGION, REGIONS, WorkingCalendar
 from docgen.domain.circulation import (
     ANCHORS,
-    RECIPIENT_GROUPS,
     BOOKING_DOCUMENT,
+    CIRCULATED_KINDS,
     CONFERENCE_KINDS,
     DEFAULT_ZONE_NAME,
-    CIRCULATED_KINDS,
+    RECIPIENT_GROUPS,
     UNITS,
     WINDOW_KINDS,
     CirculationRule,

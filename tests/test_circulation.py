@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from docgen.configuration.circulation import CirculationConfig, load_rules, parse_rules
 from docgen.domain.calendar import WorkingCalendar, closure_range
 from docgen.domain.circulation import (
     Breach,
@@ -24,7 +25,6 @@ from docgen.domain.circulation import (
     unchecked_booking_rules,
     window_for,
 )
-from docgen.configuration.circulation import CirculationConfig, load_rules, parse_rules
 from docgen.errors import CalendarError, CirculationRuleError, ConfigurationError
 
 DEFAULTS = Path(__file__).resolve().parents[1] / "config" / "circulation.toml"
@@ -301,55 +301,55 @@ def rule_text(**changes: Any) -> str:
 
 
 SINGLE_PROBLEMS = [
-    pytest.param(rule_text(colour='"red"'), "rule 'good-rule' (rules[0]): unknown field 'colour'",
+    pytest.param(rule_text(colour='"red"'), "rules[0].colour (rule 'good-rule'): unknown key; known keys: name,",
                  id="unknown-rule-key"),
-    pytest.param(rule_text(offset='"three"'), "rule 'good-rule' (rules[0]): field 'offset': 'three' is not a whole number",
+    pytest.param(rule_text(offset='"three"'), "rules[0].offset (rule 'good-rule'): 'three' is not a whole number",
                  id="offset-not-integer"),
-    pytest.param(rule_text(offset="true"), "field 'offset': True is not a whole number",
+    pytest.param(rule_text(offset="true"), "rules[0].offset (rule 'good-rule'): True is not a whole number",
                  id="offset-boolean"),
-    pytest.param(rule_text(offset="2.5"), "field 'offset': 2.5 is not a whole number",
+    pytest.param(rule_text(offset="2.5"), "rules[0].offset (rule 'good-rule'): 2.5 is not a whole number",
                  id="offset-float"),
-    pytest.param(rule_text(unit='"weeks"'), "field 'unit': 'weeks' is not one of: working_days, calendar_days, months",
+    pytest.param(rule_text(unit='"weeks"'), "rules[0].unit (rule 'good-rule'): 'weeks' is not one of: working_days, calendar_days, months",
                  id="unknown-unit"),
-    pytest.param(rule_text(window='"before"'), "field 'window': 'before' is not one of",
+    pytest.param(rule_text(window='"before"'), "rules[0].window (rule 'good-rule'): 'before' is not one of",
                  id="unknown-window"),
-    pytest.param(rule_text(document='"letter"'), "field 'document': 'letter' is not one of",
+    pytest.param(rule_text(document='"letter"'), "rules[0].document (rule 'good-rule'): 'letter' is not one of",
                  id="unknown-document"),
-    pytest.param(rule_text(audience='"press"'), "field 'audience': 'press' is not one of",
+    pytest.param(rule_text(audience='"press"'), "rules[0].audience (rule 'good-rule'): 'press' is not one of",
                  id="unknown-audience"),
-    pytest.param(rule_text(anchor='"referral"'), "field 'anchor': 'referral' is not one of",
+    pytest.param(rule_text(anchor='"referral"'), "rules[0].anchor (rule 'good-rule'): 'referral' is not one of",
                  id="unknown-anchor"),
-    pytest.param(rule_text(conference_kinds='["annual"]'), "field 'conference_kinds': ['annual'] not among",
+    pytest.param(rule_text(conference_kinds='["annual"]'), "rules[0].conference_kinds (rule 'good-rule'): ['annual'] not among",
                  id="unknown-conference-kind"),
-    pytest.param(rule_text(conference_kinds="[]"), "field 'conference_kinds': [] is not a non-empty list",
+    pytest.param(rule_text(conference_kinds="[]"), "rules[0].conference_kinds (rule 'good-rule'): [] is not a non-empty list",
                  id="empty-conference-kinds"),
     pytest.param(rule_text(conference_kinds='["review", "review"]'), "lists a kind twice",
                  id="repeated-conference-kind"),
-    pytest.param(rule_text(enabled='"no"'), "field 'enabled': 'no' is not true or false",
+    pytest.param(rule_text(enabled='"no"'), "rules[0].enabled (rule 'good-rule'): 'no' is not true or false",
                  id="enabled-not-boolean"),
-    pytest.param(rule_text(source='"  "'), "field 'source': must not be empty",
+    pytest.param(rule_text(source='"  "'), "rules[0].source (rule 'good-rule'): must not be empty",
                  id="empty-source"),
-    pytest.param(rule_text(source=None), "rule 'good-rule' (rules[0]): field 'source': missing",
+    pytest.param(rule_text(source=None), "rules[0].source (rule 'good-rule'): missing",
                  id="missing-source"),
-    pytest.param(rule_text(name='"Good Rule"'), "rule 'Good Rule' (rules[0]): field 'name': 'Good Rule' is not a slug",
+    pytest.param(rule_text(name='"Good Rule"'), "rules[0].name (rule 'Good Rule'): 'Good Rule' is not a slug",
                  id="name-not-a-slug"),
     pytest.param(rule_text(document='"conference"'),
-                 "field 'anchor': a booking rule (document 'conference') cannot be anchored on the conference",
+                 "rules[0].anchor (rule 'good-rule'): a booking rule (document 'conference') cannot be anchored on the conference",
                  id="booking-anchored-on-itself"),
-    pytest.param(VALID_RULE + VALID_RULE, "rule 'good-rule' (rules[1]): field 'name': duplicate of rules[0]",
+    pytest.param(VALID_RULE + VALID_RULE, "rules[1].name (rule 'good-rule'): duplicate of rules[0]",
                  id="duplicate-name"),
-    pytest.param(VALID_RULE + "\n[extra]\nx = 1\n", "unknown top-level key 'extra'",
+    pytest.param(VALID_RULE + "\n[extra]\nx = 1\n", "rules.toml: extra: unknown key; known keys: calendar, rules",
                  id="unknown-top-level-key"),
-    pytest.param('rules = "none"\n', "'rules' must be an array of tables", id="rules-not-array"),
-    pytest.param('[calendar]\nregion = "wales"\n', "calendar: field 'region': 'wales' is not one of: england-and-wales, scotland, northern-ireland",
+    pytest.param('rules = "none"\n', "rules.toml: rules: must be an array of tables", id="rules-not-array"),
+    pytest.param('[calendar]\nregion = "wales"\n', "calendar.region: 'wales' is not one of: england-and-wales, scotland, northern-ireland",
                  id="unknown-region"),
-    pytest.param('[calendar]\nholidays = []\n', "calendar: unknown key 'holidays'",
+    pytest.param('[calendar]\nholidays = []\n', "calendar.holidays: unknown key; known keys: region, closures, end_of_day, timezone",
                  id="unknown-calendar-key"),
-    pytest.param('[calendar]\nend_of_day = "5pm"\n', "calendar: field 'end_of_day': '5pm' is not a local time",
+    pytest.param('[calendar]\nend_of_day = "5pm"\n', "calendar.end_of_day: '5pm' is not a local time",
                  id="end-of-day-not-hh-mm"),
-    pytest.param('[calendar]\ntimezone = "Europe/Londres"\n', "calendar: field 'timezone': 'Europe/Londres' is not a known time zone",
+    pytest.param('[calendar]\ntimezone = "Europe/Londres"\n', "calendar.timezone: 'Europe/Londres' is not a known time zone",
                  id="unknown-timezone"),
-    pytest.param('[calendar]\nclosures = ["24/12/2026"]\n', "calendar: field 'closures': [0] '24/12/2026' is not a date",
+    pytest.param('[calendar]\nclosures = ["24/12/2026"]\n', "calendar.closures: [0] '24/12/2026' is not a date",
                  id="closure-not-iso"),
     pytest.param('[calendar]\nclosures = [{ from = "2026-12-31", to = "2026-12-29" }]\n',
                  "[0] ends (2026-12-29) before it starts (2026-12-31)", id="closure-range-reversed"),
@@ -386,24 +386,21 @@ def test_all_problems_are_listed_at_once(tmp_path: Path) -> None:
         load_rules(path)
     problems = [line[4:] for line in str(caught.value).splitlines()[1:]]
     assert problems == [
-        f"{path}: rule 'first' (rules[0]): field 'unit': 'weeks' is not one of: working_days, "
-        "calendar_days, months",
-        f"{path}: rule 'first' (rules[0]): unknown field 'colour'; allowed: name, document, "
-        "audience, anchor, offset, unit, window, source, conference_kinds, description, enabled",
-        f"{path}: rule 'second' (rules[1]): field 'offset': 'x' is not a whole number",
-        f"{path}: rule 'first' (rules[2]): field 'name': duplicate of rules[0]; each rule needs "
-        "a unique name",
-        f"{path}: rules[3]: field 'name': missing; every rule needs a unique name",
-        f"{path}: rules[3]: field 'document': missing",
-        f"{path}: rules[3]: field 'audience': missing",
-        f"{path}: rules[3]: field 'anchor': missing",
-        f"{path}: rules[3]: field 'unit': missing",
-        f"{path}: rules[3]: field 'window': missing",
-        f"{path}: rules[3]: field 'source': missing",
-        f"{path}: calendar: field 'region': 'wales' is not one of: england-and-wales, scotland, "
-        "northern-ireland",
-        f"{path}: rule 'second' (rules[1]): field 'source': missing; every rule needs name, "
-        "document, audience, anchor, offset, unit, window, source",
+        f"{path}: rules[0].unit (rule 'first'): 'weeks' is not one of: working_days, calendar_days, months",
+        (f"{path}: rules[0].colour (rule 'first'): unknown key; known keys: name, document, "
+         "audience, anchor, offset, unit, window, source, conference_kinds, description, enabled"),
+        f"{path}: rules[1].offset (rule 'second'): 'x' is not a whole number",
+        f"{path}: rules[2].name (rule 'first'): duplicate of rules[0]; each rule needs a unique name",
+        f"{path}: rules[3].name: missing; every rule needs a unique name",
+        f"{path}: rules[3].document: missing",
+        f"{path}: rules[3].audience: missing",
+        f"{path}: rules[3].anchor: missing",
+        f"{path}: rules[3].unit: missing",
+        f"{path}: rules[3].window: missing",
+        f"{path}: rules[3].source: missing",
+        f"{path}: calendar.region: 'wales' is not one of: england-and-wales, scotland, northern-ireland",
+        (f"{path}: rules[1].source (rule 'second'): missing; every rule needs name, "
+         "document, audience, anchor, offset, unit, window, source"),
     ]
     assert str(caught.value).startswith("Circulation rules not loaded: 13 problems found:")
 
@@ -418,9 +415,9 @@ def test_override_problems_name_the_override_file(tmp_path: Path) -> None:
     with pytest.raises(CirculationRuleError) as caught:
         load_rules(DEFAULTS, override)
     message = str(caught.value)
-    assert f"{override}: rule 'record-to-invitees' (rules[0]): field 'offset': 'fifteen'" in message
+    assert f"{override}: rules[0].offset (rule 'record-to-invitees'): 'fifteen'" in message
     for key in ("document", "audience", "anchor", "unit", "window", "source"):
-        assert f"{override}: rule 'record-to-invitess' (rules[1]): field '{key}': missing" in message
+        assert f"{override}: rules[1].{key} (rule 'record-to-invitess'): missing" in message
     assert message.count("check the name if you meant to change a default rule") == 6
     assert "7 problems found" in message
 

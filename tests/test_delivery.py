@@ -25,7 +25,7 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.services.runtime import Runtime
 from docgen.configuration.circulation import load_rules
-from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.services.approval import approve
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, list_items

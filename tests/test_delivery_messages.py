@@ -16,7 +16,7 @@ from docgen.adapters.database import unit_of_work
 from docgen.services.runtime import Runtime
 from docgen.adapters.casefile import validate_case
 from docgen.configuration.circulation import load_rules
-from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from distribution.errors import CertificateError
 from docgen.errors import ApprovalError
 from docgen.domain.outbox import OutboxItem

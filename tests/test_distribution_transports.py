@@ -1,4 +1,4 @@
-"""The outbox folder transport and the ``[transport]`` configuration table."""
+"""The outbox folder transport, the ``[transport]`` settings table and the transports built from it."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 
 from distribution.abc import Delivery, Transport
-from distribution.transports import (
-    OutboxFolderConfig,
-    OutboxFolderTransport,
-    SmtpConfig,
-    SmtpTransport,
-    TransportConfig,
-    build_transport,
-)
 from distribution.errors import TransportError
+from distribution.transports import OutboxFolderTransport, SmtpTransport
+from docgen.bootstrap import build_transport
+from docgen.configuration.transports import (
+    OutboxFolderSettings,
+    SmtpSettings,
+    TransportSettings,
+    load_transport,
+    parse_transport,
+)
 from docgen.errors import ConfigurationError
 
 ACCEPTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
@@ -196,10 +197,10 @@ folder = "/var/spool/docgen/outbox"
 
 
 def test_full_smtp_table_parses_and_builds() -> None:
-    config = TransportConfig.from_table(tomllib.loads(SMTP_TOML)["transport"])
-    assert config == TransportConfig(
+    config = parse_transport(tomllib.loads(SMTP_TOML), source="transport.toml")
+    assert config == TransportSettings(
         backend="smtp",
-        smtp=SmtpConfig(
+        smtp=SmtpSettings(
             host="smtp.authority.example.gov.uk",
             port=465,
             security="implicit_tls",
@@ -208,7 +209,7 @@ def test_full_smtp_table_parses_and_builds() -> None:
             ca_file=Path("/etc/docgen/smtp-ca.pem"),
             timeout_seconds=20.0,
         ),
-        outbox_folder=OutboxFolderConfig(folder=Path("/var/spool/docgen/outbox")),
+        outbox_folder=OutboxFolderSettings(folder=Path("/var/spool/docgen/outbox")),
     )
     transport = build_transport(config)
     assert isinstance(transport, SmtpTransport)
@@ -218,12 +219,17 @@ def test_full_smtp_table_parses_and_builds() -> None:
     assert transport.ca_file == Path("/etc/docgen/smtp-ca.pem")
 
 
+def _transport_table(table: dict[str, Any]) -> TransportSettings:
+    return parse_transport({"transport": table}, source="transport.toml")
+
+
 def test_minimal_tables_use_safe_defaults() -> None:
-    smtp = SmtpConfig.from_table({"host": "relay.example"})
+    smtp = _transport_table({"backend": "smtp", "smtp": {"host": "relay.example"}}).smtp
+    assert smtp is not None
     assert (smtp.port, smtp.security, smtp.username_env, smtp.ca_file, smtp.timeout_seconds) == (
         587, "starttls", None, None, 30.0
     )
-    outbox = TransportConfig.from_table({"backend": "outbox_folder", "outbox_folder": {"folder": "out"}})
+    outbox = _transport_table({"backend": "outbox_folder", "outbox_folder": {"folder": "out"}})
     transport = build_transport(outbox)
     assert isinstance(transport, OutboxFolderTransport)
     assert transport.folder == Path("out")
@@ -232,40 +238,49 @@ def test_minimal_tables_use_safe_defaults() -> None:
 BAD_TABLES: dict[str, tuple[dict[str, Any], str]] = {
     "unknown top-level key": (
         {"backend": "smtp", "smtp": {"host": "h"}, "retries": 3},
-        "Unknown key transport.retries",
+        "transport.toml: transport.retries: unknown key; known keys: backend, smtp, outbox_folder",
     ),
     "unknown smtp key": (
         {"backend": "smtp", "smtp": {"host": "h", "starttls": False}},
-        "Unknown key transport.smtp.starttls",
+        "transport.toml: transport.smtp.starttls: unknown key; known keys: host, port,",
     ),
     "password in file": (
         {"backend": "smtp", "smtp": {"host": "h", "password": "hunter2"}},
-        "Unknown key transport.smtp.password",
+        "transport.toml: transport.smtp.password: unknown key",
     ),
     "unknown outbox key": (
         {"backend": "outbox_folder", "outbox_folder": {"folder": "f", "mode": "0644"}},
-        "Unknown key transport.outbox_folder.mode",
+        "transport.toml: transport.outbox_folder.mode: unknown key; known keys: folder",
     ),
     "plaintext security": (
         {"backend": "smtp", "smtp": {"host": "h", "security": "none"}},
-        "plaintext SMTP is not supported",
+        "transport.smtp.security: 'none' is not one of: starttls, implicit_tls; plaintext SMTP is not supported",
     ),
-    "unknown backend": ({"backend": "fax"}, "transport.backend must be one of smtp, outbox_folder"),
-    "missing backend table": ({"backend": "smtp"}, "no [transport.smtp] table"),
-    "missing host": ({"backend": "smtp", "smtp": {}}, "transport.smtp.host is required"),
-    "port out of range": ({"backend": "smtp", "smtp": {"host": "h", "port": 70000}}, "transport.smtp.port"),
-    "port as text": ({"backend": "smtp", "smtp": {"host": "h", "port": "587"}}, "transport.smtp.port"),
-    "port as boolean": ({"backend": "smtp", "smtp": {"host": "h", "port": True}}, "transport.smtp.port"),
+    "unknown backend": ({"backend": "fax"}, "transport.backend: 'fax' is not one of: smtp, outbox_folder"),
+    "missing backend": ({"smtp": {"host": "h"}}, "transport.backend: required but missing"),
+    "missing backend table": (
+        {"backend": "smtp"},
+        "transport.smtp: required but missing: backend 'smtp' needs a [transport.smtp] table",
+    ),
+    "missing host": ({"backend": "smtp", "smtp": {}}, "transport.smtp.host: required but missing"),
+    "empty host": ({"backend": "smtp", "smtp": {"host": " "}}, "transport.smtp.host: must not be empty"),
+    "port out of range": ({"backend": "smtp", "smtp": {"host": "h", "port": 70000}},
+                          "transport.smtp.port: must be a whole number from 1 to 65535"),
+    "port as text": ({"backend": "smtp", "smtp": {"host": "h", "port": "587"}},
+                     "transport.smtp.port: must be a whole number from 1 to 65535"),
+    "port as boolean": ({"backend": "smtp", "smtp": {"host": "h", "port": True}},
+                        "transport.smtp.port: must be a whole number from 1 to 65535"),
     "password value instead of variable name": (
         {"backend": "smtp", "smtp": {"host": "h", "username_env": "U", "password_env": "s3cret pass!"}},
-        "must be the NAME of an environment variable",
+        "transport.smtp.password_env: must be the NAME of an environment variable",
     ),
     "username without password": (
         {"backend": "smtp", "smtp": {"host": "h", "username_env": "U"}},
-        "Set both transport.smtp.username_env and transport.smtp.password_env",
+        "transport.smtp: set both username_env and password_env, or neither",
     ),
-    "zero timeout": ({"backend": "smtp", "smtp": {"host": "h", "timeout_seconds": 0}}, "timeout_seconds"),
-    "smtp not a table": ({"backend": "smtp", "smtp": "relay"}, "transport.smtp must be a table"),
+    "zero timeout": ({"backend": "smtp", "smtp": {"host": "h", "timeout_seconds": 0}},
+                     "transport.smtp.timeout_seconds: must be a number of seconds, more than 0"),
+    "smtp not a table": ({"backend": "smtp", "smtp": "relay"}, "transport.smtp: must be a table"),
 }
 
 
@@ -273,15 +288,38 @@ BAD_TABLES: dict[str, tuple[dict[str, Any], str]] = {
 def test_bad_tables_are_refused_naming_the_key(case: tuple[dict[str, Any], str]) -> None:
     table, fragment = case
     with pytest.raises(ConfigurationError) as caught:
-        TransportConfig.from_table(table)
+        _transport_table(table)
     assert fragment in str(caught.value)
     assert "hunter2" not in str(caught.value) and "s3cret" not in str(caught.value)
 
 
 def test_password_key_points_to_environment_variables() -> None:
     with pytest.raises(ConfigurationError) as caught:
-        SmtpConfig.from_table({"host": "h", "password": "hunter2"})
+        _transport_table({"backend": "smtp", "smtp": {"host": "h", "password": "hunter2"}})
     assert "set username_env and password_env" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_every_problem_in_a_transport_file_is_listed_with_the_file(tmp_path: Path) -> None:
+    file = tmp_path / "smtp.toml"
+    file.write_text('[transport]\nbackend = "smtp"\nretries = 3\n\n[transport.smtp]\nport = "587"\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_transport(file)
+    assert str(caught.value).splitlines() == [
+        "Transport settings not loaded: 3 problems found:",
+        f"  - {file}: transport.retries: unknown key; known keys: backend, smtp, outbox_folder",
+        f"  - {file}: transport.smtp.port: must be a whole number from 1 to 65535",
+        f"  - {file}: transport.smtp.host: required but missing",
+    ]
+
+
+def test_a_transport_file_holds_only_the_transport_table(tmp_path: Path) -> None:
+    file = tmp_path / "smtp.toml"
+    file.write_text('[smtp]\nhost = "h"\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError) as caught:
+        load_transport(file)
+    assert f"{file}: smtp: unknown key; known keys: transport" in str(caught.value)
+    assert f"{file}: transport: required but missing" in str(caught.value)
 
 
 def test_transports_share_one_interface(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from docgen.domain.calendar import LONDON
 from docgen.services.runtime import Runtime
 from docgen.adapters.casefile import validate_case
 from docgen.configuration.circulation import CirculationConfig, load_rules
-from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.errors import ApprovalError
 from docgen.domain.outbox import OutboxItem, window_state
 from docgen.services.compliance import as_csv, compliance_report

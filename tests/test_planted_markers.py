@@ -96,7 +96,7 @@ def test_the_professional_copies_hold_every_marker(planted_pack) -> None:
 
 
 def test_template_metadata_never_reaches_an_output(tmp_path: Path, settings) -> None:
-    from docgen.configuration.authority import TEMPLATES_DIR
+    from docgen.configuration.folder import TEMPLATES_DIR
 
     source = TEMPLATES_DIR / "records" / "decisions_notice.docx"
     template = Document(str(source))

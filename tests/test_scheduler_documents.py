@@ -30,7 +30,7 @@ from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import AuditEvent
 from docgen.services.runtime import Runtime
 from docgen.configuration.circulation import load_rules
-from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
 from docgen.services.approval import approve
 from docgen.services.directory import import_certificate

@@ -17,7 +17,7 @@ from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_T
 from docxtpl import DocxTemplate
 
 from docgen.adapters.templating import CompilingOnceEnvironment, make_environment
-from docgen.configuration.authority import TEMPLATES_DIR
+from docgen.configuration.folder import TEMPLATES_DIR
 from docgen.errors import RedactionError, RenderError, TemplateError
 from docgen.adapters.readback import recover_docx
 

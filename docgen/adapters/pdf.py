@@ -22,7 +22,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from docgen.configuration.authority import ASSETS_DIR
+from docgen.configuration.folder import ASSETS_DIR
 from docgen.errors import RenderError
 
 ASSET_SCHEME = "asset:"

@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from docgen.configuration.authority import TEMPLATES_DIR
+from docgen.configuration.folder import TEMPLATES_DIR
 from docgen.errors import TemplateError
 from docgen.domain.views import clock_time, long_date, short_date
 

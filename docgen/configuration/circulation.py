@@ -1,29 +1,40 @@
 """Reading circulation rules from TOML: the shipped defaults, then a local authority's override.
 
-Validation is strict and reports every problem at once, each naming the file, the rule and the
-field. ``parse_rules`` is pure (it takes parsed TOML); ``load_rules`` is the one function that
-reads files.
+Read through the strict reader (``docgen.configuration.toml``): every problem is reported at
+once as ``FILE: rules[N].KEY (rule 'NAME'): what is wrong``. ``parse_rules`` takes parsed TOML;
+``load_rules`` reads the files.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from docgen.configuration.toml import (
+    INVALID,
+    At,
+    Check,
+    Key,
+    Problems,
+    ValueCheck,
+    check_keys,
+    checked,
+    read_table,
+    read_toml,
+)
 from docgen.domain.calendar import DEFAULT_REGION, REGIONS, WorkingCalendar
 from docgen.domain.circulation import (
     ANCHORS,
-    RECIPIENT_GROUPS,
     BOOKING_DOCUMENT,
+    CIRCULATED_KINDS,
     CONFERENCE_KINDS,
     DEFAULT_ZONE_NAME,
-    CIRCULATED_KINDS,
+    RECIPIENT_GROUPS,
     UNITS,
     WINDOW_KINDS,
     CirculationRule,
@@ -46,9 +57,7 @@ MAX_CLOSURE_RANGE_DAYS = 366
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HH_MM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
-
-# A check returns (converted value, None) or (None, what is wrong).
-_Check = Callable[[Any], tuple[Any, str | None]]
+HEADING = "Circulation rules not loaded"
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,12 @@ def load_rules(
 
     Raises ``CirculationRuleError`` listing every problem in both files.
     """
-    problems: list[str] = []
-    default = _read_toml(Path(default_path), problems)
-    override = _read_toml(Path(override_path), problems) if override_path is not None else None
-    if problems or default is None:
-        raise CirculationRuleError(_summary(problems))
+    problems = Problems()
+    default = read_toml(Path(default_path), problems)
+    override = read_toml(Path(override_path), problems) if override_path is not None else None
+    problems.raise_if_any(HEADING, CirculationRuleError)
+    if default is None:  # read_toml reports whenever it gives None; never go on without rules
+        raise CirculationRuleError(f"{HEADING}: {default_path} could not be read")
     return parse_rules(
         default,
         default_source=str(default_path),
@@ -112,29 +122,29 @@ def parse_rules(
     the fields it gives; one with a new name adds a rule and must give every required field.
     ``[calendar]`` keys in the override replace the default's keys one by one.
     """
-    problems: list[str] = []
-    calendar_raw: dict[str, tuple[Any, str]] = {}
+    problems = Problems()
+    calendar_raw: dict[str, tuple[Any, At]] = {}
     merged: dict[str, _Entry] = {}
 
     files = [(default, default_source)]
     if override is not None:
         files.append((override, override_source))
     for position, (document, source) in enumerate(files):
-        calendar_table, rule_tables = _split(document, source, problems)
+        at = At(source, problems)
+        calendar_table, rule_tables = _split(document, at)
         for key, value in calendar_table.items():
-            calendar_raw[key] = (value, source)
+            calendar_raw[key] = (value, at.key("calendar").key(key))
         seen: dict[str, int] = {}
         for index, table in enumerate(rule_tables):
-            entry = _read_rule_table(table, index, source, problems)
+            entry = _read_rule_table(table, at.key("rules").item(index))
             if entry is None:
                 continue
             name = entry.fields.get("name")
             if not isinstance(name, str):
                 continue
             if name in seen:
-                problems.append(
-                    f"{source}: rule {name!r} (rules[{index}]): field 'name': duplicate of "
-                    f"rules[{seen[name]}]; each rule needs a unique name"
+                entry.where.key("name").report(
+                    f"duplicate of rules[{seen[name]}]; each rule needs a unique name"
                 )
                 continue
             seen[name] = index
@@ -146,10 +156,11 @@ def parse_rules(
                 entry.added_by_override = position > 0
                 merged[name] = entry
 
-    calendar, end_of_day, zone = _build_calendar(calendar_raw, problems)
-    rules = [rule for entry in merged.values() if (rule := _build_rule(entry, problems))]
-    if problems or calendar is None or end_of_day is None or zone is None:
-        raise CirculationRuleError(_summary(problems))
+    calendar, end_of_day, zone = _build_calendar(calendar_raw)
+    rules = [rule for entry in merged.values() if (rule := _build_rule(entry))]
+    problems.raise_if_any(HEADING, CirculationRuleError)
+    if calendar is None or end_of_day is None or zone is None:
+        raise CirculationRuleError(f"{HEADING}: the calendar could not be read")  # reported above
     return CirculationConfig(
         calendar=calendar,
         end_of_day=end_of_day,
@@ -165,83 +176,48 @@ class _Entry:
 
     fields: dict[str, Any]
     invalid: set[str]
-    where: str
-    touched_by: str
+    where: At
+    touched_by: At
     added_by_override: bool = False
 
 
-def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        problems.append(f"{path}: cannot be read ({exc.strerror or exc}); check the path")
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"{path}: is not valid TOML: {exc}")
-    return None
-
-
-def _split(
-    document: Mapping[str, Any], source: str, problems: list[str]
-) -> tuple[Mapping[str, Any], Sequence[Any]]:
-    for key in document:
-        if key not in TOP_LEVEL_KEYS:
-            problems.append(
-                f"{source}: unknown top-level key {key!r}; allowed: {', '.join(TOP_LEVEL_KEYS)}"
-            )
-    calendar = document.get("calendar", {})
+def _split(document: Mapping[str, Any], at: At) -> tuple[Mapping[str, Any], Sequence[Any]]:
+    known = check_keys(document, TOP_LEVEL_KEYS, at)
+    calendar = known.get("calendar", {})
     if not isinstance(calendar, Mapping):
-        problems.append(f"{source}: 'calendar' must be a table ([calendar])")
+        at.key("calendar").report("must be a table ([calendar])")
         calendar = {}
-    for key in calendar:
-        if key not in CALENDAR_KEYS:
-            problems.append(
-                f"{source}: calendar: unknown key {key!r}; allowed: {', '.join(CALENDAR_KEYS)}"
-            )
-    calendar = {key: value for key, value in calendar.items() if key in CALENDAR_KEYS}
-    rules = document.get("rules", [])
+    # Only the keys here; their values are checked once the override has replaced some.
+    calendar = check_keys(calendar, CALENDAR_KEYS, at.key("calendar"))
+    rules = known.get("rules", [])
     if not isinstance(rules, list):
-        problems.append(f"{source}: 'rules' must be an array of tables ([[rules]])")
+        at.key("rules").report("must be an array of tables ([[rules]])")
         rules = []
     return calendar, rules
 
 
-def _read_rule_table(
-    table: Any, index: int, source: str, problems: list[str]
-) -> _Entry | None:
-    if not isinstance(table, Mapping):
-        problems.append(f"{source}: rules[{index}]: must be a table ([[rules]])")
+def _read_rule_table(table: Any, at: At) -> _Entry | None:
+    name = table.get("name") if isinstance(table, Mapping) else None
+    where = at.named(f"rule {name!r}") if isinstance(name, str) else at
+    if isinstance(table, Mapping) and "name" not in table:
+        where.key("name").report("missing; every rule needs a unique name")
+    # Every key is optional here: an override's entry gives only what it changes, so missing
+    # keys are found once the files are merged.
+    checked_table = read_table(table, _RULE_KEYS, where, shape="a table ([[rules]])")
+    if checked_table is None:
         return None
-    name = table.get("name")
-    label = f"rule {name!r} (rules[{index}])" if isinstance(name, str) else f"rules[{index}]"
-    where = f"{source}: {label}"
-    if "name" not in table:
-        problems.append(f"{where}: field 'name': missing; every rule needs a unique name")
-    fields: dict[str, Any] = {}
-    invalid: set[str] = set()
-    for key, value in table.items():
-        check = _RULE_CHECKS.get(key)
-        if check is None:
-            allowed = ", ".join((*REQUIRED_RULE_KEYS, *OPTIONAL_RULE_KEYS))
-            problems.append(f"{where}: unknown field {key!r}; allowed: {allowed}")
-            continue
-        converted, problem = check(value)
-        if problem is not None:
-            problems.append(f"{where}: field {key!r}: {problem}")
-            invalid.add(key)
-        else:
-            fields[key] = converted
+    fields = checked_table.values
     if "name" not in fields:
         # Without a usable name the entry can be neither merged nor reported later: say now
         # what else it lacks.
         for key in REQUIRED_RULE_KEYS[1:]:
             if key not in table:
-                problems.append(f"{where}: field {key!r}: missing")
+                where.key(key).report("missing")
         return None
-    return _Entry(fields=fields, invalid=invalid, where=where, touched_by=where)
+    return _Entry(fields=fields, invalid=set(checked_table.failed), where=where, touched_by=where)
 
 
-def _build_rule(entry: _Entry, problems: list[str]) -> CirculationRule | None:
+def _build_rule(entry: _Entry) -> CirculationRule | None:
     fields = entry.fields
     missing = [key for key in REQUIRED_RULE_KEYS if key not in fields and key not in entry.invalid]
     hint = (
@@ -251,30 +227,28 @@ def _build_rule(entry: _Entry, problems: list[str]) -> CirculationRule | None:
         else ""
     )
     for key in missing:
-        problems.append(
-            f"{entry.touched_by}: field {key!r}: missing; every rule needs "
-            f"{', '.join(REQUIRED_RULE_KEYS)}{hint}"
+        entry.touched_by.key(key).report(
+            f"missing; every rule needs {', '.join(REQUIRED_RULE_KEYS)}{hint}"
         )
     if missing or entry.invalid:
         return None
     if fields["document"] == BOOKING_DOCUMENT and fields["anchor"] == "conference":
-        problems.append(
-            f"{entry.touched_by}: field 'anchor': a booking rule (document 'conference') cannot "
-            "be anchored on the conference it books; use e.g. 'strategy_discussion'"
+        entry.touched_by.key("anchor").report(
+            "a booking rule (document 'conference') cannot be anchored on the conference it "
+            "books; use e.g. 'strategy_discussion'"
         )
         return None
     return CirculationRule(**fields)
 
 
 def _build_calendar(
-    raw: Mapping[str, tuple[Any, str]], problems: list[str]
+    raw: Mapping[str, tuple[Any, At]],
 ) -> tuple[WorkingCalendar | None, time | None, ZoneInfo | None]:
     values: dict[str, Any] = {}
     ok = True
-    for key, (value, source) in raw.items():
-        converted, problem = _CALENDAR_CHECKS[key](value)
-        if problem is not None:
-            problems.append(f"{source}: calendar: field {key!r}: {problem}")
+    for key, (value, at) in raw.items():
+        converted = _CALENDAR_CHECKS[key](value, at)
+        if converted is INVALID:
             ok = False
         else:
             values[key] = converted
@@ -287,16 +261,10 @@ def _build_calendar(
     return calendar, values.get("end_of_day", DEFAULT_END_OF_DAY), zone
 
 
-def _summary(problems: list[str]) -> str:
-    noun = "problem" if len(problems) == 1 else "problems"
-    lines = "\n".join(f"  - {problem}" for problem in problems)
-    return f"Circulation rules not loaded: {len(problems)} {noun} found:\n{lines}"
-
-
 # -- field checks ----------------------------------------------------------------------------
 
 
-def _one_of(allowed: Sequence[str]) -> _Check:
+def _one_of(allowed: Sequence[str]) -> ValueCheck:
     def check(value: Any) -> tuple[Any, str | None]:
         if isinstance(value, str) and value in allowed:
             return value, None
@@ -323,7 +291,7 @@ def _boolean(value: Any) -> tuple[Any, str | None]:
     return None, f"{value!r} is not true or false"
 
 
-def _text(*, required: bool) -> _Check:
+def _text(*, required: bool) -> ValueCheck:
     def check(value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return None, f"{value!r} is not a string"
@@ -407,7 +375,7 @@ def _timezone(value: Any) -> tuple[Any, str | None]:
     return None, f"{value!r} is not a known time zone, e.g. \"{DEFAULT_ZONE_NAME}\""
 
 
-_RULE_CHECKS: Mapping[str, _Check] = {
+_RULE_CHECKS: Mapping[str, ValueCheck] = {
     "name": _slug,
     "document": _one_of(CIRCULATED_KINDS),
     "audience": _one_of(RECIPIENT_GROUPS),
@@ -420,10 +388,14 @@ _RULE_CHECKS: Mapping[str, _Check] = {
     "description": _text(required=False),
     "enabled": _boolean,
 }
+# Listed in this order when a key is unknown: the required keys first.
+_RULE_KEYS: Mapping[str, Key] = {
+    key: Key(checked(_RULE_CHECKS[key])) for key in (*REQUIRED_RULE_KEYS, *OPTIONAL_RULE_KEYS)
+}
 
-_CALENDAR_CHECKS: Mapping[str, _Check] = {
-    "region": _region,
-    "closures": _closures,
-    "end_of_day": _end_of_day,
-    "timezone": _timezone,
+_CALENDAR_CHECKS: Mapping[str, Check] = {
+    "region": checked(_region),
+    "closures": checked(_closures),
+    "end_of_day": checked(_end_of_day),
+    "timezone": checked(_timezone),
 }

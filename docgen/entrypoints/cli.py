@@ -14,6 +14,7 @@ import yaml
 
 from docgen.services.runtime import Runtime
 from docgen.bootstrap import bootstrap
+from docgen.configuration.folder import EXAMPLES_DIR
 from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.domain.documents import KINDS, CopySpec, family_audience, plan_copies
 from docgen.errors import CaseFileError, DocgenError
@@ -23,8 +24,7 @@ from docgen.services.importing import import_case_file, stored_case
 from docgen.services.pack import build_pack, render_copy
 from docgen.domain.views import build_case_view
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = [PROJECT_ROOT / "examples" / "haddad-wisniewska.yaml", PROJECT_ROOT / "examples" / "haddad-wisniewska-review.yaml"]
+EXAMPLES = [EXAMPLES_DIR / "haddad-wisniewska.yaml", EXAMPLES_DIR / "haddad-wisniewska-review.yaml"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2

@@ -8,25 +8,29 @@ the work is done in ``docgen.services``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
-import os
 import sys
-import tomllib
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from distribution.abc import Transport
 from docgen.adapters.case_store import load_case
 from docgen.adapters.database import unit_of_work
-from docgen.services.runtime import Runtime
-from docgen.bootstrap import bootstrap
+from docgen.bootstrap import bootstrap, build_transport, dispatch_policy
 from docgen.configuration.circulation import CirculationConfig, load_rules
-from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.configuration.folder import config_file
+from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
+from docgen.configuration.transports import (
+    OutboxFolderSettings,
+    TransportSettings,
+    load_transport,
+)
+from docgen.domain.outbox import STATES
 from docgen.errors import ConfigurationError, DocgenError
-from docgen.domain.outbox import STATES, Backoff
+from docgen.services.runtime import Runtime
 
 CONFERENCE_WORDS = {"initial", "review", "transfer_in", "pre_birth"}
 
@@ -36,8 +40,7 @@ def _runtime(args: argparse.Namespace) -> Runtime:
 
 
 def _rules(args: argparse.Namespace) -> CirculationConfig:
-    folder = Path(os.environ.get("DOCGEN_CONFIG_DIR", DEFAULT_CONFIG_DIR))  # as docgen.configuration.authority does
-    default = Path(args.rules) if getattr(args, "rules", None) else folder / "circulation.toml"
+    default = Path(args.rules) if getattr(args, "rules", None) else config_file("circulation.toml")
     return load_rules(default, getattr(args, "rules_override", None))
 
 
@@ -62,7 +65,11 @@ def _print_table(rows: list[list[str]]) -> None:
 # -- schedule and book-check ---------------------------------------------------------------------
 
 def cmd_schedule(args: argparse.Namespace) -> None:
-    from docgen.services.scheduling import BookingReasonRequired, item_as_dict, schedule_conference
+    from docgen.services.scheduling import (
+        BookingReasonRequired,
+        item_as_dict,
+        schedule_conference,
+    )
 
     runtime, config = _runtime(args), _rules(args)
     reason = args.reason
@@ -113,7 +120,11 @@ def _print_booking(check: Any) -> None:
 
 
 def cmd_book_check(args: argparse.Namespace) -> None:
-    from docgen.services.scheduling import booking_check, is_first_review, previous_conference_case
+    from docgen.services.scheduling import (
+        booking_check,
+        is_first_review,
+        previous_conference_case,
+    )
 
     runtime, config = _runtime(args), _rules(args)
     with unit_of_work(runtime.sessions) as session:
@@ -133,51 +144,65 @@ def cmd_book_check(args: argparse.Namespace) -> None:
 
 # -- the scheduler -------------------------------------------------------------------------------
 
-def _transport(spec: str) -> Transport:
-    from distribution.transports import OutboxFolderTransport, TransportConfig, build_transport
-
+def transport_settings(spec: str) -> TransportSettings:
+    """The transport ``--transport`` names: ``outbox-folder:PATH``, or ``smtp:FILE`` (a transport settings file)."""
     kind, _, value = spec.partition(":")
     if kind == "outbox-folder" and value:
-        return OutboxFolderTransport(Path(value))
+        return TransportSettings(backend="outbox_folder", outbox_folder=OutboxFolderSettings(Path(value)))
     if kind == "smtp" and value:
-        try:
-            data = tomllib.loads(Path(value).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigurationError(f"{value}: cannot read the transport configuration: {exc}") from None
-        if set(data) != {"transport"}:
-            raise ConfigurationError(f"{value}: must hold exactly one [transport] table")
-        return build_transport(TransportConfig.from_table(data["transport"]))
+        return load_transport(Path(value))
     raise ConfigurationError(f"--transport {spec!r}: use outbox-folder:PATH or smtp:CONFIG.toml "
                              "(a file with a [transport] table)")
 
 
-def _document_messages(args: argparse.Namespace, runtime: Runtime, sender: str) -> Any:
-    """The builder of encrypted documents, from the signing identity and certificates given."""
+#: Each flag of ``docgen scheduler`` and the ``scheduler.toml`` key it overrides.
+FLAG_KEYS: dict[str, str] = {
+    "interval": "interval_seconds", "batch_size": "batch_size", "lease": "lease_seconds",
+    "max_attempts": "max_attempts", "backoff_base": "backoff_base_seconds", "backoff_cap": "backoff_cap_seconds",
+    "warn_before": "warn_before_hours", "business_support": "business_support", "notices": "notices",
+    "envelope_from": "envelope_from", "delivery_folder": "delivery_folder",
+    "signing_identity": "signing_identity", "archive_certificate": "archive_certificate", "ca_bundle": "ca_bundle",
+}
+_PATH_KEYS = {"delivery_folder", "signing_identity", "archive_certificate", "ca_bundle"}
+
+
+def with_flags(settings: SchedulerSettings, args: argparse.Namespace) -> SchedulerSettings:
+    """``settings`` with every flag given on the command line in place of the file's value."""
+    given: dict[str, Any] = {}
+    for flag, key in FLAG_KEYS.items():
+        value = getattr(args, flag, None)
+        # An empty address or path counts as not given, as it always has for these flags.
+        if value is None or value == "":
+            continue
+        given[key] = Path(value) if key in _PATH_KEYS else value
+    return dataclasses.replace(settings, **given)
+
+
+def _document_messages(settings: SchedulerSettings, runtime: Runtime, sender: str) -> Any:
+    """The builder of encrypted documents, from the signing identity and certificates configured."""
     import getpass
 
     from distribution.certificates import load_certificate, load_certificates
     from distribution.keys import check_signing_identity, load_signing_identity
     from docgen.services.delivery import DeliveryContext, DocumentMessages
 
-    identity = args.signing_identity or os.environ.get("DOCGEN_SIGNING_IDENTITY")
-    archive = args.archive_certificate or os.environ.get("DOCGEN_ARCHIVE_CERTIFICATE")
-    if not identity or not archive:
+    identity, archive_path, bundle = settings.signing_identity, settings.archive_certificate, settings.ca_bundle
+    if identity is None or archive_path is None:
         raise ConfigurationError(
             "the scheduler signs every document and keeps an encrypted archive copy: give --signing-identity "
-            "(or DOCGEN_SIGNING_IDENTITY) and --archive-certificate (or DOCGEN_ARCHIVE_CERTIFICATE); the "
-            "signing passphrase comes from DOCGEN_SIGNING_PASSPHRASE")
+            "(or DOCGEN_SIGNING_IDENTITY, or signing_identity in scheduler.toml) and --archive-certificate (or "
+            "DOCGEN_ARCHIVE_CERTIFICATE, or archive_certificate in scheduler.toml); the signing passphrase comes "
+            "from DOCGEN_SIGNING_PASSPHRASE")
     prompt = getpass.getpass if sys.stdin.isatty() else None
-    signer = load_signing_identity(identity, prompt=prompt)
+    signer = load_signing_identity(str(identity), prompt=prompt)
     check_signing_identity(signer, at=runtime.clock())
-    archive_path = Path(archive)
     try:
         archive_certificate = load_certificate(archive_path.read_bytes(), source=str(archive_path))
-        bundle = args.ca_bundle or os.environ.get("DOCGEN_CA_BUNDLE")
-        cas = load_certificates(Path(bundle).read_bytes(), source=bundle) if bundle else None
+        cas = load_certificates(bundle.read_bytes(), source=str(bundle)) if bundle else None
     except OSError as exc:
         raise ConfigurationError(f"cannot read {exc.filename}: {exc.strerror}") from None
     context = DeliveryContext(runtime=runtime, signer=signer, archive_certificate=archive_certificate,
-                              ca_certificates=cas, folder=Path(args.delivery_folder).resolve(), sender_address=sender)
+                              ca_certificates=cas, folder=settings.delivery_folder.resolve(), sender_address=sender)
     return DocumentMessages(context)
 
 
@@ -192,20 +217,15 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
             signal.signal(number, lambda *_: stopping.set())
     from distribution.transports import HandDeliveryTransport
     from docgen.entrypoints.scheduler import SchedulerProcess
-    from docgen.services.dispatch import DispatchPolicy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime, config = _runtime(args), _rules(args)
-    sender = args.envelope_from or runtime.settings.authority.email
-    policy = DispatchPolicy(
-        envelope_from=sender, batch_size=args.batch_size, lease=timedelta(seconds=args.lease),
-        backoff=Backoff(timedelta(seconds=args.backoff_base), timedelta(seconds=args.backoff_cap)),
-        max_attempts=args.max_attempts, warn_before=timedelta(hours=args.warn_before),
-        business_support_address=None if args.no_notices else (args.business_support or runtime.settings.authority.email),
-        calendar=config.calendar, zone=config.zone)
-    messages = _document_messages(args, runtime, sender)
-    hand = HandDeliveryTransport(Path(args.delivery_folder).resolve() / "for-hand-delivery")
-    process = SchedulerProcess(runtime, _transport(args.transport), policy, interval=args.interval,
+    settings = with_flags(load_scheduler_settings(), args)
+    policy = dispatch_policy(settings, authority_email=runtime.settings.authority.email, circulation=config)
+    messages = _document_messages(settings, runtime, policy.envelope_from)
+    hand = HandDeliveryTransport(settings.delivery_folder.resolve() / "for-hand-delivery")
+    process = SchedulerProcess(runtime, build_transport(transport_settings(args.transport)), policy,
+                               interval=settings.interval_seconds,
                                build_message=messages.build, approval_gate=messages.approval_gate,
                                on_sent=messages.record_sent, hand_delivery=hand, worker=args.worker,
                                stopping=stopping)
@@ -272,7 +292,7 @@ def register(commands: Any) -> None:
     """Add this module's subcommands to the ``docgen`` parser's subparsers."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database", default=argparse.SUPPRESS, help="database URL")
-    common.add_argument("--rules", help="circulation rules file (default config/circulation.toml)")
+    common.add_argument("--rules", help="circulation rules file (default circulation.toml in the configuration folder)")
     common.add_argument("--rules-override", help="a local authority's override of the circulation rules")
 
     schedule = commands.add_parser("schedule", parents=[common],
@@ -289,28 +309,38 @@ def register(commands: Any) -> None:
     check.add_argument("--first-review", action=argparse.BooleanOptionalAction, default=None)
     check.set_defaults(handler=cmd_book_check)
 
-    run = commands.add_parser("scheduler", parents=[common], help="run the dispatch scheduler until stopped")
+    run = commands.add_parser("scheduler", parents=[common], help="run the dispatch scheduler until stopped",
+                              description="Run the dispatch scheduler. Its policy comes from scheduler.toml in the "
+                              "configuration folder (DOCGEN_CONFIG_DIR, else config/); each flag overrides its key.")
     run.add_argument("--transport", required=True, help="outbox-folder:PATH or smtp:CONFIG.toml")
-    run.add_argument("--interval", type=float, default=10.0, help="seconds between passes (default 10)")
-    run.add_argument("--batch-size", type=int, default=20)
-    run.add_argument("--lease", type=float, default=300.0, help="seconds an item stays claimed (default 300); "
+    # Each policy flag's default is its key in scheduler.toml (shipped values in brackets); the
+    # file is read only when the scheduler runs, so a broken file never stops other commands.
+    run.add_argument("--interval", type=float, help="seconds between passes (default interval_seconds [10])")
+    run.add_argument("--batch-size", type=int, help="items a pass claims at a time (default batch_size [20])")
+    run.add_argument("--lease", type=float, help="seconds an item stays claimed (default lease_seconds [300]); "
                      "must exceed the slowest send")
-    run.add_argument("--max-attempts", type=int, default=12)
-    run.add_argument("--backoff-base", type=float, default=30.0, help="seconds before the first retry")
-    run.add_argument("--backoff-cap", type=float, default=1800.0, help="longest wait between retries, seconds")
-    run.add_argument("--warn-before", type=float, default=24.0, help="hours before a deadline to warn (default 24)")
-    run.add_argument("--business-support", help="address for warnings (default the authority's email)")
-    run.add_argument("--no-notices", action="store_true", help="log warnings and breaches but send no notices")
-    run.add_argument("--envelope-from", help="sender address (default the authority's email)")
+    run.add_argument("--max-attempts", type=int, help="tries before an item fails (default max_attempts [12])")
+    run.add_argument("--backoff-base", type=float, help="seconds before the first retry "
+                     "(default backoff_base_seconds [30])")
+    run.add_argument("--backoff-cap", type=float, help="longest wait between retries, seconds "
+                     "(default backoff_cap_seconds [1800])")
+    run.add_argument("--warn-before", type=float, help="hours before a deadline to warn "
+                     "(default warn_before_hours [24])")
+    run.add_argument("--business-support", help="address for warnings (default business_support, "
+                     "else the authority's email)")
+    run.add_argument("--no-notices", dest="notices", action="store_false", default=None,
+                     help="log warnings and breaches but send no notices (default notices [true])")
+    run.add_argument("--envelope-from", help="sender address (default envelope_from, else the authority's email)")
     run.add_argument("--worker", help="this process's name in claims (default host:pid:random)")
     run.add_argument("--signing-identity", help="the authority's signing key and certificate, .p12 or .pem "
-                     "(default $DOCGEN_SIGNING_IDENTITY; passphrase from $DOCGEN_SIGNING_PASSPHRASE)")
+                     "(default $DOCGEN_SIGNING_IDENTITY, else signing_identity; passphrase from "
+                     "$DOCGEN_SIGNING_PASSPHRASE)")
     run.add_argument("--archive-certificate", help="certificate archive copies are encrypted to "
-                     "(default $DOCGEN_ARCHIVE_CERTIFICATE)")
+                     "(default $DOCGEN_ARCHIVE_CERTIFICATE, else archive_certificate)")
     run.add_argument("--ca-bundle", help="CA certificates recipients' certificates must chain to "
-                     "(default $DOCGEN_CA_BUNDLE)")
-    run.add_argument("--delivery-folder", default="var/delivery", help="archive copies, passphrase letters and "
-                     "texts, copies for hand delivery (default var/delivery)")
+                     "(default $DOCGEN_CA_BUNDLE, else ca_bundle)")
+    run.add_argument("--delivery-folder", help="archive copies, passphrase letters and texts, copies for hand "
+                     "delivery (default delivery_folder [var/delivery])")
     run.add_argument("--once", action="store_true", help="drain what is due now, then exit")
     run.set_defaults(handler=cmd_scheduler)
 
@@ -347,7 +377,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         args.handler(args)
     except (DocgenError, KeyboardInterrupt):
-        from docgen.entrypoints.cli import error_messages  # errors become messages in one place
+        from docgen.entrypoints.cli import (
+            error_messages,  # errors become messages in one place
+        )
 
         with error_messages():
             raise

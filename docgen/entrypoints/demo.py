@@ -29,7 +29,7 @@ from docgen.services.runtime import Runtime
 from docgen.bootstrap import bootstrap
 from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.configuration.circulation import CirculationConfig, load_rules
-from docgen.configuration.authority import DEFAULT_CONFIG_DIR
+from docgen.configuration.folder import config_file
 from docgen.domain.documents import plan_copies
 from docgen.domain.outbox import NOTICE_RULE, OutboxItem
 from docgen.services import approval
@@ -73,7 +73,7 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    rules = load_rules(Path(os.environ.get("DOCGEN_CONFIG_DIR", DEFAULT_CONFIG_DIR)) / "circulation.toml")
+    rules = load_rules(config_file("circulation.toml"))
     first = validate_case(load_case_file(examples[0]), source=str(examples[0]))
     clock = DemoClock(_booked_at(first, rules))  # the demo starts the day the first conference is booked
     runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}", clock=clock)

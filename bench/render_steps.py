@@ -5,7 +5,7 @@ Times, warm (after one untimed run), the median and spread of several runs of:
     pack      build_pack on a case (the example ICPC, or the synthetic M conference below)
     copy      render_copy of one copy (kind, audience, format), e.g. the chair's preview
     steps     one copy split into its steps: redact, context, HTML, layout, write_pdf or
-              docx, recovery, leak check
+              docx, read back, leak check
     breakdown a pack built in this process (workers 1), its CPU time split by step over all copies
     memory    resident memory after 10 and after 100 packs in a row (the worker pool reused)
 
@@ -204,7 +204,7 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
     from docgen.adapters.pdf import render_pdf
     from docgen.adapters.templating import fixed_wording, render_html
     from docgen.domain.leakcheck import LeakCheck
-    from docgen.adapters.readback import recover_docx, recover_pdf
+    from docgen.adapters.readback import read_back_docx, read_back_pdf
     from docgen.services import pack
     from docgen.domain.views import build_case_view
 
@@ -228,18 +228,18 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
         if args.format == "pdf":
             html = step("render_html", lambda: render_html(copy_spec.kind.html_template, context))
             data, pages = step("render_pdf", lambda: render_pdf(html, source=copy_spec.kind.html_template))
-            recovered = step("recover_pdf", lambda: recover_pdf(data))
+            read_back = step("read_back_pdf", lambda: read_back_pdf(data))
         else:
             created = datetime.combine(GENERATED_ON, datetime.min.time())
             data = step("render_docx", lambda: render_docx(copy_spec.kind.docx_template, context, title=title, created=created))
-            recovered = step("recover_docx", lambda: recover_docx(data))
+            read_back = step("read_back_docx", lambda: read_back_docx(data))
         fixed = "\n".join([fixed_wording(copy_spec.kind.html_template),
                            docx_fixed_wording(copy_spec.kind.docx_template) if args.format == "docx" else "",
                            title, "", *pack._settings_text(settings)])
         withheld = step("evidence", lambda: pack._evidence(prepared, fixed))
         allowed = step("allowed text", lambda: pack._allowed_text(prepared, fixed, copy_spec, args.format))
         check = step("LeakCheck()", lambda: LeakCheck(withheld, allowed))
-        step("LeakCheck.find", lambda: check.find(recovered))
+        step("LeakCheck.find", lambda: check.find(read_back))
         if run == 0:
             results.clear()
     if args.format == "pdf":
@@ -294,9 +294,9 @@ def cmd_breakdown(args: argparse.Namespace, case: dict[str, Any], settings: Sett
     wrap(pdf, "write", "WeasyPrint write_pdf")
     wrap(pack, "render_docx", "docxtpl DOCX")
     wrap(pack, "_evidence", "evidence (withheld kept)")
-    wrap(verification, "verify_copy", "verify: recover + leak check")
-    wrap(leakcheck, "recover_pdf", "  recover PDF")
-    wrap(leakcheck, "recover_docx", "  recover DOCX")
+    wrap(verification, "verify_copy", "verify: read back + leak check")
+    wrap(leakcheck, "read_back_pdf", "  read back PDF")
+    wrap(leakcheck, "read_back_docx", "  read back DOCX")
     wrap(leakcheck, "LeakCheck", "  LeakCheck()")
     wrap(pack, "write_atomically", "write files (fsync)")
     del templating, docx

@@ -31,7 +31,7 @@ from docgen.domain.leakcheck import (
     normalise,
     verify_copy,
 )
-from docgen.adapters.readback import Recovered
+from docgen.adapters.readback import ReadBack
 
 ADDRESS = "14 Rowan Close, Darlington DL3 7QP"
 POLICE = (
@@ -330,7 +330,7 @@ def clean_copy() -> bytes:
 
 def test_clean_copy_is_accepted_and_returned(clean_copy: bytes) -> None:
     recovered = verify_copy(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY)
-    assert isinstance(recovered, Recovered)
+    assert isinstance(recovered, ReadBack)
     assert len(recovered.pages) == 1
     assert "Darlington Borough Council" in recovered.pages[0]
 

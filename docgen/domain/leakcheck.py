@@ -1,9 +1,9 @@
 """Decide whether withheld text, or a distinctive fragment of it, is in what a copy gives away.
 
 This is the independent gate after rendering: redaction has already run on the data, and this
-module looks at the text that :mod:`docgen.adapters.readback` got back out of the copy's bytes. Everything
+module looks at the text that :mod:`docgen.adapters.readback` read back out of the copy's bytes. Everything
 here except :func:`verify_copy` is pure (no I/O, no clock); ``verify_copy`` only composes the
-recovery adapter with the pure check so every caller runs the same gate.
+read-back adapter with the pure check so every caller runs the same gate.
 
 Matching happens on *tokens*: the text is normalised (:func:`normalise`), accents are folded
 away and it is cut into runs of letters and digits, so punctuation, case, curly quotes, dashes,
@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from docgen.errors import RedactionError
-from docgen.adapters.readback import Recovered, recover_docx, recover_pdf
+from docgen.adapters.readback import ReadBack, read_back_docx, read_back_pdf
 
 RUN_WORDS = 3
 """Number of consecutive words in a word-run fragment."""
@@ -472,19 +472,19 @@ class LeakCheck:
 
 
 def find_leaks(
-    recovered: Mapping[str, str],
+    read_back: Mapping[str, str],
     withheld: Mapping[str, str],
     allowed_text: str | AllowedText,
     *,
     min_chars: int = DEFAULT_MIN_CHARS,
 ) -> list[Leak]:
-    """Every withheld item (by label) and recovered part (by name) where it shows.
+    """Every withheld item (by label) and read-back part (by name) where it shows.
 
-    ``recovered`` maps part names to recovered text (a :class:`~docgen.adapters.readback.Recovered` is
-    such a mapping); ``withheld`` maps labels to withheld text. Raises :class:`RedactionError`
+    ``read_back`` maps part names to the text read back there (a
+    :class:`~docgen.adapters.readback.ReadBack` is such a mapping); ``withheld`` maps labels to withheld text. Raises :class:`RedactionError`
     if an item cannot be checked at all (see the module docstring).
     """
-    return LeakCheck(withheld, allowed_text, min_chars=min_chars).find(recovered)
+    return LeakCheck(withheld, allowed_text, min_chars=min_chars).find(read_back)
 
 
 def verify_copy(
@@ -492,20 +492,20 @@ def verify_copy(
     fmt: Literal["pdf", "docx"],
     withheld: Mapping[str, str],
     allowed_text: str | AllowedText,
-) -> Recovered:
-    """Recover everything from a copy's bytes and refuse it if any withheld item shows.
+) -> ReadBack:
+    """Read everything back from a copy's bytes and refuse it if any withheld item shows.
 
-    Returns what was recovered, so callers can go on to check page markings. Raises
+    Returns what was read back, so callers can go on to check page markings. Raises
     :class:`RedactionError` listing every leak by label and part, never the withheld text.
     """
     check = LeakCheck(withheld, allowed_text)
     if fmt == "pdf":
-        recovered = recover_pdf(data)
+        read_back = read_back_pdf(data)
     elif fmt == "docx":
-        recovered = recover_docx(data)
+        read_back = read_back_docx(data)
     else:
         raise RedactionError(f"cannot verify a copy in format {fmt!r}; expected 'pdf' or 'docx'")
-    leaks = check.find(recovered)
+    leaks = check.find(read_back)
     if leaks:
         lines = "\n".join(f"  - {leak}" for leak in leaks)
         raise RedactionError(
@@ -513,4 +513,4 @@ def verify_copy(
             f"{len(leaks)} place(s):\n{lines}\n"
             "Nothing was sent. Fix the redaction of these items and generate the copy again."
         )
-    return recovered
+    return read_back

@@ -2,7 +2,7 @@
 
 Each hiding place gets its own marker word, planted in a document made by the real tools
 (WeasyPrint, python-docx, pikepdf, zipfile), so finding a marker in the part named after its
-place proves that place was read. The gate itself (verify_copy) is run on the same documents.
+place proves that place was read. The gate itself (check_copy) is run on the same documents.
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ from docx.oxml.ns import nsdecls
 from weasyprint.urls import URLFetcher
 
 from docgen.adapters import readback
-from docgen.errors import RedactionError
-from docgen.domain.leakcheck import verify_copy
 from docgen.adapters.readback import ReadBack, read_back_docx, read_back_pdf
+from docgen.domain.disclosure import Verdict
+from docgen.domain.documents import KINDS, CopySpec
+from docgen.domain.redaction import PROFESSIONALS
+from docgen.errors import RedactionError
+from docgen.services.leak_gate import ReaderView, RenderedCopy, check_copy
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -44,6 +47,12 @@ def render(html: str, **options: object) -> bytes:
 def parts_with(read_back: ReadBack, marker: str) -> list[str]:
     """Names of the parts whose text contains ``marker``, ignoring case."""
     return [part for part, text in read_back.items() if marker.casefold() in text.casefold()]
+
+
+def gate(data: bytes, withheld: dict[str, str]) -> Verdict:
+    """The leak gate on a PDF copy whose reader may see nothing but its fixed wording."""
+    copy = RenderedCopy(CopySpec(KINDS["conference_record"], PROFESSIONALS), "pdf", data, None, "Conference record")
+    return check_copy(copy, ReaderView(withheld, ""))
 
 
 def docx_bytes(build: Callable[[docx.document.Document], object] | None = None) -> bytes:
@@ -149,7 +158,7 @@ def test_gate_refuses_each_weasyprint_hiding_place(
     planted_pdf: bytes, marker: str, part: str
 ) -> None:
     with pytest.raises(RedactionError) as refused:
-        verify_copy(planted_pdf, "pdf", {"planted item": marker}, "")
+        gate(planted_pdf, {"planted item": marker}).enforce()
     message = str(refused.value)
     assert re.search(rf"'planted item' found in {re.escape(part)}", message), message
     assert marker.casefold() not in message.casefold()
@@ -157,7 +166,8 @@ def test_gate_refuses_each_weasyprint_hiding_place(
 
 def test_gate_accepts_a_copy_without_any_marker(clean_pdf: bytes) -> None:
     markers = {f"item {n}": str(case.values[0]) for n, case in enumerate(WEASYPRINT_HIDING_PLACES)}
-    assert verify_copy(clean_pdf, "pdf", markers, "").pages != []
+    assert gate(clean_pdf, markers).passed
+    assert read_back_pdf(clean_pdf).pages != []
 
 
 def test_page_text_and_body_are_listed_for_marking_checks(read_back_planted: ReadBack) -> None:

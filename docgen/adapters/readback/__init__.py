@@ -1,5 +1,5 @@
 """Read back every piece of text a reader or a tool could get out of a copy's PDF or DOCX bytes:
-the adapter half of the leak gate (:mod:`docgen.domain.leakcheck` is the pure half).
+the adapter half of the leak gate (:mod:`docgen.domain.disclosure` is the pure half).
 
 A copy that cannot be read completely cannot be verified, so it is refused with
 :class:`~docgen.errors.RedactionError` (fail closed); messages name the problem, never the content.

@@ -28,6 +28,7 @@ from docgen.domain.disclosure import (
     Verdict,
     distinctive_fragments,
     find_leaks,
+    find_missing_marking,
     normalise,
 )
 from docgen.domain.disclosure import text as disclosure_text
@@ -431,3 +432,63 @@ def test_pdf_given_as_docx_is_refused(clean_copy: bytes) -> None:
     assert not verdict.passed and verdict.leaks == ()
     with pytest.raises(RedactionError, match="docx was refused and not written: the DOCX is not a readable zip"):
         verdict.enforce()
+
+
+def test_item_that_cannot_be_checked_refuses_the_copy(clean_copy: bytes) -> None:
+    verdict = gate(clean_copy, "pdf", {"sibling": "Town Hall"}, ALLOWED)
+    with pytest.raises(RedactionError, match="pdf was refused and not written: withheld item.s. 'sibling' appear"):
+        verdict.enforce()
+
+
+# --- the marking a family copy carries on every page ---------------------------------------------
+
+MARKING = ("Darlington Borough Council", "Record of the initial child protection conference")
+
+
+@pytest.mark.parametrize(
+    ("places", "required", "missing"),
+    [
+        pytest.param([("page 1", "Family copy. Copy for: Zofia")], ["FAMILY COPY", "Copy for:\nZofia"], [],
+                     id="case-and-line-breaks-do-not-count"),
+        pytest.param([("page 1", "Family copy"), ("page 2", "")], ["Family copy"], ["page 2 lacks 'Family copy'"],
+                     id="one-page-unmarked"),
+        pytest.param([("body", "x")], ["A notice longer than forty characters, cut short"],
+                     ["body lacks 'A notice longer than forty characters, c'"], id="phrase-shortened"),
+    ],
+)
+def test_find_missing_marking(places: list[tuple[str, str]], required: list[str], missing: list[str]) -> None:
+    assert find_missing_marking(places, required) == missing
+
+
+def test_family_copy_marked_on_every_page_passes(clean_copy: bytes) -> None:
+    assert gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, marking=MARKING, pages=1).passed
+
+
+def test_family_copy_without_its_marking_is_refused(clean_copy: bytes) -> None:
+    verdict = gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, marking=(*MARKING, "Copy for: Zofia"), pages=1)
+    assert verdict.unmarked == ("page 1 lacks 'Copy for: Zofia'",)
+    with pytest.raises(RedactionError) as refused:
+        verdict.enforce()
+    assert str(refused.value) == ("conference_record--professional.pdf was refused: the copy's marking is missing: "
+                                  "page 1 lacks 'Copy for: Zofia'")
+
+
+def test_family_copy_read_back_with_other_pages_than_rendered_is_refused(clean_copy: bytes) -> None:
+    verdict = gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, marking=MARKING, pages=2)
+    with pytest.raises(RedactionError, match=r"\.pdf: 1 pages were read back but 2 were rendered"):
+        verdict.enforce()
+    # A professional's copy carries no marking, so its pages are not counted either.
+    assert gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, pages=2).passed
+
+
+def test_family_copy_in_word_is_marked_in_its_body_and_headers() -> None:
+    data = _docx(*DOCX_TEXT)
+    assert gate(data, "docx", WITHHELD, ALLOWED, marking=MARKING).passed
+    verdict = gate(data, "docx", WITHHELD, ALLOWED, marking=("Copy for: Zofia",))
+    assert verdict.unmarked == ("body lacks 'Copy for: Zofia'",)
+
+
+def test_a_verdict_with_findings_always_says_why() -> None:
+    with pytest.raises(ValueError):
+        Verdict("x.pdf", leaks=(Leak("item", "page 1 text"),))
+    assert not Verdict.leaked("x.pdf", "pdf", [Leak("item", "page 1 text")]).passed

@@ -5,7 +5,7 @@ Times, warm (after one untimed run), the median and spread of several runs of:
     pack      build_pack on a case (the example ICPC, or the synthetic M conference below)
     copy      render_copy of one copy (kind, audience, format), e.g. the chair's preview
     steps     one copy split into its steps: redact, context, HTML, layout, write_pdf or
-              docx, recovery, leak check
+              docx, read back, what the reader may see, leak check
     breakdown a pack built in this process (workers 1), its CPU time split by step over all copies
     memory    resident memory after 10 and after 100 packs in a row (the worker pool reused)
 
@@ -200,13 +200,13 @@ def cmd_copy(args: argparse.Namespace, case: dict[str, Any], settings: Settings)
 
 def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
     """One copy, step by step, as render_copy does it."""
-    from docgen.adapters.docx import docx_fixed_wording, render_docx
+    from docgen.adapters.docx import render_docx
     from docgen.adapters.pdf import render_pdf
-    from docgen.adapters.templating import fixed_wording, render_html
-    from docgen.domain.leakcheck import LeakCheck
-    from docgen.adapters.readback import recover_docx, recover_pdf
-    from docgen.services import pack
+    from docgen.adapters.readback import read_back_docx, read_back_pdf
+    from docgen.adapters.templating import render_html
+    from docgen.domain.disclosure import LeakCheck
     from docgen.domain.views import build_case_view
+    from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy
 
     copy_spec = find_copy_spec(case, args.kind, args.audience, args.recipient)
     view = build_case_view(case)
@@ -222,24 +222,23 @@ def cmd_steps(args: argparse.Namespace, case: dict[str, Any], settings: Settings
 
     for run in range(args.runs + 1):
         step("build_case_view", lambda: build_case_view(case))
-        prepared = step("redact + prepare audience", lambda: pack.audience_view(view, copy_spec.audience))
+        prepared = step("redact + prepare audience", lambda: AudienceView.prepare(view, copy_spec.audience))
         context = step("build_context", lambda: build_context(copy_spec, prepared.view, settings, generated_on=GENERATED_ON))
         title = context["document"]["title"]
         if args.format == "pdf":
             html = step("render_html", lambda: render_html(copy_spec.kind.html_template, context))
             data, pages = step("render_pdf", lambda: render_pdf(html, source=copy_spec.kind.html_template))
-            recovered = step("recover_pdf", lambda: recover_pdf(data))
+            read_back = step("read_back_pdf", lambda: read_back_pdf(data))
         else:
             created = datetime.combine(GENERATED_ON, datetime.min.time())
             data = step("render_docx", lambda: render_docx(copy_spec.kind.docx_template, context, title=title, created=created))
-            recovered = step("recover_docx", lambda: recover_docx(data))
-        fixed = "\n".join([fixed_wording(copy_spec.kind.html_template),
-                           docx_fixed_wording(copy_spec.kind.docx_template) if args.format == "docx" else "",
-                           title, "", *pack._settings_text(settings)])
-        withheld = step("evidence", lambda: pack._evidence(prepared, fixed))
-        allowed = step("allowed text", lambda: pack._allowed_text(prepared, fixed, copy_spec, args.format))
-        check = step("LeakCheck()", lambda: LeakCheck(withheld, allowed))
-        step("LeakCheck.find", lambda: check.find(recovered))
+            pages = None
+            read_back = step("read_back_docx", lambda: read_back_docx(data))
+        rendered = RenderedCopy(copy_spec, args.format, data, pages, title)
+        reader = step("what the reader may see (evidence, allowed text)",
+                      lambda: ReaderView.for_copy(prepared, rendered, settings))
+        check = step("LeakCheck()", lambda: LeakCheck(reader.withheld, reader.allowed))
+        step("LeakCheck.find", lambda: check.find(read_back))
         if run == 0:
             results.clear()
     if args.format == "pdf":
@@ -267,10 +266,8 @@ def _pdf_steps(runs: int, html: str, results: dict[str, tuple[list[float], list[
 
 def cmd_breakdown(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
     """Build the pack in this process with each step wrapped to add up its CPU time."""
-    from docgen.domain import leakcheck
-    from docgen.services import verification
     from docgen.adapters import docx, pdf, templating
-    from docgen.services import pack
+    from docgen.services import leak_gate, pack
 
     totals: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -287,17 +284,17 @@ def cmd_breakdown(args: argparse.Namespace, case: dict[str, Any], settings: Sett
                 counts[label] = counts.get(label, 0) + 1
         setattr(module, name, timed_step)
 
-    wrap(pack, "audience_view", "redact + prepare audience")
+    wrap(leak_gate.AudienceView, "prepare", "redact + prepare audience")
     wrap(pack, "build_context", "build_context")
     wrap(pack, "render_html", "Jinja HTML")
     wrap(pdf, "layout", "WeasyPrint layout")
     wrap(pdf, "write", "WeasyPrint write_pdf")
     wrap(pack, "render_docx", "docxtpl DOCX")
-    wrap(pack, "_evidence", "evidence (withheld kept)")
-    wrap(verification, "verify_copy", "verify: recover + leak check")
-    wrap(leakcheck, "recover_pdf", "  recover PDF")
-    wrap(leakcheck, "recover_docx", "  recover DOCX")
-    wrap(leakcheck, "LeakCheck", "  LeakCheck()")
+    wrap(leak_gate, "choose_evidence", "evidence (withheld kept)")
+    wrap(pack, "check_copy", "leak gate: read back, match, marking")
+    wrap(leak_gate, "read_back_pdf", "  read back PDF")
+    wrap(leak_gate, "read_back_docx", "  read back DOCX")
+    wrap(leak_gate, "LeakCheck", "  LeakCheck()")
     wrap(pack, "write_atomically", "write files (fsync)")
     del templating, docx
     for run in range(args.runs + 1):

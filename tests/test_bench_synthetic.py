@@ -12,7 +12,7 @@ import pytest
 
 from bench.synthetic import conference
 from docgen.adapters.casefile import validate_case
-from docgen.adapters.readback import recover_pdf
+from docgen.adapters.readback import read_back_pdf
 from docgen.services.pack import build_pack
 
 SIZES = [
@@ -79,7 +79,7 @@ def test_the_s_pack_builds_and_the_fathers_record_leaves_out_the_police_informat
 
     def record_text(audience: str) -> str:
         path = tmp_path / "pack" / "records" / f"conference_record--{audience}.pdf"
-        return " ".join(" ".join(recover_pdf(path.read_bytes()).pages).split())
+        return " ".join(" ".join(read_back_pdf(path.read_bytes()).pages).split())
 
     assert any(a.family_copy for a in artifacts)
     assert evidence in record_text("professional")

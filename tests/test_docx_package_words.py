@@ -63,7 +63,7 @@ def test_a_withheld_name_inside_a_longer_template_word_is_still_looked_for(examp
     """"Dan" is part of the template's "guidance" and of the Word package's names, but not a word
     of either: printed into a copy, the withheld name is found."""
     from docgen.adapters.docx import docx_fixed_wording, docx_package_text
-    from docgen.domain.leakcheck import normalise
+    from docgen.domain.disclosure import normalise
     from docgen.services import pack
 
     copy_spec = _mothers_record(validate_case(copy.deepcopy(example_data), source="test"))

@@ -2,7 +2,7 @@
 
 Pure-logic cases are table-driven and named; properties are checked with hypothesis; the gate is
 run on PDFs made by WeasyPrint and DOCX files made by python-docx, and refuses or accepts them by
-what can be recovered from their bytes.
+what can be read back from their bytes.
 """
 
 from __future__ import annotations
@@ -21,17 +21,21 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from weasyprint.urls import URLFetcher
 
-from docgen.domain import leakcheck
-from docgen.errors import RedactionError
-from docgen.domain.leakcheck import (
+from docgen.adapters.readback import ReadBack, read_back_docx, read_back_pdf
+from docgen.domain.disclosure import (
     Leak,
     LeakCheck,
+    Verdict,
     distinctive_fragments,
     find_leaks,
+    find_missing_marking,
     normalise,
-    verify_copy,
 )
-from docgen.adapters.readback import Recovered
+from docgen.domain.disclosure import text as disclosure_text
+from docgen.domain.documents import KINDS, CopySpec
+from docgen.domain.redaction import PROFESSIONALS
+from docgen.errors import RedactionError
+from docgen.services.leak_gate import ReaderView, RenderedCopy, check_copy
 
 ADDRESS = "14 Rowan Close, Darlington DL3 7QP"
 POLICE = (
@@ -78,8 +82,8 @@ def test_normalise_is_idempotent(text: str) -> None:
 @given(st.text())
 def test_quick_word_cutter_agrees_with_cutting_normalised_text(text: str) -> None:
     """The byte-table shortcut in ``_tokens`` must give exactly the words of normalise()."""
-    folded = leakcheck._COMBINING.sub("", unicodedata.normalize("NFD", normalise(text)))
-    assert leakcheck._tokens(text) == leakcheck._TOKEN.findall(folded)
+    folded = disclosure_text._COMBINING.sub("", unicodedata.normalize("NFD", normalise(text)))
+    assert disclosure_text._tokens(text) == disclosure_text._TOKEN.findall(folded)
 
 
 # --- fragments ---------------------------------------------------------------------------------
@@ -161,9 +165,9 @@ ADDRESS_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("recovered_text", "leaks"), ADDRESS_CASES)
-def test_address_leaks(recovered_text: str, leaks: bool) -> None:
-    found = find_leaks({"page 1 text": recovered_text}, {"victim's address": ADDRESS}, ALLOWED)
+@pytest.mark.parametrize(("read_back_text", "leaks"), ADDRESS_CASES)
+def test_address_leaks(read_back_text: str, leaks: bool) -> None:
+    found = find_leaks({"page 1 text": read_back_text}, {"victim's address": ADDRESS}, ALLOWED)
     assert found == ([Leak("victim's address", "page 1 text")] if leaks else [])
 
 
@@ -180,9 +184,9 @@ OTHER_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("label", "recovered_text", "leaks"), OTHER_CASES)
-def test_other_items_leak(label: str, recovered_text: str, leaks: bool) -> None:
-    found = find_leaks({"alt text": recovered_text}, WITHHELD, ALLOWED)
+@pytest.mark.parametrize(("label", "read_back_text", "leaks"), OTHER_CASES)
+def test_other_items_leak(label: str, read_back_text: str, leaks: bool) -> None:
+    found = find_leaks({"alt text": read_back_text}, WITHHELD, ALLOWED)
     assert [leak.label for leak in found] == ([label] if leaks else [])
 
 
@@ -226,7 +230,7 @@ ASCII_WORDS = st.text(alphabet=string.ascii_letters + string.digits + " ,.'-", m
 
 def _whole_is_a_fragment(withheld: str, allowed: str) -> bool:
     """Whether the withheld text as a whole is not in the allowed text, so must be found."""
-    whole = " ".join(leakcheck._tokens(withheld))
+    whole = " ".join(disclosure_text._tokens(withheld))
     return bool(whole) and whole in distinctive_fragments(withheld, allowed)
 
 
@@ -256,7 +260,7 @@ def test_case_and_spacing_variants_are_found(
 @given(withheld=WORDY, before=WORDY, after=WORDY)
 def test_item_without_any_fragment_is_refused_outright(withheld: str, before: str, after: str) -> None:
     allowed = f"{before} {withheld} {after}"
-    assume(leakcheck._tokens(withheld) and distinctive_fragments(withheld, allowed) == [])
+    assume(disclosure_text._tokens(withheld) and distinctive_fragments(withheld, allowed) == [])
     with pytest.raises(RedactionError, match="allowed to see"):
         LeakCheck({"item": withheld}, allowed)
 
@@ -328,24 +332,38 @@ def clean_copy() -> bytes:
     return render_copy()
 
 
-def test_clean_copy_is_accepted_and_returned(clean_copy: bytes) -> None:
-    recovered = verify_copy(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY)
-    assert isinstance(recovered, Recovered)
-    assert len(recovered.pages) == 1
-    assert "Darlington Borough Council" in recovered.pages[0]
+def gate(data: bytes, fmt: str, withheld: dict[str, str], allowed: str, *, marking: tuple[str, ...] = (),
+         pages: int | None = None) -> Verdict:
+    """The leak gate on ``data`` as a copy of the record whose reader may see ``allowed``."""
+    copy = RenderedCopy(CopySpec(KINDS["conference_record"], PROFESSIONALS), fmt, data, pages, "Conference record")
+    return check_copy(copy, ReaderView(withheld, allowed, marking))
+
+
+def test_clean_copy_is_accepted_and_read_back(clean_copy: bytes) -> None:
+    verdict = gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY)
+    assert verdict.passed and verdict.leaks == ()
+    verdict.enforce()
+    read_back = read_back_pdf(clean_copy)
+    assert isinstance(read_back, ReadBack)
+    assert len(read_back.pages) == 1
+    assert "Darlington Borough Council" in read_back.pages[0]
 
 
 @pytest.mark.parametrize(("hide", "label", "part"), LEAKING_COPIES)
 def test_copy_with_a_leak_is_refused_naming_item_and_part(hide: dict, label: str, part: str) -> None:
+    verdict = gate(render_copy(**hide), "pdf", WITHHELD, ALLOWED_FOR_COPY)
+    assert not verdict.passed and label in [leak.label for leak in verdict.leaks]
     with pytest.raises(RedactionError) as refused:
-        verify_copy(render_copy(**hide), "pdf", WITHHELD, ALLOWED_FOR_COPY)
+        verdict.enforce()
     assert f"withheld item {label!r} found in {part}" in str(refused.value)
+    assert str(refused.value).startswith("conference_record--professional.pdf was refused and not written: "
+                                         "the PDF copy was refused: withheld content is recoverable from it in ")
     _assert_no_withheld_text(str(refused.value))
 
 
 def _assert_no_withheld_text(message: str) -> None:
     """Neither a withheld string nor any distinctive fragment of one is in ``message``."""
-    words = " " + " ".join(leakcheck._tokens(message)) + " "
+    words = " " + " ".join(disclosure_text._tokens(message)) + " "
     for text in WITHHELD.values():
         for fragment in distinctive_fragments(text, ALLOWED_FOR_COPY):
             assert f" {fragment} " not in words, fragment
@@ -375,8 +393,9 @@ DOCX_TEXT = [
 
 
 def test_clean_docx_is_accepted() -> None:
-    recovered = verify_copy(_docx(*DOCX_TEXT), "docx", WITHHELD, ALLOWED)
-    assert recovered.body.splitlines() == DOCX_TEXT
+    data = _docx(*DOCX_TEXT)
+    assert gate(data, "docx", WITHHELD, ALLOWED).passed
+    assert read_back_docx(data).body.splitlines() == DOCX_TEXT
 
 
 def test_docx_with_a_leak_in_a_comment_is_refused() -> None:
@@ -384,7 +403,7 @@ def test_docx_with_a_leak_in_a_comment_is_refused() -> None:
                '<w:comment w:id="0"><w:p><w:r><w:t>see DL3 </w:t></w:r><w:r><w:t>7QP</w:t></w:r>'
                "</w:p></w:comment></w:comments>")
     with pytest.raises(RedactionError) as refused:
-        verify_copy(_docx(*DOCX_TEXT, comment_xml=comment), "docx", WITHHELD, ALLOWED)
+        gate(_docx(*DOCX_TEXT, comment_xml=comment), "docx", WITHHELD, ALLOWED).enforce()
     expected = "withheld item \"victim's address\" found in docx word/comments.xml text"
     assert expected in str(refused.value)
     _assert_no_withheld_text(str(refused.value))
@@ -398,16 +417,78 @@ def test_docx_member_named_after_withheld_text_is_refused_without_repeating_it()
             target.writestr(info, source.read(info))
         target.writestr("word/media/Kayleigh-Dobson.png", b"\x89PNG")
     with pytest.raises(RedactionError) as refused:
-        verify_copy(rebuilt.getvalue(), "docx", WITHHELD, ALLOWED)
+        gate(rebuilt.getvalue(), "docx", WITHHELD, ALLOWED).enforce()
     assert "withheld item 'half-sibling' found in docx part names" in str(refused.value)
     assert re.search(r"kayleigh|dobson", str(refused.value), re.IGNORECASE) is None
 
 
 def test_unknown_format_is_refused(clean_copy: bytes) -> None:
     with pytest.raises(RedactionError, match="format 'odt'"):
-        verify_copy(clean_copy, "odt", WITHHELD, ALLOWED)  # type: ignore[arg-type]
+        gate(clean_copy, "odt", WITHHELD, ALLOWED).enforce()
 
 
 def test_pdf_given_as_docx_is_refused(clean_copy: bytes) -> None:
-    with pytest.raises(RedactionError, match="not a readable zip"):
-        verify_copy(clean_copy, "docx", WITHHELD, ALLOWED)
+    verdict = gate(clean_copy, "docx", WITHHELD, ALLOWED)
+    assert not verdict.passed and verdict.leaks == ()
+    with pytest.raises(RedactionError, match="docx was refused and not written: the DOCX is not a readable zip"):
+        verdict.enforce()
+
+
+def test_item_that_cannot_be_checked_refuses_the_copy(clean_copy: bytes) -> None:
+    verdict = gate(clean_copy, "pdf", {"sibling": "Town Hall"}, ALLOWED)
+    with pytest.raises(RedactionError, match="pdf was refused and not written: withheld item.s. 'sibling' appear"):
+        verdict.enforce()
+
+
+# --- the marking a family copy carries on every page ---------------------------------------------
+
+MARKING = ("Darlington Borough Council", "Record of the initial child protection conference")
+
+
+@pytest.mark.parametrize(
+    ("places", "required", "missing"),
+    [
+        pytest.param([("page 1", "Family copy. Copy for: Zofia")], ["FAMILY COPY", "Copy for:\nZofia"], [],
+                     id="case-and-line-breaks-do-not-count"),
+        pytest.param([("page 1", "Family copy"), ("page 2", "")], ["Family copy"], ["page 2 lacks 'Family copy'"],
+                     id="one-page-unmarked"),
+        pytest.param([("body", "x")], ["A notice longer than forty characters, cut short"],
+                     ["body lacks 'A notice longer than forty characters, c'"], id="phrase-shortened"),
+    ],
+)
+def test_find_missing_marking(places: list[tuple[str, str]], required: list[str], missing: list[str]) -> None:
+    assert find_missing_marking(places, required) == missing
+
+
+def test_family_copy_marked_on_every_page_passes(clean_copy: bytes) -> None:
+    assert gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, marking=MARKING, pages=1).passed
+
+
+def test_family_copy_without_its_marking_is_refused(clean_copy: bytes) -> None:
+    verdict = gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, marking=(*MARKING, "Copy for: Zofia"), pages=1)
+    assert verdict.unmarked == ("page 1 lacks 'Copy for: Zofia'",)
+    with pytest.raises(RedactionError) as refused:
+        verdict.enforce()
+    assert str(refused.value) == ("conference_record--professional.pdf was refused: the copy's marking is missing: "
+                                  "page 1 lacks 'Copy for: Zofia'")
+
+
+def test_family_copy_read_back_with_other_pages_than_rendered_is_refused(clean_copy: bytes) -> None:
+    verdict = gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, marking=MARKING, pages=2)
+    with pytest.raises(RedactionError, match=r"\.pdf: 1 pages were read back but 2 were rendered"):
+        verdict.enforce()
+    # A professional's copy carries no marking, so its pages are not counted either.
+    assert gate(clean_copy, "pdf", WITHHELD, ALLOWED_FOR_COPY, pages=2).passed
+
+
+def test_family_copy_in_word_is_marked_in_its_body_and_headers() -> None:
+    data = _docx(*DOCX_TEXT)
+    assert gate(data, "docx", WITHHELD, ALLOWED, marking=MARKING).passed
+    verdict = gate(data, "docx", WITHHELD, ALLOWED, marking=("Copy for: Zofia",))
+    assert verdict.unmarked == ("body lacks 'Copy for: Zofia'",)
+
+
+def test_a_verdict_with_findings_always_says_why() -> None:
+    with pytest.raises(ValueError):
+        Verdict("x.pdf", leaks=(Leak("item", "page 1 text"),))
+    assert not Verdict.leaked("x.pdf", "pdf", [Leak("item", "page 1 text")]).passed

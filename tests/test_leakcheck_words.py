@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from docgen.domain.leakcheck import AllowedText, AllowedWords, LeakCheck, _join_spaced_letters, _padded, _tokens, words
+from docgen.domain.disclosure import AllowedText, AllowedWords, LeakCheck, words
+from docgen.domain.disclosure.text import join_spaced_letters, padded
 
 # Letters, digits, accents (precomposed and combining), ligatures, punctuation, zero-width and
 # soft-hyphen characters, spaces and line breaks: everything the cutting into words treats apart.
@@ -30,13 +31,13 @@ class WholeText(AllowedText):
     """The rule itself, with no memory and no join: the whole allowed text as one string."""
 
     def __init__(self, allowed_text: str) -> None:
-        tokens = _tokens(allowed_text)
-        joined = _join_spaced_letters(tokens)
-        self.padded, self.padded_joined = _padded(tokens), _padded(joined) if joined is not None else ""
+        tokens = words(allowed_text)
+        joined = join_spaced_letters(tokens)
+        self.padded, self.padded_joined = padded(tokens), padded(joined) if joined is not None else ""
         self.compact = "".join(tokens)
 
     def has(self, fragment: tuple[str, ...]) -> bool:
-        return _padded(fragment) in self.padded or _padded(fragment) in self.padded_joined
+        return padded(fragment) in self.padded or padded(fragment) in self.padded_joined
 
     def has_compact(self, compact: str) -> bool:
         return compact in self.compact
@@ -96,7 +97,7 @@ def test_fragments_across_joins_are_found_as_in_the_whole_text(pieces: list[list
 
 
 def test_what_is_remembered_is_bounded_and_forgetting_changes_no_answer(monkeypatch) -> None:
-    monkeypatch.setattr("docgen.domain.leakcheck._REMEMBERED", 2)
+    monkeypatch.setattr("docgen.domain.disclosure.allowed._REMEMBERED", 2)
     text = "14 Rowan Close a m y north gate"
     shared, whole = AllowedWords(words(text)), WholeText(text)
     for fragment in [("rowan", "close"), ("amy",), ("north",), ("gate", "x"), ("rowan", "close"), ("14",)] * 2:

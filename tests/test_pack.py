@@ -200,3 +200,29 @@ def test_every_header_of_every_family_docx_is_marked(packs) -> None:
         for header in (section.header, section.first_page_header, section.even_page_header):
             text = " ".join(p.text for p in header.paragraphs)
             assert "Copy for:" in text and "court order" in text, path.name
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_a_family_copy_marked_for_someone_else_is_refused(example_data: dict[str, Any], settings, monkeypatch,
+                                                          fmt: str) -> None:
+    """The gate takes the marking a copy must carry from its audience and the authority's settings,
+    not from the context its template was given: a copy marked for the wrong person is refused."""
+    import copy
+
+    from docgen.domain.documents import plan_copies
+    from docgen.domain.views import build_case_view
+    from docgen.errors import RedactionError
+    from docgen.services import pack
+
+    case = validate_case(copy.deepcopy(example_data), source="test")
+    copy_spec = next(j for j in plan_copies(case) if j.kind.key == "conference_record" and j.audience.person == "zofia")
+    real = pack.build_context
+
+    def mislabelled_context(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = real(*args, **kwargs)
+        context["copy"] = {**context["copy"], "copy_for": "Somebody Else"}
+        return context
+
+    monkeypatch.setattr(pack, "build_context", mislabelled_context)
+    with pytest.raises(RedactionError, match=r"the copy's marking is missing: .* lacks 'Copy for: "):
+        pack.render_copy(copy_spec, build_case_view(case), settings, generated_on=date(2026, 11, 20), fmt=fmt)

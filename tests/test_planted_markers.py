@@ -18,7 +18,7 @@ from docx import Document
 
 from docgen.adapters.docx import render_docx
 from docgen.adapters.casefile import validate_case
-from docgen.adapters.readback import recover_docx, recover_pdf
+from docgen.adapters.readback import read_back_docx, read_back_pdf
 from docgen.services.pack import build_pack
 
 MARKERS = {
@@ -62,8 +62,8 @@ def planted_pack(example_data: dict[str, Any], settings, tmp_path_factory: pytes
 
 def _everything(path: Path) -> str:
     data = path.read_bytes()
-    recovered = recover_pdf(data) if path.suffix == ".pdf" else recover_docx(data)
-    return re.sub(r"\s+", " ", "\n".join([path.name, *recovered.values()])).casefold()
+    read_back = read_back_pdf(data) if path.suffix == ".pdf" else read_back_docx(data)
+    return re.sub(r"\s+", " ", "\n".join([path.name, *read_back.values()])).casefold()
 
 
 def test_no_family_copy_holds_any_marker(planted_pack) -> None:
@@ -118,6 +118,6 @@ def test_template_metadata_never_reaches_an_output(tmp_path: Path, settings) -> 
     context = build_context(copy_spec, redact(build_case_view(example), PROFESSIONALS).view, settings, generated_on=date(2026, 11, 20))
     output = render_docx("records/decisions_notice.docx", context, title="Decisions", created=datetime(2026, 11, 20),
                          templates_dir=tmp_path)
-    text = "\n".join(recover_docx(output).values()).casefold()
+    text = "\n".join(read_back_docx(output).values()).casefold()
     assert "qzx" not in text
     assert Document(io.BytesIO(output)).core_properties.revision == 1

@@ -16,10 +16,10 @@ from docx.opc.packuri import PACKAGE_URI
 from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_Types].xml builder
 from docxtpl import DocxTemplate
 
+from docgen.adapters.readback import read_back_docx
 from docgen.adapters.templating import CompilingOnceEnvironment, make_environment
 from docgen.configuration.folder import TEMPLATES_DIR
 from docgen.errors import RedactionError, RenderError, TemplateError
-from docgen.adapters.readback import recover_docx
 
 # Parts a template may carry that must never reach an output: reviewers' comments, people,
 # custom properties, macros, embedded printer settings.
@@ -86,10 +86,10 @@ def docx_package_text(template_name: str, templates_dir: Path = TEMPLATES_DIR) -
     a substring to decide which withheld items need looking for at all, and the package's run-on
     identifiers and font names ("Calibri" holds "ali") must never excuse a withheld name."""
     try:
-        recovered = recover_docx(_template_bytes(templates_dir / template_name))
+        read_back = read_back_docx(_template_bytes(templates_dir / template_name))
     except (FileNotFoundError, RedactionError):
         return ""  # nothing to allow: copies of a template the check cannot read are refused anyway
-    return _TAGS.sub(" ", "\n".join(text for part, text in recovered.items() if part != "raw file bytes"))
+    return _TAGS.sub(" ", "\n".join(text for part, text in read_back.items() if part != "raw file bytes"))
 
 
 def render_docx(template_name: str, context: dict[str, object], *, title: str, created: datetime,

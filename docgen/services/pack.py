@@ -7,39 +7,33 @@ leaves nothing half-written behind.
 
 What does not depend on the copy is done once: the view is redacted once per audience (with the
 text every check of that audience's copies compares against), and copies are rendered side by
-side in worker processes (:mod:`docgen.adapters.parallel`), one copy a task, longest first. Every copy is
-still verified on its own bytes, in the worker that rendered it, before it is written.
+side in worker processes (:mod:`docgen.adapters.parallel`), one copy a task, longest first. Every
+copy still passes the leak gate (:mod:`docgen.services.leak_gate`) on its own bytes, in the worker
+that rendered it, before it is written.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import pickle
 import shutil
 import tempfile
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from docgen.adapters import parallel
-from docgen.adapters.docx import docx_fixed_wording, docx_package_text, render_docx
+from docgen.adapters.docx import render_docx
+from docgen.adapters.files import sha256, write_atomically
 from docgen.adapters.pdf import fewer_collections, render_pdf
-from docgen.adapters.templating import fixed_wording, render_html
+from docgen.adapters.templating import render_html
 from docgen.domain.authority import Settings
 from docgen.domain.documents import CopySpec, build_context, plan_copies
-from docgen.errors import DocgenError, RenderError
-from docgen.adapters.files import sha256, write_atomically
-from docgen.domain.leakcheck import AllowedText, AllowedWords, normalise, words
-from docgen.domain.redaction import Audience, redact, strings_in
-from docgen.services.verification import verify_output
 from docgen.domain.views import build_case_view
+from docgen.errors import DocgenError, RenderError
+from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy, check_copy
 
 FORMATS = ("pdf", "docx")
 
@@ -59,78 +53,20 @@ class Artifact:
     family_copy: bool
 
 
-@dataclass(frozen=True)
-class RenderedCopy:
-    copy_spec: CopySpec
-    format: str
-    data: bytes
-    pages: int | None
-    title: str
-
-
-@dataclass(frozen=True)
-class AudienceView:
-    """The view redacted for one audience, and the forms of its text that every check of that
-    audience's copies compares against. The same for every copy the audience gets, so a pack
-    makes it once per audience."""
-
-    audience: Audience
-    view: Any
-    withheld: dict[str, str]
-    strings: list[str]  # every text of the redacted view, in the order the allowed text lists them
-    shown_values: frozenset[str]  # normalise() of each text
-    allowed: AllowedWords  # the words of those texts joined by newlines, remembering what was looked up
-
-
-def audience_view(view: dict[str, Any], audience: Audience) -> AudienceView:
-    """Redact ``view`` for ``audience`` and prepare what its copies are checked against.
-
-    Kept for the most recent views and audiences, by a digest of the view's content: a pack, a
-    chair's previews and a delivery run render many copies from one view, and each needs the
-    same redaction. A view that has changed in any way has another digest, so is redacted anew.
-    What is kept is shared by every copy made from it, and read only: nothing changes a view.
-    """
-    key = (hashlib.sha256(pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)).digest(), audience)
-    with _PREPARED_LOCK:
-        found = _PREPARED.get(key)
-        if found is not None:
-            _PREPARED.move_to_end(key)
-            return found
-    redacted = redact(view, audience)
-    strings = strings_in(redacted.view)
-    text = "\n".join(strings)
-    prepared = AudienceView(audience, redacted.view, redacted.withheld, strings,
-                            frozenset(normalise(value) for value in strings), AllowedWords(words(text)))
-    with _PREPARED_LOCK:
-        _PREPARED[key] = prepared
-        while len(_PREPARED) > _PREPARED_KEPT:
-            _PREPARED.popitem(last=False)
-    return prepared
-
-
-_PREPARED: OrderedDict[tuple[bytes, Audience], AudienceView] = OrderedDict()
-_PREPARED_KEPT = 12  # a pack has one professional and a few family audiences
-_PREPARED_LOCK = threading.Lock()
-
-
 def render_copy(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str,
                 recipient_line: str = "") -> RenderedCopy:
-    """Redact, render and verify one copy; raises if the copy may not be used.
+    """Redact, render and check one copy at the leak gate; raises if the copy may not be used.
 
     ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
     recipient it was sent to."""
     with fewer_collections():
-        prepared = audience_view(view, copy_spec.audience)
+        prepared = AudienceView.prepare(view, copy_spec.audience)
         context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
         title = context["document"]["title"]
         data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on)
-        fixed = "\n".join([fixed_wording(copy_spec.kind.html_template),
-                           docx_fixed_wording(copy_spec.kind.docx_template) if fmt == "docx" else "",
-                           title, recipient_line, *_settings_text(settings)])
-        verify_output(data, fmt, copy_spec=copy_spec, withheld=_evidence(prepared, fixed),
-                      allowed_text=_allowed_text(prepared, fixed, copy_spec, fmt),
-                      marking=context["copy"], expected_pages=pages)
-    return RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
+        copy = RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
+        check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line)).enforce()
+    return copy
 
 
 def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date) -> tuple[bytes, int | None]:
@@ -140,57 +76,6 @@ def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: st
         created = datetime.combine(generated_on, datetime.min.time())
         return render_docx(copy_spec.kind.docx_template, context, title=title, created=created), None
     raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
-
-
-# The fixed wording of a copy is the same for every copy of a kind, format and title: cut it into
-# words once, and remember what the leak check looked up in it. Bounded, so a
-# long-running process does not keep every title.
-@lru_cache(maxsize=128)
-def _fixed_words(fixed: str) -> AllowedWords:
-    return AllowedWords(words(fixed))
-
-
-def _allowed_text(prepared: AudienceView, fixed: str, copy_spec: CopySpec, fmt: str) -> AllowedText:
-    """What the copy's reader may see: the redacted view, the fixed wording, and for a Word copy
-    the words its template's package holds."""
-    package = (_fixed_words(docx_package_text(copy_spec.kind.docx_template)),) if fmt == "docx" else ()
-    return AllowedText.from_words(prepared.allowed, _fixed_words(fixed), *package)
-
-
-_GENERIC_MAX_WORDS = 3
-
-
-def _evidence(prepared: AudienceView, fixed: str) -> dict[str, str]:
-    """The withheld items whose presence in a copy would show a leak.
-
-    An item made only of words every reader sees anyway gives nothing away and is not looked
-    for: the template's or the authority's own wording (a town in the council's address); a
-    value the copy's data holds in its own right as well (the name of a professional who wrote a
-    withheld report and also attended, an id, a date); or a short plain phrase the copy's data
-    also uses (a section titled "Legal advice" when the plan says legal advice will be sought).
-    Anything else stays in, and the leak check refuses the copy if it is in the allowed text
-    too, because then the redaction itself has gone wrong.
-
-    "Words" means whole words in order, as the leak check matches them, never part of a word: a
-    withheld "Dan" is looked for even though the template says "guidance".
-    """
-    fixed_words = _fixed_words(fixed)
-    kept = {}
-    for label, text in prepared.withheld.items():
-        item = words(text)
-        if fixed_words.has(item) or normalise(text) in prepared.shown_values:
-            continue
-        spaced = text.split()
-        plain_phrase = len(spaced) <= _GENERIC_MAX_WORDS and all(w[:1].islower() or not w[:1].isalpha() for w in spaced[1:]) \
-            and not any(ch.isdigit() for ch in text)
-        if plain_phrase and prepared.allowed.has(item):
-            continue
-        kept[label] = text
-    return kept
-
-
-def _settings_text(settings: Settings) -> Iterable[str]:
-    return strings_in(asdict(settings))
 
 
 # -- the pack -----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Recovery from real bytes: every place a PDF or DOCX can hide text gives that text back.
+"""Reading back real bytes: every place a PDF or DOCX can hide text gives that text back.
 
 Each hiding place gets its own marker word, planted in a document made by the real tools
 (WeasyPrint, python-docx, pikepdf, zipfile), so finding a marker in the part named after its
-place proves that place was read. The gate itself (verify_copy) is run on the same documents.
+place proves that place was read. The gate itself (check_copy) is run on the same documents.
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ from docx.oxml.ns import nsdecls
 from weasyprint.urls import URLFetcher
 
 from docgen.adapters import readback
+from docgen.adapters.readback import ReadBack, read_back_docx, read_back_pdf
+from docgen.domain.disclosure import Verdict
+from docgen.domain.documents import KINDS, CopySpec
+from docgen.domain.redaction import PROFESSIONALS
 from docgen.errors import RedactionError
-from docgen.domain.leakcheck import verify_copy
-from docgen.adapters.readback import Recovered, recover_docx, recover_pdf
+from docgen.services.leak_gate import ReaderView, RenderedCopy, check_copy
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -41,9 +44,15 @@ def render(html: str, **options: object) -> bytes:
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(**options)
 
 
-def parts_with(recovered: Recovered, marker: str) -> list[str]:
+def parts_with(read_back: ReadBack, marker: str) -> list[str]:
     """Names of the parts whose text contains ``marker``, ignoring case."""
-    return [part for part, text in recovered.items() if marker.casefold() in text.casefold()]
+    return [part for part, text in read_back.items() if marker.casefold() in text.casefold()]
+
+
+def gate(data: bytes, withheld: dict[str, str]) -> Verdict:
+    """The leak gate on a PDF copy whose reader may see nothing but its fixed wording."""
+    copy = RenderedCopy(CopySpec(KINDS["conference_record"], PROFESSIONALS), "pdf", data, None, "Conference record")
+    return check_copy(copy, ReaderView(withheld, ""))
 
 
 def docx_bytes(build: Callable[[docx.document.Document], object] | None = None) -> bytes:
@@ -110,8 +119,8 @@ def planted_pdf() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def recovered_planted(planted_pdf: bytes) -> Recovered:
-    return recover_pdf(planted_pdf)
+def read_back_planted(planted_pdf: bytes) -> ReadBack:
+    return read_back_pdf(planted_pdf)
 
 
 WEASYPRINT_HIDING_PLACES = [
@@ -137,10 +146,10 @@ WEASYPRINT_HIDING_PLACES = [
 
 
 @pytest.mark.parametrize(("marker", "part"), WEASYPRINT_HIDING_PLACES)
-def test_weasyprint_hiding_place_is_recovered(
-    recovered_planted: Recovered, marker: str, part: str
+def test_weasyprint_hiding_place_is_read_back(
+    read_back_planted: ReadBack, marker: str, part: str
 ) -> None:
-    found = parts_with(recovered_planted, marker)
+    found = parts_with(read_back_planted, marker)
     assert any(name.startswith(part) for name in found), found
 
 
@@ -149,7 +158,7 @@ def test_gate_refuses_each_weasyprint_hiding_place(
     planted_pdf: bytes, marker: str, part: str
 ) -> None:
     with pytest.raises(RedactionError) as refused:
-        verify_copy(planted_pdf, "pdf", {"planted item": marker}, "")
+        gate(planted_pdf, {"planted item": marker}).enforce()
     message = str(refused.value)
     assert re.search(rf"'planted item' found in {re.escape(part)}", message), message
     assert marker.casefold() not in message.casefold()
@@ -157,23 +166,24 @@ def test_gate_refuses_each_weasyprint_hiding_place(
 
 def test_gate_accepts_a_copy_without_any_marker(clean_pdf: bytes) -> None:
     markers = {f"item {n}": str(case.values[0]) for n, case in enumerate(WEASYPRINT_HIDING_PLACES)}
-    assert verify_copy(clean_pdf, "pdf", markers, "").pages != []
+    assert gate(clean_pdf, markers).passed
+    assert read_back_pdf(clean_pdf).pages != []
 
 
-def test_page_text_and_body_are_listed_for_marking_checks(recovered_planted: Recovered) -> None:
-    assert len(recovered_planted.pages) == 1
-    assert "QXPAGETEXT" in recovered_planted.pages[0]
-    assert recovered_planted.body == recovered_planted.pages[0]
-    assert recovered_planted.headers == [] and recovered_planted.footers == []
+def test_page_text_and_body_are_listed_for_marking_checks(read_back_planted: ReadBack) -> None:
+    assert len(read_back_planted.pages) == 1
+    assert "QXPAGETEXT" in read_back_planted.pages[0]
+    assert read_back_planted.body == read_back_planted.pages[0]
+    assert read_back_planted.headers == [] and read_back_planted.footers == []
 
 
-def test_part_names_never_repeat_document_text(recovered_planted: Recovered) -> None:
-    assert [name for name in recovered_planted if "QX" in name.upper()] == []
+def test_part_names_never_repeat_document_text(read_back_planted: ReadBack) -> None:
+    assert [name for name in read_back_planted if "QX" in name.upper()] == []
 
 
 def test_letter_spaced_text_comes_back_as_spaced_letters() -> None:
-    recovered = recover_pdf(render('<p style="letter-spacing: 0.6em">Rowan</p>'))
-    assert re.sub(r"\s", "", recovered.pages[0]) == "Rowan"
+    read_back = read_back_pdf(render('<p style="letter-spacing: 0.6em">Rowan</p>'))
+    assert re.sub(r"\s", "", read_back.pages[0]) == "Rowan"
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -185,9 +195,9 @@ def test_page_text_agrees_with_pdftotext(tmp_path) -> None:
     data = render(f"<html><body><h1>Review conference</h1>{paragraphs}</body></html>")
     path = tmp_path / "copy.pdf"
     path.write_bytes(data)
-    recovered = recover_pdf(data)
-    assert len(recovered.pages) >= 2
-    for number, text in enumerate(recovered.pages, 1):
+    read_back = read_back_pdf(data)
+    assert len(read_back.pages) >= 2
+    for number, text in enumerate(read_back.pages, 1):
         poppler = subprocess.run(
             ["pdftotext", "-f", str(number), "-l", str(number), str(path), "-"],
             capture_output=True, text=True, check=True,
@@ -285,20 +295,20 @@ def clean_pdf() -> bytes:
 
 
 @pytest.mark.parametrize(("plant", "marker", "part"), PIKEPDF_HIDING_PLACES)
-def test_pdf_object_hiding_place_is_recovered(
+def test_pdf_object_hiding_place_is_read_back(
     clean_pdf: bytes, plant: Callable[[pikepdf.Pdf], None], marker: str, part: str
 ) -> None:
     with pikepdf.open(io.BytesIO(clean_pdf)) as pdf:
         plant(pdf)
         out = io.BytesIO()
         pdf.save(out)
-    found = parts_with(recover_pdf(out.getvalue()), marker)
+    found = parts_with(read_back_pdf(out.getvalue()), marker)
     assert any(name.startswith(part) for name in found), found
 
 
-def test_text_after_end_of_file_is_recovered(clean_pdf: bytes) -> None:
-    recovered = recover_pdf(clean_pdf + b"\n% QXAFTEREOF comment\n")
-    assert parts_with(recovered, "QXAFTEREOF") == ["raw file bytes"]
+def test_text_after_end_of_file_is_read_back(clean_pdf: bytes) -> None:
+    read_back = read_back_pdf(clean_pdf + b"\n% QXAFTEREOF comment\n")
+    assert parts_with(read_back, "QXAFTEREOF") == ["raw file bytes"]
 
 
 def _incremental_update(data: bytes, title: str) -> bytes:
@@ -334,7 +344,7 @@ def _encrypted(data: bytes) -> bytes:
 @pytest.mark.parametrize(("make", "says"), PDF_REFUSALS)
 def test_unreadable_or_ambiguous_pdf_is_refused(clean_pdf: bytes, make, says: str) -> None:
     with pytest.raises(RedactionError, match=says):
-        recover_pdf(make(clean_pdf))
+        read_back_pdf(make(clean_pdf))
 
 
 def test_incremental_update_is_a_real_second_revision(clean_pdf: bytes) -> None:
@@ -347,7 +357,7 @@ def test_attachments_nested_too_deep_are_refused(monkeypatch: pytest.MonkeyPatch
     inner = weasyprint.Attachment(file_obj=io.BytesIO(render("<p>inner</p>")), name="inner.pdf")
     monkeypatch.setattr(readback, "MAX_DEPTH", 0)
     with pytest.raises(RedactionError, match="nests files"):
-        recover_pdf(render("<p>outer</p>", attachments=[inner]))
+        read_back_pdf(render("<p>outer</p>", attachments=[inner]))
 
 
 # --- DOCX ----------------------------------------------------------------------------------------
@@ -428,21 +438,21 @@ DOCX_BUILT_PLACES = [
 
 
 @pytest.mark.parametrize(("build", "marker", "part"), DOCX_BUILT_PLACES)
-def test_docx_hiding_place_is_recovered(build, marker: str, part: str) -> None:
-    assert part in parts_with(recover_docx(docx_bytes(build)), marker)
+def test_docx_hiding_place_is_read_back(build, marker: str, part: str) -> None:
+    assert part in parts_with(read_back_docx(docx_bytes(build)), marker)
 
 
 def test_tab_keeps_words_apart() -> None:
-    recovered = recover_docx(docx_bytes(_tab_between_words))
-    assert "QXBEFORE AFTER" in recovered.body
+    read_back = read_back_docx(docx_bytes(_tab_between_words))
+    assert "QXBEFORE AFTER" in read_back.body
 
 
 def test_headers_footers_and_body_are_listed_for_marking_checks() -> None:
-    recovered = recover_docx(docx_bytes(_header_footer))
-    assert recovered.headers == ["QXHEADER official-sensitive"]
-    assert recovered.footers == ["QXFOOTER page"]
-    assert recovered.body.startswith("Record of the initial child protection conference.")
-    assert recovered.pages == []
+    read_back = read_back_docx(docx_bytes(_header_footer))
+    assert read_back.headers == ["QXHEADER official-sensitive"]
+    assert read_back.footers == ["QXFOOTER page"]
+    assert read_back.body.startswith("Record of the initial child protection conference.")
+    assert read_back.pages == []
 
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -504,16 +514,16 @@ DOCX_RAW_PLACES = [
 
 
 @pytest.mark.parametrize(("change", "marker", "part"), DOCX_RAW_PLACES)
-def test_docx_member_hiding_place_is_recovered(change: dict, marker: str, part: str) -> None:
-    found = parts_with(recover_docx(rezip(docx_bytes(), **change)), marker)
+def test_docx_member_hiding_place_is_read_back(change: dict, marker: str, part: str) -> None:
+    found = parts_with(read_back_docx(rezip(docx_bytes(), **change)), marker)
     assert any(name.startswith(part) for name in found), found
 
 
 def test_unknown_member_names_are_not_used_as_part_names() -> None:
     png_with_text = PNG + b"tEXtComment\0QXINPNG description"
-    recovered = recover_docx(rezip(docx_bytes(), add={"word/media/QXPARTNAME.png": png_with_text}))
-    assert [name for name in recovered if "QX" in name.upper()] == []
-    found = parts_with(recovered, "QXINPNG")
+    read_back = read_back_docx(rezip(docx_bytes(), add={"word/media/QXPARTNAME.png": png_with_text}))
+    assert [name for name in read_back if "QX" in name.upper()] == []
+    found = parts_with(read_back, "QXINPNG")
     assert [name for name in found if re.fullmatch(r"docx part #\d+ printable text", name)] != []
 
 
@@ -530,7 +540,7 @@ def test_unknown_member_names_are_not_used_as_part_names() -> None:
     ],
 )
 def test_member_labels_only_use_well_known_names(name: str, label: str) -> None:
-    assert readback._member_label(name, 3) == label
+    assert readback.docx._member_label(name, 3) == label
 
 
 ENTITY_XML = b'<!DOCTYPE r [<!ENTITY e "QXENTITY">]><r>&e;</r>'
@@ -559,19 +569,19 @@ DOCX_REFUSALS = [
 @pytest.mark.parametrize(("make", "says"), DOCX_REFUSALS)
 def test_unreadable_or_dangerous_docx_is_refused(make, says: str) -> None:
     with pytest.raises(RedactionError, match=says):
-        recover_docx(make())
+        read_back_docx(make())
 
 
 def test_too_many_members_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     data = docx_bytes()
-    monkeypatch.setattr(readback, "MAX_MEMBERS", 3)
+    monkeypatch.setattr(readback.docx, "MAX_MEMBERS", 3)
     with pytest.raises(RedactionError, match="zip bomb"):
-        recover_docx(data)
+        read_back_docx(data)
 
 
 def test_refusal_messages_do_not_quote_the_document() -> None:
     data = rezip(docx_bytes(), add={"word/QXSECRETNAME.xml": b"<r>QXSECRETTEXT"})
     with pytest.raises(RedactionError) as refused:
-        recover_docx(data)
+        read_back_docx(data)
     assert "QX" not in str(refused.value)
     assert refused.value.__cause__ is None and refused.value.__suppress_context__

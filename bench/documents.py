@@ -59,7 +59,7 @@ def store(runtime: Runtime, case: dict[str, Any]) -> None:
     """Save a validated case as ``docgen import`` would (the case file's hash is that of its JSON)."""
     source = hashlib.sha256(json.dumps(case, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     with unit_of_work(runtime.sessions) as session:
-        save_case(session, case, source_sha256=source, now=runtime.clock().replace(tzinfo=None))
+        save_case(session, case, saved_by="bench", source_sha256=source, now=runtime.clock().replace(tzinfo=None))
 
 
 def chair_preview(case: dict[str, Any], folder: Path, *, person: str, runs: int) -> PreviewFigures:

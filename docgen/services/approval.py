@@ -4,8 +4,9 @@ the distribution layer runs before any family copy leaves.
 An approval is for one family member or child and binds the content it was given on: the
 conference's content version, the SHA-256 of the whole stored case, the SHA-256 of the redacted
 view every copy for that person is rendered from, and the SHA-256 of the exact PDF of the record
-the chair approved. Importing changed content (``import --replace``) raises the content version,
-so the approval no longer matches and release is refused until the chair approves again.
+the chair approved. Every save of the conference (``import --replace``, later an edit) is a new
+content version, so the approval no longer matches and release is refused until the chair
+approves again. The content is read as stored: it was validated once, when it was saved.
 
 Why the view and not only the bytes: WeasyPrint does not make the same bytes twice. The font
 subsets it embeds carry a ``head.modified`` time stamp of the moment of rendering (to the second,
@@ -18,7 +19,6 @@ of exactly the approved content; the copy's own SHA-256 is recorded in the audit
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.adapters.case_store import find_conference, load_case
+from docgen.adapters.case_store import content_hash, load_version
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import Approval, AuditEvent, ReportSharingDecision, append_event
 from docgen.adapters.pdf import render_pdf
@@ -36,7 +36,6 @@ from docgen.adapters.templating import render_html
 from docgen.domain.calendar import LONDON
 from docgen.services.runtime import Runtime
 from docgen.adapters.clock import london_now
-from docgen.adapters.casefile import validate_case
 from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies, report_shareable
 from docgen.errors import ApprovalError, NotFoundError
 from docgen.adapters.files import write_atomically
@@ -58,12 +57,6 @@ REASONS = {
 
 
 # -- pure parts --------------------------------------------------------------------------------
-
-def content_hash(data: object) -> str:
-    """SHA-256 of data in canonical JSON (sorted keys, compact, UTF-8)."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
 
 def view_hash(case: dict[str, Any], audience: Audience) -> str:
     """SHA-256 of the redacted view a copy for ``audience`` is rendered from."""
@@ -165,10 +158,11 @@ class Content:
 
 
 def current_content(session: Session, reference: str) -> Content:
-    conference = find_conference(session, reference)
-    case = validate_case(load_case(session, reference), source=f"conference {reference}")
-    return Content(reference, conference.content_version, conference.chair.key, conference.chair.name, case,
-                   content_hash(case))
+    """The conference's newest version as stored: trusted as validated when it was saved."""
+    stored = load_version(session, reference)
+    chair = stored.case["conference"]["chair"]
+    chair_name = next(p["name"] for p in stored.case["professionals"] if p["id"] == chair)
+    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256)
 
 
 def reader(case: dict[str, Any], person: str) -> Audience:

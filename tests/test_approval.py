@@ -29,7 +29,7 @@ from docgen.entrypoints.cli_governance import register
 from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies
 from docgen.errors import ApprovalError, AuditError, NotFoundError
 from docgen.domain.redaction import PROFESSIONALS
-from docgen.services import approval
+from docgen.services import approval, review
 from docgen.services.importing import content_version, import_case_file, stored_case
 from docgen.domain.views import build_case_view
 
@@ -106,7 +106,7 @@ def pdf_text(data: bytes) -> str:
 def test_the_review_flags_exactly_what_is_withheld_from_that_reader(example_case: dict[str, Any], person: str,
                                                                    flagged: list[str], not_flagged: list[str]) -> None:
     audience = family_audience(example_case, person)
-    view, items = approval.chair_review_view(build_case_view(example_case), audience)
+    view, items = review.chair_review_view(build_case_view(example_case), audience)
     wheres = [item.where for item in items]
     for where in flagged:
         assert where in wheres
@@ -119,7 +119,7 @@ def test_the_review_flags_exactly_what_is_withheld_from_that_reader(example_case
 
 
 def test_review_reasons_say_why_in_words(example_case: dict[str, Any]) -> None:
-    _, items = approval.chair_review_view(build_case_view(example_case), family_audience(example_case, "karim"))
+    _, items = review.chair_review_view(build_case_view(example_case), family_audience(example_case, "karim"))
     reasons = {item.where: item.reason for item in items}
     assert reasons["Record › 'Lena's account' › item 1"] == \
         "Withheld from Karim Haddad: a child's disclosure, shared in confidence"
@@ -128,7 +128,7 @@ def test_review_reasons_say_why_in_words(example_case: dict[str, Any]) -> None:
 
 def test_the_review_template_highlights_withheld_items_beside_their_reason(example_case: dict[str, Any], settings) -> None:
     audience = family_audience(example_case, "karim")
-    view, items = approval.chair_review_view(build_case_view(example_case), audience)
+    view, items = review.chair_review_view(build_case_view(example_case), audience)
     context = {"authority": settings.authority, "contacts": settings.contacts,
                "document": {"kind": "chair_review", "title": "Chair's review", "reference": "R",
                             "protective_marking": "OFFICIAL-SENSITIVE", "generated_on_text": "20 November 2026",
@@ -138,7 +138,7 @@ def test_the_review_template_highlights_withheld_items_beside_their_reason(examp
                "review": {"reader_name": audience.name, "reader_kind": audience.kind, "withheld": [vars(i) for i in items],
                           "copy_file": "x.pdf", "copy_sha256": "0" * 64, "copy_pages": 1, "content_version": 1,
                           "shared_reports": []}}
-    html = render_html(approval.REVIEW_TEMPLATE, context)
+    html = render_html(review.REVIEW_TEMPLATE, context)
     disclosure = re.search(r'<div class="review-withheld">\s*<p class="review-flag">WITHHELD: Withheld from Karim Haddad: '
                            r"a child&#39;s disclosure, shared in confidence</p>\s*<p>Lena told her social worker", html)
     assert disclosure is not None

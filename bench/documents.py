@@ -20,7 +20,8 @@ from docgen.services.runtime import Runtime
 from docgen.bootstrap import bootstrap
 from docgen.domain.authority import Settings
 from docgen.domain.documents import plan_copies
-from docgen.services.approval import preview, record_copy_spec
+from docgen.services.approval import record_copy_spec
+from docgen.services.review import preview
 from docgen.services.pack import render_copy
 from docgen.domain.views import build_case_view
 
@@ -48,7 +49,7 @@ def invitation(case: dict[str, Any], settings: Settings, *, kind: str, runs: int
 @dataclass(frozen=True)
 class PreviewFigures:
     person: str
-    preview: Timing  # docgen.services.approval.preview: what the chair runs
+    preview: Timing  # docgen.services.review.preview: what the chair runs
     family_copy: Timing  # render_copy of that family copy of the record alone
     copy_pages: int | None
     review_pages: int
@@ -59,7 +60,7 @@ def store(runtime: Runtime, case: dict[str, Any]) -> None:
     """Save a validated case as ``docgen import`` would (the case file's hash is that of its JSON)."""
     source = hashlib.sha256(json.dumps(case, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     with unit_of_work(runtime.sessions) as session:
-        save_case(session, case, source_sha256=source, now=runtime.clock().replace(tzinfo=None))
+        save_case(session, case, saved_by="bench", source_sha256=source, now=runtime.clock().replace(tzinfo=None))
 
 
 def chair_preview(case: dict[str, Any], folder: Path, *, person: str, runs: int) -> PreviewFigures:

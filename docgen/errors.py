@@ -60,3 +60,12 @@ class CirculationRuleError(ConfigurationError):
 
 class SchedulingError(DocgenError):
     """An outbox item cannot be scheduled or dispatched as asked."""
+
+
+class ConflictError(DocgenError):
+    """A save was based on a version of a conference that is no longer the newest: someone else
+    saved first, and nothing was saved."""
+
+
+class StoredContentError(DocgenError):
+    """What the database holds for a conference is not what docgen saved: it was changed outside docgen."""

@@ -8,6 +8,7 @@ rendering (select them with ``-k "not TestWithRendering"``).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from docgen.adapters.database import unit_of_work
-from docgen.adapters.orm import ContentItem
+from docgen.adapters.case_store import content_hash
+from docgen.adapters.orm import ConferenceVersion
 from docgen.adapters.orm_governance import Approval, audit_entries, verify_trail
 from docgen.adapters.templating import render_html
 from docgen.domain.audit import AuditEntry
@@ -27,7 +29,7 @@ from docgen.entrypoints.cli_governance import register
 from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies
 from docgen.errors import ApprovalError, AuditError, NotFoundError
 from docgen.domain.redaction import PROFESSIONALS
-from docgen.services import approval
+from docgen.services import approval, review
 from docgen.services.importing import content_version, import_case_file, stored_case
 from docgen.domain.views import build_case_view
 
@@ -42,7 +44,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "haddad-wisniews
 
 @pytest.fixture
 def reference(runtime: Runtime) -> str:
-    imported, version = import_case_file(runtime, EXAMPLE)
+    imported, version = import_case_file(runtime, EXAMPLE, actor="business-support")
     assert version == 1
     return imported
 
@@ -104,7 +106,7 @@ def pdf_text(data: bytes) -> str:
 def test_the_review_flags_exactly_what_is_withheld_from_that_reader(example_case: dict[str, Any], person: str,
                                                                    flagged: list[str], not_flagged: list[str]) -> None:
     audience = family_audience(example_case, person)
-    view, items = approval.chair_review_view(build_case_view(example_case), audience)
+    view, items = review.chair_review_view(build_case_view(example_case), audience)
     wheres = [item.where for item in items]
     for where in flagged:
         assert where in wheres
@@ -117,7 +119,7 @@ def test_the_review_flags_exactly_what_is_withheld_from_that_reader(example_case
 
 
 def test_review_reasons_say_why_in_words(example_case: dict[str, Any]) -> None:
-    _, items = approval.chair_review_view(build_case_view(example_case), family_audience(example_case, "karim"))
+    _, items = review.chair_review_view(build_case_view(example_case), family_audience(example_case, "karim"))
     reasons = {item.where: item.reason for item in items}
     assert reasons["Record › 'Lena's account' › item 1"] == \
         "Withheld from Karim Haddad: a child's disclosure, shared in confidence"
@@ -126,7 +128,7 @@ def test_review_reasons_say_why_in_words(example_case: dict[str, Any]) -> None:
 
 def test_the_review_template_highlights_withheld_items_beside_their_reason(example_case: dict[str, Any], settings) -> None:
     audience = family_audience(example_case, "karim")
-    view, items = approval.chair_review_view(build_case_view(example_case), audience)
+    view, items = review.chair_review_view(build_case_view(example_case), audience)
     context = {"authority": settings.authority, "contacts": settings.contacts,
                "document": {"kind": "chair_review", "title": "Chair's review", "reference": "R",
                             "protective_marking": "OFFICIAL-SENSITIVE", "generated_on_text": "20 November 2026",
@@ -136,7 +138,7 @@ def test_the_review_template_highlights_withheld_items_beside_their_reason(examp
                "review": {"reader_name": audience.name, "reader_kind": audience.kind, "withheld": [vars(i) for i in items],
                           "copy_file": "x.pdf", "copy_sha256": "0" * 64, "copy_pages": 1, "content_version": 1,
                           "shared_reports": []}}
-    html = render_html(approval.REVIEW_TEMPLATE, context)
+    html = render_html(review.REVIEW_TEMPLATE, context)
     disclosure = re.search(r'<div class="review-withheld">\s*<p class="review-flag">WITHHELD: Withheld from Karim Haddad: '
                            r"a child&#39;s disclosure, shared in confidence</p>\s*<p>Lena told her social worker", html)
     assert disclosure is not None
@@ -231,7 +233,8 @@ def test_a_report_the_chair_shares_is_planned_for_parents_until_the_chair_decide
 def test_a_sharing_decision_lapses_when_the_report_changes(runtime: Runtime, reference: str, tmp_path: Path) -> None:
     approval.approve_report_sharing(runtime, reference, "school-report", chair=CHAIR, decision=True)
     import_case_file(runtime, changed_case_file(tmp_path, "sometimes asks to stay in at playtime",
-                                                "often asks to stay in at playtime"), replace=True)
+                                                "often asks to stay in at playtime"), actor="business-support",
+                     replace=True)
     assert approval.approved_reports(runtime, reference) == frozenset()
     assert approval.approved_reports(runtime, reference) == frozenset()
     assert len(events(runtime, reference, "report_sharing_invalidated")) == 1  # recorded once
@@ -239,7 +242,7 @@ def test_a_sharing_decision_lapses_when_the_report_changes(runtime: Runtime, ref
 
 def test_a_sharing_decision_survives_changes_elsewhere(runtime: Runtime, reference: str, tmp_path: Path) -> None:
     approval.approve_report_sharing(runtime, reference, "school-report", chair=CHAIR, decision=True)
-    import_case_file(runtime, changed_case_file(tmp_path, *VISIBLE_WORDS), replace=True)
+    import_case_file(runtime, changed_case_file(tmp_path, *VISIBLE_WORDS), actor="business-support", replace=True)
     assert approval.approved_reports(runtime, reference) == frozenset({"school-report"})
 
 
@@ -363,7 +366,7 @@ class TestWithRendering:
         first = approval.approve(runtime, reference, "zofia", chair=CHAIR)
         approval.check_approval(runtime, reference, "zofia", first.copy_sha256 or "", 1)
 
-        import_case_file(runtime, changed_case_file(tmp_path, *words), replace=True)
+        import_case_file(runtime, changed_case_file(tmp_path, *words), actor="business-support", replace=True)
         assert content_version(runtime, reference) == 2
         with pytest.raises(ApprovalError, match="made from content version 1, but the conference is now at version 2"):
             approval.check_approval(runtime, reference, "zofia", first.copy_sha256 or "", 1)
@@ -390,9 +393,15 @@ class TestWithRendering:
 
     def test_an_edit_made_without_a_new_content_version_still_invalidates(self, runtime: Runtime, reference: str) -> None:
         row = approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        # Copies are made from the stored version, so that is what is edited in place, its SHA-256 made to
+        # match: what only someone with the database owner's rights could do (the table is append-only).
+        lift_append_only(runtime, "conference_versions")
         with unit_of_work(runtime.sessions) as session:
-            item = session.scalars(select(ContentItem).where(ContentItem.body.like("%help with housing%"))).one()
-            item.body = (item.body or "").replace("housing", "schooling")
+            stored = session.scalars(select(ConferenceVersion).where(ConferenceVersion.reference == reference)).one()
+            text_before = json.dumps(stored.content, ensure_ascii=False)
+            assert text_before.count("help with housing") == 1
+            edited = json.loads(text_before.replace("help with housing", "help with schooling"))
+            stored.content, stored.content_sha256 = edited, content_hash(edited)
         with pytest.raises(ApprovalError, match="the record changed after the chair approved it"):
             approval.check_approval(runtime, reference, "zofia", row.copy_sha256 or "", 1)
 
@@ -415,7 +424,7 @@ class TestWithRendering:
                                                                             tmp_path: Path) -> None:
         old_case = stored_case(runtime, reference)
         approval.approve(runtime, reference, "zofia", chair=CHAIR)
-        import_case_file(runtime, changed_case_file(tmp_path, *VISIBLE_WORDS), replace=True)
+        import_case_file(runtime, changed_case_file(tmp_path, *VISIBLE_WORDS), actor="business-support", replace=True)
         approval.approve(runtime, reference, "zofia", chair=CHAIR)
         copy_spec = next(j for j in plan_copies(old_case) if j.audience.person == "zofia" and j.kind.key == "conference_record")
         with pytest.raises(ApprovalError, match="render the copy again"):

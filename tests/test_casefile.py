@@ -110,7 +110,7 @@ def _write(path: Path, data: Any) -> Path:
 
 
 def test_a_bad_case_file_leaves_the_database_unchanged(runtime, example_data: dict[str, Any], tmp_path: Path) -> None:
-    import_case_file(runtime, _write(tmp_path / "good.yaml", example_data))
+    import_case_file(runtime, _write(tmp_path / "good.yaml", example_data), actor="test")
     before = _row_counts(runtime)
     bad = copy.deepcopy(example_data)
     bad["reference"] = "NM-ICPC-2026-0999"
@@ -120,13 +120,13 @@ def test_a_bad_case_file_leaves_the_database_unchanged(runtime, example_data: di
     bad["invitations"][3]["attendance"] = "maybe"
     bad["plan"]["actions"][2]["by_when"] = "next week"
     with pytest.raises(CaseFileError) as caught:
-        import_case_file(runtime, _write(tmp_path / "bad.yaml", bad))
+        import_case_file(runtime, _write(tmp_path / "bad.yaml", bad), actor="test")
     assert len(caught.value.problems) == 5
     assert _row_counts(runtime) == before
 
 
 def test_round_trip_keeps_everything(runtime, example_case: dict[str, Any], example_data: dict[str, Any], tmp_path: Path) -> None:
-    reference, version = import_case_file(runtime, _write(tmp_path / "case.yaml", example_data))
+    reference, version = import_case_file(runtime, _write(tmp_path / "case.yaml", example_data), actor="test")
     assert (reference, version) == ("NM-ICPC-2026-0147", 1)
     back = stored_case(runtime, reference)
     assert json.dumps(back, sort_keys=True, ensure_ascii=False) == json.dumps(example_case, sort_keys=True, ensure_ascii=False)
@@ -139,17 +139,17 @@ def test_round_trip_keeps_everything(runtime, example_case: dict[str, Any], exam
 def test_json_case_files_import_too(runtime, example_data: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "case.json"
     path.write_text(json.dumps(example_data, ensure_ascii=False), encoding="utf-8")
-    assert import_case_file(runtime, path)[0] == "NM-ICPC-2026-0147"
+    assert import_case_file(runtime, path, actor="test")[0] == "NM-ICPC-2026-0147"
 
 
 def test_reimport_needs_replace_and_raises_the_content_version(runtime, example_data: dict[str, Any], tmp_path: Path) -> None:
     path = _write(tmp_path / "case.yaml", example_data)
-    import_case_file(runtime, path)
+    import_case_file(runtime, path, actor="test")
     with pytest.raises(CaseFileError, match="already imported"):
-        import_case_file(runtime, path)
+        import_case_file(runtime, path, actor="test")
     changed = copy.deepcopy(example_data)
     changed["record"]["sections"][0]["items"][0]["text"] += " One word more."
-    assert import_case_file(runtime, _write(path, changed), replace=True) == ("NM-ICPC-2026-0147", 2)
+    assert import_case_file(runtime, _write(path, changed), actor="test", replace=True) == ("NM-ICPC-2026-0147", 2)
     assert stored_case(runtime, "NM-ICPC-2026-0147")["record"]["sections"][0]["items"][0]["text"].endswith("One word more.")
 
 

@@ -169,7 +169,7 @@ def test_the_demo_writes_no_document_in_clear_outside_the_pack(demo) -> None:
 @pytest.mark.parametrize("problem", ["expired", "wrong-email"])
 def test_a_certificate_failing_its_check_before_sending_stops_that_recipient(runtime: Runtime, tmp_path: Path, problem: str) -> None:
     now = runtime.clock()
-    reference, _ = import_case_file(runtime, EXAMPLES[0])
+    reference, _ = import_case_file(runtime, EXAMPLES[0], actor="test")
     case = stored_case(runtime, reference)
     pki = create_demo_pki(tmp_path / "keys", at=now - timedelta(days=100), signing_passphrase="demo passphrase 1",
                           authority_email=runtime.settings.authority.email,

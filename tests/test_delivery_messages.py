@@ -39,7 +39,7 @@ def _schedule(runtime: Runtime, case: dict[str, Any]) -> dict[tuple[str, str], O
 
 @pytest.fixture
 def setup(runtime: Runtime, tmp_path: Path) -> tuple[DocumentMessages, dict[str, Any], dict[tuple[str, str], OutboxItem]]:
-    reference, _ = import_case_file(runtime, EXAMPLE)
+    reference, _ = import_case_file(runtime, EXAMPLE, actor="test")
     case = stored_case(runtime, reference)
     pki = create_demo_pki(tmp_path / "keys", at=runtime.clock(), signing_passphrase="builder test passphrase",
                           authority_email=runtime.settings.authority.email,
@@ -71,7 +71,7 @@ def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Run
     changed = copy.deepcopy(case)
     changed["record"]["sections"][0]["items"][0]["text"] += " Corrected after the conference."
     with unit_of_work(runtime.sessions) as session:
-        save_case(session, validate_case(changed, source="test"), source_sha256="1" * 64,
+        save_case(session, validate_case(changed, source="test"), saved_by="test", source_sha256="1" * 64,
                   now=runtime.clock().replace(tzinfo=None), replace=True)
     with pytest.raises(ApprovalError, match="earlier content"):
         messages.approval_gate(item)

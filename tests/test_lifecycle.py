@@ -134,7 +134,7 @@ class Lifecycle:
         case = validate_case(copy.deepcopy(case), source="lifecycle")
         digest = hashlib.sha256(json.dumps(case, sort_keys=True).encode()).hexdigest()
         with unit_of_work(self.runtime.sessions) as session:
-            save_case(session, case, source_sha256=digest, now=self.clock().replace(tzinfo=None), replace=True)
+            save_case(session, case, saved_by="lifecycle", source_sha256=digest, now=self.clock().replace(tzinfo=None), replace=True)
             result = schedule_conference(session, case, self.rules, now=self.clock(), envelope_from=SENDER)
             for item in result.items:  # children's copies are handed over by the social worker
                 if item.recipient_address is None and item.state not in ("sent", "cancelled"):
@@ -234,7 +234,7 @@ def test_a_whole_lifecycle_sends_every_item_in_its_window(runtime: Runtime, rule
 def schedule(runtime: Runtime, case: dict[str, Any], rules: CirculationConfig, now: datetime, **options: Any) -> Any:
     case = validate_case(copy.deepcopy(case), source="test")
     with unit_of_work(runtime.sessions) as session:
-        save_case(session, case, source_sha256="0" * 64, now=now.replace(tzinfo=None), replace=True)
+        save_case(session, case, saved_by="test", source_sha256="0" * 64, now=now.replace(tzinfo=None), replace=True)
         return schedule_conference(session, case, rules, now=now, envelope_from=SENDER, **options)
 
 
@@ -362,7 +362,7 @@ def cli(tmp_path: Path, example_case: dict[str, Any]) -> Iterator[Callable[..., 
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     runtime = bootstrap(url)
     with unit_of_work(runtime.sessions) as session:
-        save_case(session, example_case, source_sha256="0" * 64, now=datetime(2026, 11, 1))
+        save_case(session, example_case, saved_by="test", source_sha256="0" * 64, now=datetime(2026, 11, 1))
     runtime.engine.dispose()
 
     def run(*argv: str) -> str:

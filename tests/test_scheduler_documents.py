@@ -66,7 +66,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
 def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: Runtime, database_url: str,
                                                                        smtp_server: Any, tmp_path: Path) -> None:
     store, transport_config = smtp_server
-    reference, _ = import_case_file(runtime, EXAMPLE)
+    reference, _ = import_case_file(runtime, EXAMPLE, actor="test")
     case = stored_case(runtime, reference)
     keys = tmp_path / "scheduler-keys"  # the scheduler's identity: start_scheduler passes these files
     pki = demo_pki.create_demo_pki(keys, at=runtime.clock(), signing_passphrase=SIGNING_PASSPHRASE, authority_email=SENDER,

@@ -108,6 +108,30 @@ class Conference(Base):
     discharges: Mapped[list[Discharge]] = relationship(order_by="Discharge.position", cascade="all, delete-orphan")
 
 
+class ConferenceVersion(Base):
+    """One saved version of a conference: the whole case as validated when it was saved, who saved
+    it, when, and the SHA-256 of its canonical JSON.
+
+    Versions are only added, never changed: the migration puts triggers on the table that refuse
+    UPDATE and DELETE. A conference's newest version is also spread over the tables below
+    (``Conference`` and its parts) for queries; documents are made from the version itself.
+    Versions refer to their conference by reference, not row id, because a new version replaces
+    those rows. The unique (reference, version) pair is what stops two saves made at the same time
+    from both becoming the next version.
+    """
+
+    __tablename__ = "conference_versions"
+    __table_args__ = (UniqueConstraint("reference", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    saved_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime] = mapped_column(DateTime)  # local time in Europe/London
+    source_sha256: Mapped[Optional[str]] = mapped_column(String(64))  # of the case file, for an import
+
+
 class _ConferencePart:
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"), index=True)

@@ -60,7 +60,7 @@ def _case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime])
 
 def cmd_import(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
-    reference, version = import_case_file(runtime, Path(args.case), replace=args.replace)
+    reference, version = import_case_file(runtime, Path(args.case), actor=args.actor, replace=args.replace)
     print(f"Imported conference {reference} (content version {version}).")
 
 
@@ -177,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="validate a case file and store the conference")
     imp.add_argument("case", help="a .yaml, .yml or .json case file")
-    imp.add_argument("--replace", action="store_true", help="replace an already imported conference's content")
+    imp.add_argument("--replace", action="store_true", help="save the case file as a new version of an already imported conference")
+    imp.add_argument("--actor", default=os.environ.get("USER", "business support"), help="who is importing (kept with the version)")
     imp.set_defaults(handler=cmd_import)
 
     exp = commands.add_parser("export", help="write a stored conference out as a case file")

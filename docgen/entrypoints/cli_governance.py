@@ -17,12 +17,12 @@ from docgen.adapters.orm_governance import audit_entries, verify_trail
 from docgen.domain.audit import AuditEntry
 from docgen.domain.calendar import LONDON
 from docgen.bootstrap import bootstrap
-from docgen.services import approval
+from docgen.services import approval, review
 
 
 def cmd_preview(args: argparse.Namespace) -> None:
     runtime = bootstrap(args.database)
-    result = approval.preview(runtime, args.reference, args.for_person, actor=args.actor, out_dir=Path(args.out))
+    result = review.preview(runtime, args.reference, args.for_person, actor=args.actor, out_dir=Path(args.out))
     print(f"Family copy:   {result.family_copy} ({result.copy.pages} pages)")
     print(f"Chair review:  {result.chair_review} ({len(result.withheld)} withheld items highlighted)")
     print(f"Content version {result.copy.content_version}; SHA-256 of the copy {result.copy.sha256}")

@@ -77,7 +77,7 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     first = validate_case(load_case_file(examples[0]), source=str(examples[0]))
     clock = DemoClock(_booked_at(first, rules))  # the demo starts the day the first conference is booked
     runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}", clock=clock)
-    cases = [stored_case(runtime, import_case_file(runtime, example)[0]) for example in examples]
+    cases = [stored_case(runtime, import_case_file(runtime, example, actor="docgen demo")[0]) for example in examples]
     artifacts = {case["reference"]: build_pack(case, runtime.settings, out / "pack" / case["reference"],
                                                generated_on=clock.now.date()) for case in cases}
     for reference, made in artifacts.items():

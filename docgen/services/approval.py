@@ -1,11 +1,13 @@
-"""Chair approval of family copies, the chair's report sharing decisions, and the release check
-the distribution layer runs before any family copy leaves.
+"""Chair approval of family copies, the chair's report sharing decisions, and the approval check
+the distribution layer runs before any family copy leaves. (What the chair reviews before
+deciding is in ``review``.)
 
 An approval is for one family member or child and binds the content it was given on: the
 conference's content version, the SHA-256 of the whole stored case, the SHA-256 of the redacted
 view every copy for that person is rendered from, and the SHA-256 of the exact PDF of the record
-the chair approved. Importing changed content (``import --replace``) raises the content version,
-so the approval no longer matches and release is refused until the chair approves again.
+the chair approved. Every save of the conference (``import --replace``, later an edit) is a new
+content version, so the approval no longer matches and release is refused until the chair
+approves again. The content is read as stored: it was validated once, when it was saved.
 
 Why the view and not only the bytes: WeasyPrint does not make the same bytes twice. The font
 subsets it embeds carry a ``head.modified`` time stamp of the moment of rendering (to the second,
@@ -18,136 +20,55 @@ of exactly the approved content; the copy's own SHA-256 is recorded in the audit
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.adapters.case_store import find_conference, load_case
+from docgen.adapters.case_store import content_hash, load_version
+from docgen.adapters.clock import london_now
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import Approval, AuditEvent, ReportSharingDecision, append_event
-from docgen.adapters.pdf import render_pdf
-from docgen.adapters.templating import render_html
 from docgen.domain.calendar import LONDON
-from docgen.services.runtime import Runtime
-from docgen.adapters.clock import london_now
-from docgen.adapters.casefile import validate_case
-from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies, report_shareable
-from docgen.errors import ApprovalError, NotFoundError
-from docgen.adapters.files import write_atomically
-from docgen.domain.redaction import PROFESSIONALS, Audience, redact, withholds
-from docgen.services.pack import render_copy
+from docgen.domain.documents import CopySpec, family_audience, plan_copies, report_shareable
+from docgen.domain.redaction import Audience, redact
 from docgen.domain.views import build_case_view
+from docgen.errors import ApprovalError, NotFoundError
+from docgen.services.pack import render_copy
+from docgen.services.runtime import Runtime
+
+# content_hash is the store's: the hash each saved version carries is the one approvals bind.
+__all__ = [
+    "RECORD",
+    "Content",
+    "FamilyCopy",
+    "approve",
+    "approve_report_sharing",
+    "approved_reports",
+    "check_approval",
+    "check_approval_of",
+    "content_hash",
+    "current_content",
+    "note_lapsed_approvals",
+    "reader",
+    "record_copy_spec",
+    "record_event",
+    "render_family_copy",
+    "render_record_copy",
+    "return_copy",
+    "shared_reports",
+    "view_hash",
+]
 
 RECORD = "conference_record"
-REVIEW_TEMPLATE = "records/chair_review.html"
-REASONS = {
-    "third_party": "information about someone else (third party)",
-    "police_investigation": "could prejudice a police investigation",
-    "legal_advice": "legal advice",
-    "risk_to_child": "sharing it could put a child at risk",
-    "victim_whereabouts": "would reveal where a victim lives",
-    "child_disclosure": "a child's disclosure, shared in confidence",
-    "other": "other reason",
-}
-
-
-# -- pure parts --------------------------------------------------------------------------------
-
-def content_hash(data: object) -> str:
-    """SHA-256 of data in canonical JSON (sorted keys, compact, UTF-8)."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def view_hash(case: dict[str, Any], audience: Audience) -> str:
     """SHA-256 of the redacted view a copy for ``audience`` is rendered from."""
     return content_hash(redact(build_case_view(case), audience).view)
-
-
-@dataclass(frozen=True)
-class WithheldItem:
-    """Something the chair's review shows as withheld from the reader: where (for people and as
-    a path in the view), why, and how it starts."""
-
-    where: str
-    path: str
-    reason: str
-    excerpt: str
-
-
-_PLACES = {"children": "Children", "family": "Family", "reports": "Reports", "record": "Record", "plan": "Plan",
-           "actions": "actions", "decisions": "Decisions", "invitations": "Invitations", "address": "address",
-           "dissent": "dissent"}
-_NOUNS = {"rows": "row", "items": "item", "actions": "action", "sections": "section", "dissent": "view"}
-
-
-def reason_text(node: Mapping[str, Any], audience: Audience) -> str:
-    why = REASONS.get(str(node.get("reason") or ""), "no reason recorded")
-    if node.get("confidentiality") == "confidential":
-        return f"Confidential to professionals: {why}"
-    return f"Withheld from {audience.name or audience.person}: {why}"
-
-
-def chair_review_view(view: object, audience: Audience) -> tuple[Any, list[WithheldItem]]:
-    """The professional view with every node withheld from ``audience`` flagged
-    (``withheld_for_reader``, ``withheld_reason_text``), and the list of those nodes, outermost
-    only and each once (the view lists some nodes twice, e.g. subject children)."""
-    items: list[WithheldItem] = []
-    seen: set[int] = set()
-
-    def walk(node: object, path: str, where: tuple[str, ...], inside: bool) -> object:
-        if isinstance(node, Mapping):
-            flagged = withholds(node, audience)
-            out: dict[str, Any] = {}
-            for key, value in node.items():
-                place = (*where, _PLACES[key]) if key in _PLACES else where
-                out[key] = walk(value, f"{path}.{key}" if path else key, place, inside or flagged)
-            if flagged:
-                out["withheld_for_reader"] = True
-                out["withheld_reason_text"] = reason_text(node, audience)
-                if not inside and id(node) not in seen:
-                    seen.add(id(node))
-                    text = _text_of(node)
-                    items.append(WithheldItem(" › ".join(where) or "(whole view)", path or "(view)",
-                                              out["withheld_reason_text"],
-                                              text if len(text) <= 120 else text[:117] + "..."))
-            return out
-        if isinstance(node, (list, tuple)):
-            key = path.rsplit(".", 1)[-1]
-            return [walk(value, f"{path}[{index}]", (*where, _step(key, index, value)), inside)
-                    for index, value in enumerate(node)]
-        return node
-
-    return walk(view, "", (), False), items
-
-
-def _step(key: str, index: int, value: object) -> str:
-    if isinstance(value, Mapping):
-        if value.get("title"):
-            return f"'{value['title']}'"
-        if value.get("name"):
-            return str(value["name"])
-    return f"{_NOUNS.get(key, 'entry')} {index + 1}"
-
-
-def _text_of(node: object) -> str:
-    """A node's text in reading order, its marking left out; a node's own ``text`` if it has one."""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, Mapping):
-        own = node.get("text")
-        if isinstance(own, str):
-            return own
-        node = [value for key, value in node.items() if key not in ("confidentiality", "withheld_from", "reason")]
-    if isinstance(node, (list, tuple)):
-        return " ".join(part for part in (_text_of(value) for value in node) if part)
-    return ""
 
 
 # -- reading the current content ----------------------------------------------------------------
@@ -165,10 +86,11 @@ class Content:
 
 
 def current_content(session: Session, reference: str) -> Content:
-    conference = find_conference(session, reference)
-    case = validate_case(load_case(session, reference), source=f"conference {reference}")
-    return Content(reference, conference.content_version, conference.chair.key, conference.chair.name, case,
-                   content_hash(case))
+    """The conference's newest version as stored: trusted as validated when it was saved."""
+    stored = load_version(session, reference)
+    chair = stored.case["conference"]["chair"]
+    chair_name = next(p["name"] for p in stored.case["professionals"] if p["id"] == chair)
+    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256)
 
 
 def reader(case: dict[str, Any], person: str) -> Audience:
@@ -220,59 +142,16 @@ def render_family_copy(runtime: Runtime, reference: str, person: str) -> FamilyC
     """Render ``person``'s family copy of the record from the stored content (PDF, leak-checked)."""
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
-    return _render(content, person, runtime)
+    return render_record_copy(content, person, runtime)
 
 
-def _render(content: Content, person: str, runtime: Runtime) -> FamilyCopy:
+def render_record_copy(content: Content, person: str, runtime: Runtime) -> FamilyCopy:
+    """Render ``person``'s family copy of the record from ``content`` (PDF, leak-checked)."""
     copy_spec = record_copy_spec(content.case, person)
     generated_on = runtime.clock().date()
     copy = render_copy(copy_spec, build_case_view(content.case), runtime.settings, generated_on=generated_on, fmt="pdf")
     return FamilyCopy(copy_spec, copy.data, copy.pages, hashlib.sha256(copy.data).hexdigest(), content.version,
                       content.sha256, view_hash(content.case, copy_spec.audience), generated_on)
-
-
-@dataclass(frozen=True)
-class Preview:
-    family_copy: Path
-    chair_review: Path
-    copy: FamilyCopy
-    withheld: tuple[WithheldItem, ...]
-
-
-def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_dir: Path) -> Preview:
-    """Write ``person``'s family copy of the record and the chair's review beside it: the full
-    record with everything withheld from that person highlighted, with the reason."""
-    with unit_of_work(runtime.sessions) as session:
-        content = current_content(session, reference)
-        shared = _approved_reports(session, content, runtime.clock(), actor=actor)
-    copy = _render(content, person, runtime)
-    flagged, withheld = chair_review_view(build_case_view(content.case), copy.copy_spec.audience)
-    settings = runtime.settings
-    on = copy.generated_on
-    context = {
-        "authority": settings.authority, "contacts": settings.contacts,
-        "document": {"kind": "chair_review", "title": f"Chair's review: {KINDS[RECORD].title}",
-                     "reference": reference, "protective_marking": settings.marking.protective_marking,
-                     "generated_on_text": f"{on.day} {on:%B %Y}", "language": "en-GB"},
-        "copy": {**copy_marking(PROFESSIONALS, settings), "recipient_line": ""},
-        "placeholder": settings.marking.withheld_placeholder, "case": flagged, "recipient": None, "report": None,
-        "review": {"reader_name": copy.copy_spec.audience.name, "reader_kind": copy.copy_spec.audience.kind,
-                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.copy_spec.stem}.pdf",
-                   "copy_sha256": copy.sha256, "copy_pages": copy.pages, "content_version": copy.content_version,
-                   "shared_reports": [r["title"] for r in content.case["reports"] if report_shareable(r, shared)]},
-    }
-    review, _ = render_pdf(render_html(REVIEW_TEMPLATE, context), source=REVIEW_TEMPLATE)
-    out_dir = out_dir.resolve()
-    family_path, review_path = out_dir / f"{copy.copy_spec.stem}.pdf", out_dir / f"{copy.copy_spec.stem}--chair-review.pdf"
-    write_atomically(family_path, copy.data)
-    write_atomically(review_path, review)
-    with unit_of_work(runtime.sessions) as session:
-        _note_invalidated(session, current_content(session, reference), runtime.clock(), actor=actor)
-        append_event(session, at=runtime.clock(), actor=actor, action="previewed", reference=reference, subject=person,
-                     details={"copy_sha256": copy.sha256, "view_sha256": copy.view_sha256,
-                              "content_version": copy.content_version, "withheld_items": len(withheld),
-                              "review_sha256": hashlib.sha256(review).hexdigest()})
-    return Preview(family_path, review_path, copy, tuple(withheld))
 
 
 # -- the chair's decisions ------------------------------------------------------------------------
@@ -282,7 +161,7 @@ def approve(runtime: Runtime, reference: str, person: str, *, chair: str, commen
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
     _require_chair(content, chair, "approve its family copies")
-    copy = _render(content, person, runtime)
+    copy = render_record_copy(content, person, runtime)
     return _decide(runtime, reference, person, chair=chair, decision="approved", comment=comment, copy=copy)
 
 
@@ -303,7 +182,7 @@ def _decide(runtime: Runtime, reference: str, person: str, *, chair: str, decisi
         if copy is not None and (copy.content_version, copy.content_sha256) != (content.version, content.sha256):
             raise ApprovalError(f"the content of conference {reference} changed while {person}'s copy was being "
                                 "rendered; nothing was approved; preview the new content and approve again")
-        _note_invalidated(session, content, now, actor=chair)
+        note_lapsed_approvals(session, content, now, actor=chair)
         row = Approval(conference_reference=reference, person=person, document=RECORD, decision=decision, chair=chair,
                        decided_at=_local(now), comment=comment, content_version=content.version,
                        content_sha256=content.sha256, view_sha256=view_hash(content.case, copy_spec.audience),
@@ -361,10 +240,10 @@ def approved_reports(runtime: Runtime, reference: str) -> frozenset[str]:
     """Reports the chair has decided may be shared, on their content as it is now (for plan_copies)."""
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
-        return _approved_reports(session, content, runtime.clock(), actor="docgen")
+        return shared_reports(session, content, runtime.clock(), actor="docgen")
 
 
-def _approved_reports(session: Session, content: Content, now: datetime, *, actor: str) -> frozenset[str]:
+def shared_reports(session: Session, content: Content, now: datetime, *, actor: str) -> frozenset[str]:
     rows = session.scalars(select(ReportSharingDecision).where(
         ReportSharingDecision.conference_reference == content.reference).order_by(ReportSharingDecision.id)).all()
     latest = {row.report: row for row in rows}
@@ -399,7 +278,7 @@ def _latest_decisions(session: Session, reference: str) -> dict[str, Approval]:
     return {row.person: row for row in rows}
 
 
-def _note_invalidated(session: Session, content: Content, now: datetime, *, actor: str) -> None:
+def note_lapsed_approvals(session: Session, content: Content, now: datetime, *, actor: str) -> None:
     """Record once, for each approval that no longer matches the content, that it lapsed."""
     noted = {e.details.get("approval") for e in _events(session, content.reference, "approval_invalidated")}
     for person, row in _latest_decisions(session, content.reference).items():
@@ -477,7 +356,7 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
     if content_version != content.version or (content_sha256 is not None and content_sha256 != content.sha256):
         raise refuse("copy_out_of_date", f"it was made from content version {content_version}, but the conference "
                      f"is now at version {content.version} or its content has changed; render the copy again")
-    _note_invalidated(session, content, now, actor=actor)
+    note_lapsed_approvals(session, content, now, actor=actor)
     row = _latest_decisions(session, reference).get(person)
     if row is None:
         raise refuse("not_approved", f"the chair has not approved it; run `docgen preview` and have the chair "
@@ -501,7 +380,7 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
                      "content for this reader; render it from the stored content and check again")
     if report is not None:
         entry = _report(content, report)
-        if not report_shareable(entry, _approved_reports(session, content, now, actor=actor)):
+        if not report_shareable(entry, shared_reports(session, content, now, actor=actor)):
             raise refuse("report_not_shareable", f"report {report!r} may not be shared with parents: it is marked "
                          f"{entry['shared_with_parents']!r} and has no current decision by the chair to share it")
     append_event(session, at=now, actor=actor, action="sending_cleared", reference=reference, subject=person,

@@ -1,19 +1,28 @@
-"""Importing and exporting conferences as case files."""
+"""Conferences coming in and going out: validated once where they enter, saved as a new version,
+and read back as stored, trusted without validating them again."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from docgen.adapters.case_store import find_conference, load_case, save_case
+from docgen.adapters.case_store import (
+    StoredVersion,
+    VersionSummary,
+    case_history,
+    load_version,
+    newest_version,
+    save_case,
+)
+from docgen.adapters.casefile import ValidatedCase, load_case_file, validate_case
 from docgen.adapters.database import unit_of_work
-from docgen.services.runtime import Runtime
-from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.adapters.files import sha256
+from docgen.errors import NotFoundError
+from docgen.services.runtime import Runtime
 
 
-def import_case_file(runtime: Runtime, path: Path, *, replace: bool = False) -> tuple[str, int]:
-    """Validate and store a case file; returns the reference and its content version.
+def import_case_file(runtime: Runtime, path: Path, *, actor: str, replace: bool = False) -> tuple[str, int]:
+    """Validate and store a case file as a new version saved by ``actor``; returns the reference
+    and its content version.
 
     Validation finishes before anything is written, and the store runs in one transaction,
     so a bad file leaves the database as it was.
@@ -21,17 +30,44 @@ def import_case_file(runtime: Runtime, path: Path, *, replace: bool = False) -> 
     data = load_case_file(path)
     case = validate_case(data, source=str(path))
     with unit_of_work(runtime.sessions) as session:
-        conference = save_case(session, case, source_sha256=sha256(path.read_bytes()),
-                               now=runtime.clock().replace(tzinfo=None), replace=replace)
-        return conference.reference, conference.content_version
+        saved = save_case(session, case, saved_by=actor, now=runtime.clock().replace(tzinfo=None),
+                          source_sha256=sha256(path.read_bytes()), replace=replace)
+        return saved.reference, saved.version
 
 
-def stored_case(runtime: Runtime, reference: str) -> dict[str, Any]:
-    """A stored conference as a validated case (the form packs are built from)."""
+def save_conference(runtime: Runtime, data: object, *, based_on: int | None, saved_by: str,
+                    source: str) -> VersionSummary:
+    """Validate a conference as edited (``source`` names where it came from in problems reported)
+    and save it as the version after ``based_on``, the version the edit was made to (None for a
+    new conference). CaseFileError lists every problem; ConflictError means someone else saved
+    first, and nothing was saved."""
+    case = validate_case(data, source=source)
     with unit_of_work(runtime.sessions) as session:
-        return validate_case(load_case(session, reference), source=f"conference {reference}")
+        return save_case(session, case, saved_by=saved_by, now=runtime.clock().replace(tzinfo=None), based_on=based_on)
+
+
+def stored_case(runtime: Runtime, reference: str) -> ValidatedCase:
+    """A stored conference's newest version as a validated case (the form packs are built from)."""
+    return stored_version(runtime, reference).case
+
+
+def stored_version(runtime: Runtime, reference: str, version: int | None = None) -> StoredVersion:
+    """A stored conference's newest version (or the one asked for), with its number, which a change
+    to it is saved as ``based_on``."""
+    with unit_of_work(runtime.sessions) as session:
+        return load_version(session, reference, version)
+
+
+def conference_history(runtime: Runtime, reference: str) -> list[VersionSummary]:
+    """Every saved version of a conference, oldest first: its number, who saved it and when."""
+    with unit_of_work(runtime.sessions) as session:
+        return case_history(session, reference)
 
 
 def content_version(runtime: Runtime, reference: str) -> int:
+    """The number of a stored conference's newest version."""
     with unit_of_work(runtime.sessions) as session:
-        return find_conference(session, reference).content_version
+        version = newest_version(session, reference)
+    if version is None:
+        raise NotFoundError(f"no conference with the reference {reference!r} has been imported")
+    return version

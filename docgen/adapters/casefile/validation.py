@@ -12,13 +12,17 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NewType
 
 import jsonschema
 
 from docgen.errors import CaseFileError
 
 SCHEMA_RESOURCE = "case-file.schema.json"
+
+# A case that passed validate_case, defaults filled in. Only validate_case makes one, and the case
+# store gives back exactly what it was given, so code that is handed one need not check it again.
+ValidatedCase = NewType("ValidatedCase", dict[str, Any])
 
 
 @cache
@@ -123,7 +127,7 @@ def _marked_nodes(node: object, path: tuple[object, ...] = ()) -> Iterator[tuple
 
 
 def _opinions(case: dict[str, Any]) -> Iterator[tuple[tuple[object, ...], str]]:
-    containers = [(("record",), case.get("record", {}))]
+    containers: list[tuple[tuple[object, ...], dict[str, Any]]] = [(("record",), case.get("record", {}))]
     containers += [(("reports", i), report) for i, report in enumerate(case.get("reports", []))]
     for prefix, container in containers:
         for s, section in enumerate(container.get("sections", [])):
@@ -239,7 +243,7 @@ def _apply_defaults(case: dict[str, Any]) -> dict[str, Any]:
     return case
 
 
-def validate_case(data: object, *, source: str) -> dict[str, Any]:
+def validate_case(data: object, *, source: str) -> ValidatedCase:
     """Validate a parsed case file; return it with defaults made explicit, or raise CaseFileError."""
     problems = _schema_problems(data)
     if problems:
@@ -248,4 +252,4 @@ def validate_case(data: object, *, source: str) -> dict[str, Any]:
     problems = _reference_problems(data)
     if problems:
         raise CaseFileError(source, problems)
-    return _apply_defaults(data)
+    return ValidatedCase(_apply_defaults(data))

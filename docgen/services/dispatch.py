@@ -24,7 +24,7 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from distribution.abc import Delivery, Transport
 from distribution.errors import TransportError
@@ -126,14 +126,16 @@ def _header_message_id(message: bytes) -> str:
 class Dispatcher:
     """Runs dispatch passes over the outbox; one per scheduler process, safe to run in many."""
 
-    def __init__(self, sessions: OutboxSource, transport: Transport, *, build_message: MessageBuilder,
-                 policy: DispatchPolicy, clock: Callable[[], datetime],
+    def __init__(self, sessions: sessionmaker[Session] | OutboxStore, transport: Transport, *,
+                 build_message: MessageBuilder, policy: DispatchPolicy, clock: Callable[[], datetime],
                  approval_gate: ApprovalGate = no_approval_gate, on_sent: SentHook | None = None,
                  hand_delivery: Transport | None = None, worker: str | None = None,
                  rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
-        """``sessions``: the database's sessions (each store operation its own transaction) or an
+        """``sessions``: the database's sessions (each step of a pass is its own transaction) or an
         ``OutboxStore``. ``hand_delivery``, when given, takes the items of recipients without an
         email address (children, parents without email); without it those items fail and are shown."""
+        if isinstance(sessions, Session):  # a pass inside one transaction would commit no claim and no "sent"
+            raise SchedulingError("the dispatcher commits each step itself: give it the sessionmaker, not a session")
         self.store: OutboxStore = outbox_store(sessions)
         self.transport = transport
         self.hand_delivery = hand_delivery

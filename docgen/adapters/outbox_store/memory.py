@@ -16,8 +16,8 @@ from typing import Any
 
 from docgen.adapters.outbox_store.abc import BreachOf, NoticeFor, OutboxConflict, OutboxStore, Outcome, RecordSent
 from docgen.domain.outbox import (
-    ACCEPTED_AFTER_TAKEOVER, CANCELLED_UNPLANNED, NOTICE_RULE, BreachRecord, Current, ItemState, NewItem,
-    OutboxItem, Replan, breach_due, can_move, check_move, due_again, replan, warning_step,
+    ACCEPTED_AFTER_TAKEOVER, CANCELLED_UNPLANNED, CLAIMABLE_STATES, NOTICE_RULE, BreachRecord, Current, ItemState,
+    NewItem, OutboxItem, Replan, breach_due, check_move, due_again, replan, warning_step,
 )
 from docgen.errors import SchedulingError
 
@@ -196,7 +196,8 @@ class MemoryOutboxStore(OutboxStore):
     def claim(self, *, now: datetime, lease_until: datetime, limit: int, worker: str) -> list[OutboxItem]:
         token = uuid.uuid4().hex
         with self._lock:
-            claimed = [r for r in self._due("due_at", now, limit) if can_move(r.state, "sending")]  # type: ignore[arg-type]
+            # Of the rows due, those the table lets become ``sending``; the others stay as they are.
+            claimed = [r for r in self._due("due_at", now, limit) if r.state in CLAIMABLE_STATES]
             for row in claimed:
                 self._change(row, "sending", {"claim_token": token, "claimed_by": worker,
                                               "lease_expires_at": lease_until, "due_at": lease_until,

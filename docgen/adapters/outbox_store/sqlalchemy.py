@@ -97,20 +97,21 @@ class SQLAlchemyOutboxStore(OutboxStore):
     commits nothing, so that scheduling a conference is one transaction with the rest of it.
     """
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions: sessionmaker[Session] | None = sessions
-        self._joined: Session | None = None
-        self._engine = sessions.kw["bind"]
+    def __init__(self, sessions: sessionmaker[Session] | None = None, *, session: Session | None = None) -> None:
+        """Give ``sessions``, or one ``session`` to join (as ``joining`` does)."""
+        if sessions is not None and session is None:
+            self._engine = sessions.kw["bind"]
+        elif session is not None and sessions is None:
+            self._engine = session.get_bind()
+        else:
+            raise SchedulingError("an outbox store needs either the sessions to open or one session to join")
+        self._sessions, self._joined = sessions, session
         self._postgres = self._engine.dialect.name == "postgresql"
 
     @classmethod
     def joining(cls, session: Session) -> SQLAlchemyOutboxStore:
         """A store working in ``session``'s transaction; the caller commits or rolls back."""
-        store = cls.__new__(cls)
-        store._sessions, store._joined = None, session
-        store._engine = session.get_bind()
-        store._postgres = store._engine.dialect.name == "postgresql"
-        return store
+        return cls(session=session)
 
     # -- transactions --------------------------------------------------------------------------
 

@@ -117,14 +117,16 @@ class SQLAlchemyOutboxStore(OutboxStore):
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
+        """The transaction of one operation; a unique key already taken becomes ``OutboxConflict``."""
+        if self._joined is not None:
+            self._joined.flush()  # the caller's own pending work first: its errors are its own
         try:
-            if self._joined is not None:
-                yield self._joined
-                self._joined.flush()
-            else:
-                assert self._sessions is not None
+            if self._sessions is not None:
                 with unit_of_work(self._sessions) as session:
                     yield session
+            elif self._joined is not None:
+                yield self._joined
+                self._joined.flush()
         except IntegrityError as exc:
             raise OutboxConflict(f"another writer recorded the same outbox item or breach first ({exc.orig})") from exc
 

@@ -1,9 +1,7 @@
 """The outbox store: every read and write of outbox items and breaches that the services make, in one interface.
 
-Two backends, named after their technology: ``sqlalchemy`` (the database that any number of
-scheduler processes share) and ``memory`` (one process, for tests and demonstrations). Both move
-items only as ``docgen.domain.outbox.TRANSITIONS`` allows, and pass the same contract tests
-(tests/test_outbox_store_contract.py). Times are timezone-aware; the store never reads a clock.
+Its backends, ``sqlalchemy`` and ``memory``, move items only as ``docgen.domain.outbox.TRANSITIONS``
+allows and pass the same contract tests (tests/test_outbox_store_contract.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""The outbox in memory: one process, every operation atomic under one lock.
+"""The outbox in memory, for one process: every operation atomic under one lock, nothing kept after it ends.
 
-Faithful to the SQLAlchemy store in every way the contract tests can see (claims, leases,
-compare-and-set on the claim token, the state machine, idempotency keys, breaches), for tests
-of the services and for demonstrations that need no database. Nothing survives the process.
+Faithful to the SQLAlchemy store in all the contract tests check (claims, leases, compare-and-set,
+the state machine, idempotency keys, breaches), for tests and demonstrations that need no database.
 """
 
 from __future__ import annotations

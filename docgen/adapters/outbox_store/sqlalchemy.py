@@ -1,9 +1,7 @@
 """The outbox in the database (SQLAlchemy 2), shared safely by any number of scheduler processes.
 
-Claims take rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite ignores it and
-lets one writer in at a time) and then move them with a compare-and-set UPDATE; every later move
-of a claimed item is a compare-and-set on its claim token. Every UPDATE that changes a state
-applies only from the states ``TRANSITIONS`` allows, derived from the domain's table.
+Claims take rows ``FOR UPDATE SKIP LOCKED`` and move them by compare-and-set (on the claim token
+once claimed), and every UPDATE that changes a state applies only from the states ``TRANSITIONS`` allows.
 """
 
 from __future__ import annotations

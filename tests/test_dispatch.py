@@ -13,12 +13,13 @@ from sqlalchemy import select, text
 from distribution.abc import Delivery, Transport
 from distribution.transports.common import message_id_of
 from docgen.adapters.database import unit_of_work
-from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, item_values, to_item
+from docgen.adapters.orm_outbox import OutboxItemRow
+from docgen.adapters.outbox_store import MemoryOutboxStore, OutboxSource, OutboxStore, SQLAlchemyOutboxStore
 from docgen.domain.calendar import LONDON
 from docgen.services.runtime import Runtime
 from distribution.errors import TransportError
 from docgen.errors import ApprovalError, RedactionError, SchedulingError
-from docgen.domain.outbox import Backoff, OutboxItem
+from docgen.domain.outbox import Backoff, BreachRecord, OutboxItem, planned_item
 from docgen.services.dispatch import (
     Dispatcher, DispatchPolicy, PassReport, cancel_item, list_items, no_approval_gate, plain_message, release_item,
     retry_item,
@@ -86,47 +87,44 @@ def allow(item: OutboxItem) -> None:
     return None
 
 
-def make_dispatcher(runtime: Runtime, clock: Clock, transport: Transport, *,
+def make_dispatcher(runtime: Runtime | OutboxSource, clock: Clock, transport: Transport, *,
                     approval_gate: Callable[[OutboxItem], None] = allow,
                     build: Callable[[OutboxItem], bytes] | None = None, **policy: Any) -> Dispatcher:
     policy.setdefault("business_support_address", SUPPORT)
     return Dispatcher(
-        runtime.sessions, transport, policy=DispatchPolicy(envelope_from=SENDER, **policy), clock=clock,
+        runtime.sessions if isinstance(runtime, Runtime) else runtime, transport,
+        policy=DispatchPolicy(envelope_from=SENDER, **policy), clock=clock,
         build_message=build or (lambda item: plain_message(item, envelope_from=SENDER, at=clock())),
         approval_gate=approval_gate, rng=random.Random(7), worker="test")
 
 
-def add(runtime: Runtime, clock: Clock, *, copy: str = "conference_record--professional",
+def outbox(runtime: Runtime | OutboxStore) -> OutboxStore:
+    return SQLAlchemyOutboxStore(runtime.sessions) if isinstance(runtime, Runtime) else runtime
+
+
+def add(runtime: Runtime | OutboxStore, clock: Clock, *, copy: str = "conference_record--professional",
         recipient: str = "claire-dunn", address: str | None = "claire.dunn@nhs.example.uk",
         not_before: datetime | None = None, deadline: datetime | None = None, ready: bool = True,
         family: bool = False, rule: str = "record-to-invitees") -> int:
-    with unit_of_work(runtime.sessions) as session:
-        row = OutboxItemRow(**item_values(
-            conference="NM-ICPC-2026-0147", rule=rule, document=copy.split("--")[0], copy=copy, recipient=recipient,
-            recipient_name=recipient.replace("-", " ").title(), recipient_address=address, envelope_from=SENDER,
-            now=clock(), not_before=not_before, deadline=deadline, ready=ready, family_copy=family,
-            audience="family" if family else "professional", audience_person=recipient if family else None))
-        session.add(row)
-        session.flush()
-        return row.id
+    [item_id] = outbox(runtime).add([planned_item(
+        conference="NM-ICPC-2026-0147", rule=rule, document=copy.split("--")[0], copy=copy, recipient=recipient,
+        recipient_name=recipient.replace("-", " ").title(), recipient_address=address, envelope_from=SENDER,
+        now=clock(), not_before=not_before, deadline=deadline, ready=ready, family_copy=family,
+        audience="family" if family else "professional", audience_person=recipient if family else None)])
+    return item_id
 
 
-def get(runtime: Runtime, item_id: int) -> OutboxItem:
-    with unit_of_work(runtime.sessions) as session:
-        row = session.get(OutboxItemRow, item_id)
-        assert row is not None
-        return to_item(row)
+def get(runtime: Runtime | OutboxStore, item_id: int) -> OutboxItem:
+    return outbox(runtime).get(item_id)
 
 
-def breaches(runtime: Runtime) -> list[BreachRow]:
-    with unit_of_work(runtime.sessions) as session:
-        return list(session.scalars(select(BreachRow).order_by(BreachRow.id)))
+def breaches(runtime: Runtime | OutboxStore) -> list[BreachRecord]:
+    return outbox(runtime).breaches()
 
 
-def notices(runtime: Runtime) -> list[OutboxItem]:
-    with unit_of_work(runtime.sessions) as session:
-        return [to_item(r) for r in session.scalars(select(OutboxItemRow).where(
-            OutboxItemRow.recipient == "business-support").order_by(OutboxItemRow.id))]
+def notices(runtime: Runtime | OutboxStore) -> list[OutboxItem]:
+    listed = outbox(runtime).items(limit=10_000)
+    return sorted((i for i in listed if i.recipient == "business-support"), key=lambda i: i.id)
 
 
 def test_a_ready_item_is_sent_once_with_its_own_message_id(runtime: Runtime, clock: Clock,
@@ -422,3 +420,35 @@ def test_the_claim_reads_only_due_rows_through_the_index(runtime: Runtime) -> No
             connection.execute(text("SET enable_seqscan = off"))  # an empty table would be scanned anyway
             plan = " ".join(r[0] for r in connection.execute(text(f"EXPLAIN {query}"), {"now": START}))
             assert "ix_outbox_items_due_at" in plan
+
+
+def test_the_dispatcher_does_the_same_on_the_memory_store(clock: Clock, transport: RecordingTransport) -> None:
+    """The pass is orchestration only: on the memory store it sends, holds, fails and warns as on a database."""
+    store = MemoryOutboxStore()
+    deadline = START + timedelta(hours=20)
+    sent = add(store, clock, deadline=deadline)
+    held = add(store, clock, copy="outline_plan--family-zofia", recipient="zofia", family=True)
+    broken = add(store, clock, recipient="broken")
+    waiting = add(store, clock, recipient="waiting", ready=False, deadline=deadline)
+
+    def build(item: OutboxItem) -> bytes:
+        if item.recipient == "broken":
+            raise RedactionError("a withheld paragraph reached the copy")
+        return plain_message(item, envelope_from=SENDER, at=clock())
+
+    report = make_dispatcher(store, clock, transport, approval_gate=no_approval_gate, build=build).drain()
+    assert (report.sent, report.held, report.failed, report.warnings) == (2, 1, 1, 1)
+    assert [get(store, i).state for i in (sent, held, broken, waiting)] == [
+        "sent", "waiting_for_approval", "failed", "waiting_for_content"]
+    assert "withheld paragraph" in (get(store, broken).last_error or "")
+    [notice] = notices(store)
+    assert (notice.document, notice.state) == ("deadline_warning", "sent")
+    assert f"item {waiting}" in (notice.notice_text or "")
+    assert transport.message_ids == [get(store, sent).message_id, notice.message_id]
+
+
+def test_a_dispatcher_refuses_to_run_inside_one_session(runtime: Runtime, clock: Clock,
+                                                        transport: RecordingTransport) -> None:
+    """Each step of a pass is committed by itself (a claim, an attempt, "sent"), never in a caller's transaction."""
+    with unit_of_work(runtime.sessions) as session, pytest.raises(SchedulingError, match="not a session"):
+        make_dispatcher(session, clock, transport)

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from distribution.demo_pki import create_demo_pki
 from distribution.transports import OutboxFolderTransport
 from docgen.adapters.case_store import save_case
 from docgen.adapters.database import unit_of_work
-from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, to_item
+from docgen.adapters.outbox_store import SQLAlchemyOutboxStore
 from docgen.domain.calendar import LONDON
 from docgen.services.runtime import Runtime
 from docgen.adapters.casefile import validate_case
@@ -147,11 +146,7 @@ class Lifecycle:
             self.clock.at = min(end, self.clock.at + timedelta(hours=3))
 
     def items(self, reference: str | None = None) -> list[OutboxItem]:
-        with unit_of_work(self.runtime.sessions) as session:
-            query = select(OutboxItemRow)
-            if reference:
-                query = query.where(OutboxItemRow.conference_reference == reference)
-            return [to_item(row) for row in session.scalars(query)]
+        return SQLAlchemyOutboxStore(self.runtime.sessions).items(reference=reference, limit=100_000)
 
 
 @pytest.mark.slow
@@ -220,8 +215,8 @@ def test_a_whole_lifecycle_sends_every_item_in_its_window(runtime: Runtime, rule
         f"deadline_warning--item-{i.id}" for i in delivered
         if i.copy == "social_worker_report--sw-report--family-karim")
     assert all(i.state == "sent" and i.recipient_address == SUPPORT for i in warnings)
+    assert SQLAlchemyOutboxStore(runtime.sessions).breaches() == []
     with unit_of_work(runtime.sessions) as session:
-        assert list(session.scalars(select(BreachRow))) == []
         report = compliance_report(session, now=life.clock(), calendar=rules.calendar, zone=rules.zone)
     totals = as_csv(report).splitlines()[-1].split(",")
     assert totals[:4] == ["total", str(len(items)), str(len(delivered)), "0"] and totals[5] == "0"
@@ -297,8 +292,7 @@ def test_a_booking_outside_the_timescale_needs_a_recorded_reason(
     with pytest.raises(BookingReasonRequired, match="initial-conference-booking: 2 working day") as caught:
         schedule(runtime, late, rules, at("2026-11-05T09:00"))
     assert [b.deadline.isoformat() for b in caught.value.breaches] == ["2026-11-23"]
-    with unit_of_work(runtime.sessions) as session:
-        assert session.scalar(select(OutboxItemRow.id)) is None  # nothing scheduled without the reason
+    assert SQLAlchemyOutboxStore(runtime.sessions).items() == []  # nothing scheduled without the reason
     result = schedule(runtime, late, rules, at("2026-11-05T09:00"),
                       reason="Police disclosure awaited; agreed by M. Kowalczyk, team manager, 5/11/2026")
     assert result.created > 0

@@ -1,9 +1,10 @@
-"""Pure outbox logic: state transitions, backoff, idempotency keys and Message-IDs, lateness."""
+"""Pure outbox logic: state transitions, backoff, idempotency keys and Message-IDs, lateness, replanning."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 from docgen.domain.calendar import WorkingCalendar
 from docgen.errors import SchedulingError
 from docgen.domain.outbox import (
-    FINAL_STATES, STATES, TRANSITIONS, Backoff, can_move, check_move, idempotency_key, message_id_for, notice_key,
-    window_state, working_days_late,
+    ACCEPTED_AFTER_TAKEOVER, CLAIMABLE_STATES, FINAL_STATES, REPLANNABLE_STATES, STATES, TRANSITIONS, Backoff,
+    Current, NewItem, breach_due, can_move, check_move, due_again, idempotency_key, message_id_for, notice_key,
+    planned_item, replan, sources, warning_step, window_state, working_days_late,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -145,3 +147,129 @@ def test_working_days_late_skips_christmas() -> None:
 def test_window_state(at: datetime, state: str) -> None:
     assert window_state(datetime(2026, 11, 19, 10, 0, tzinfo=LONDON), DEADLINE, at) == state
     assert window_state(None, None, at) == "open"
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    pytest.param("sending", {"ready", "waiting_for_approval", "sending"}, id="claimed-from"),
+    pytest.param("sent", {"sending"}, id="sent-only-from-sending"),
+    pytest.param("failed", {"sending"}, id="failed-only-from-sending"),
+    pytest.param("waiting_for_approval", {"sending"}, id="held-only-from-sending"),
+    pytest.param("ready", {"waiting_for_content", "waiting_for_approval", "sending", "failed"}, id="ready-from"),
+    pytest.param("cancelled", {"waiting_for_content", "waiting_for_approval", "ready", "failed"},
+                 id="cancelled-unless-in-flight-or-final"),
+    pytest.param("waiting_for_content", {"ready"}, id="content-withdrawn"),
+])
+def test_sources_are_read_from_the_table(target: str, expected: set[str]) -> None:
+    assert sources(target) == expected  # type: ignore[arg-type]
+
+
+def test_the_states_the_stores_use_are_derived_from_the_table() -> None:
+    assert set(CLAIMABLE_STATES) == {"ready", "waiting_for_approval", "sending"}
+    assert REPLANNABLE_STATES == {"waiting_for_content", "waiting_for_approval", "ready", "failed"}
+    # Recording a delivery the transport accepted after the claim was lost: anything but cancelled.
+    assert ACCEPTED_AFTER_TAKEOVER == set(STATES) - {"cancelled"}
+
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)
+SOON = NOW + timedelta(hours=5)
+
+
+@pytest.mark.parametrize(("state", "attempts", "due_at", "deadline", "step"), [
+    pytest.param("sending", 1, None, DEADLINE, "later", id="being-sent-look-again"),
+    pytest.param("ready", 0, NOW, DEADLINE, "later", id="going-now-look-again"),
+    pytest.param("ready", 0, SOON, DEADLINE, "none", id="window-opens-before-the-deadline"),
+    pytest.param("ready", 2, SOON, DEADLINE, "warn", id="retrying-after-failures"),
+    pytest.param("waiting_for_content", 0, None, DEADLINE, "warn", id="no-document-yet"),
+    pytest.param("waiting_for_approval", 0, SOON, DEADLINE, "warn", id="not-approved-yet"),
+    pytest.param("failed", 1, None, DEADLINE, "warn", id="failed"),
+    pytest.param("failed", 1, None, None, "none", id="no-deadline-nothing-to-warn-about"),
+    pytest.param("sent", 1, None, DEADLINE, "none", id="sent"),
+])
+def test_warning_step(state: str, attempts: int, due_at: datetime | None, deadline: datetime | None,
+                      step: str) -> None:
+    assert warning_step(state, attempts, due_at, deadline, NOW) == step
+
+
+@pytest.mark.parametrize(("state", "deadline", "due"), [
+    pytest.param("waiting_for_content", NOW - timedelta(seconds=1), True, id="missed"),
+    pytest.param("ready", NOW, False, id="at-the-deadline-not-yet"),
+    pytest.param("failed", None, False, id="no-deadline"),
+    pytest.param("sent", NOW - timedelta(days=1), False, id="sent-is-recorded-when-sent"),
+    pytest.param("cancelled", NOW - timedelta(days=1), False, id="cancelled"),
+])
+def test_breach_due(state: str, deadline: datetime | None, due: bool) -> None:
+    assert breach_due(state, deadline, NOW) is due
+
+
+def test_due_again_waits_for_the_window() -> None:
+    assert due_again(None, NOW) == NOW and due_again(NOW - timedelta(days=1), NOW) == NOW
+    assert due_again(SOON, NOW) == SOON
+
+
+def planned(recipient: str = "claire-dunn", *, ready: bool = True, not_before: datetime | None = None,
+            deadline: datetime | None = DEADLINE, rule: str = "record-to-invitees") -> NewItem:
+    return planned_item(conference="NM-ICPC-2026-0147", rule=rule, document="conference_record",
+                        copy="conference_record--professional", recipient=recipient, recipient_name="Claire Dunn",
+                        recipient_address="claire.dunn@nhs.example.uk", envelope_from="cp@northmoor.gov.uk", now=NOW,
+                        not_before=not_before, deadline=deadline, ready=ready)
+
+
+def current(state: str, *, attempts: int = 0, due_at: datetime | None = None, deadline: datetime | None = DEADLINE,
+            recipient: str = "claire-dunn", rule: str = "record-to-invitees") -> Current:
+    key = idempotency_key("NM-ICPC-2026-0147", rule, "conference_record--professional", recipient)
+    return Current(key, state, attempts, due_at, deadline, "conference_record--professional", recipient)
+
+
+def test_a_planned_item_is_due_when_its_window_opens_and_watched_from_its_deadline() -> None:
+    item = planned(not_before=SOON)
+    assert (item.state, item.due_at, item.warn_at, item.breach_at) == ("ready", SOON, DEADLINE, DEADLINE)
+    waiting = planned(ready=False)
+    assert (waiting.state, waiting.due_at) == ("waiting_for_content", None)
+    assert item.message_id == message_id_for(item.idempotency_key, "cp@northmoor.gov.uk")
+
+
+LATER = SOON + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("existing", "plan", "expected"), [
+    pytest.param(current("waiting_for_content"), planned(not_before=SOON), {"state": "ready", "due_at": SOON},
+                 id="document-arrives-due-when-the-window-opens"),
+    pytest.param(current("waiting_for_content"), planned(), {"state": "ready", "due_at": NOW},
+                 id="document-arrives-window-open"),
+    pytest.param(current("waiting_for_content"), planned(ready=False), {"state": None, "due_at": None},
+                 id="still-no-document"),
+    pytest.param(current("ready", due_at=SOON), planned(not_before=LATER), {"due_at": LATER},
+                 id="untried-follows-the-window"),
+    pytest.param(current("ready", due_at=SOON), planned(), {"due_at": SOON}, id="untried-keeps-its-time"),
+    pytest.param(current("ready", attempts=2, due_at=SOON), planned(not_before=LATER), {"due_at": LATER},
+                 id="retry-waits-for-a-later-window"),
+    pytest.param(current("ready", attempts=2, due_at=LATER), planned(not_before=SOON), {"due_at": None},
+                 id="retry-keeps-its-backoff"),
+    pytest.param(current("waiting_for_approval", due_at=SOON), planned(not_before=LATER), {"due_at": LATER},
+                 id="held-waits-for-a-later-window"),
+    pytest.param(current("failed"), planned(not_before=LATER), {"state": None, "due_at": None},
+                 id="failed-stays-failed"),
+])
+def test_replanning_an_item_not_yet_sent(existing: Current, plan: NewItem, expected: dict[str, Any]) -> None:
+    result = replan([existing], [plan], now=NOW)
+    [(key, changes)] = result.update
+    assert key == existing.idempotency_key and result.create == () and result.cancel == ()
+    assert {name: changes.get(name) for name in expected} == expected
+    assert (changes["not_before"], changes["deadline"], changes["updated_at"]) == (plan.not_before, DEADLINE, NOW)
+    assert result.made_ready == (1 if expected.get("state") == "ready" else 0)
+
+
+def test_a_new_deadline_watches_the_item_again() -> None:
+    [(_, changes)] = replan([current("ready", due_at=SOON)], [planned(deadline=LATER)], now=NOW).update
+    assert (changes["warn_at"], changes["breach_at"], changes["warned_at"]) == (LATER, LATER, None)
+    [(_, same)] = replan([current("ready", due_at=SOON)], [planned()], now=NOW).update
+    assert "warn_at" not in same and "warned_at" not in same
+
+
+def test_replanning_creates_cancels_and_never_sends_a_copy_twice() -> None:
+    existing = [current("sent", rule="earlier-rule"), current("ready", recipient="gone"),
+                current("sending", recipient="in-flight"), current("sent", recipient="done")]
+    result = replan(existing, [planned(), planned("new")], now=NOW)
+    assert [i.recipient for i in result.create] == ["new"]  # claire-dunn's copy went under another rule
+    assert result.cancel == (current("ready", recipient="gone").idempotency_key,)  # sent and in flight stay
+    assert result.update == ()

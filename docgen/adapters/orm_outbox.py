@@ -9,6 +9,7 @@ done, so a pass reads only the rows that need it.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from docgen.adapters.orm import Base
-from docgen.domain.outbox import STATES, OutboxItem, idempotency_key, message_id_for
+from docgen.domain.outbox import STATES, NewItem, OutboxItem, planned_item
 
+_NEW_ITEM_FIELDS = tuple(f.name for f in fields(NewItem))
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -122,7 +124,7 @@ class BreachRow(Base):
 
 
 def to_item(row: OutboxItemRow) -> OutboxItem:
-    """The immutable view of a row that message builders, release checks and listings receive."""
+    """The immutable view of a row that message builders, approval gates and listings receive."""
     return OutboxItem(
         id=row.id, idempotency_key=row.idempotency_key, message_id=row.message_id,
         conference_reference=row.conference_reference, rule=row.rule, document=row.document, copy=row.copy,
@@ -133,21 +135,19 @@ def to_item(row: OutboxItemRow) -> OutboxItem:
         late_by=row.late_by, claim_token=row.claim_token)
 
 
+def row_values(item: NewItem) -> dict[str, Any]:
+    """The columns of a new row for ``item``: nothing attempted yet."""
+    return {**{name: getattr(item, name) for name in _NEW_ITEM_FIELDS}, "attempts": 0, "updated_at": item.created_at}
+
+
 def item_values(*, conference: str, rule: str, document: str, copy: str, recipient: str, recipient_name: str,
                 recipient_address: str | None, envelope_from: str, now: datetime, not_before: datetime | None = None,
                 deadline: datetime | None = None, ready: bool = True, family_copy: bool = False,
                 audience: str = "professional", audience_person: str | None = None,
                 report: str | None = None) -> dict[str, Any]:
-    """The columns of a new outbox row, for ``OutboxItemRow(**...)`` or a bulk insert.
-
-    The idempotency key and Message-ID are derived here, and the "look at it" columns set: a
-    ready item is due when its window opens; warnings and breaches are watched from its deadline.
-    """
-    key = idempotency_key(conference, rule, copy, recipient)
-    return dict(
-        idempotency_key=key, message_id=message_id_for(key, envelope_from), conference_reference=conference,
-        rule=rule, document=document, copy=copy, report=report, audience=audience, audience_person=audience_person,
-        family_copy=family_copy, recipient=recipient, recipient_name=recipient_name,
-        recipient_address=recipient_address, state="ready" if ready else "waiting_for_content",
-        not_before=not_before, deadline=deadline, due_at=(not_before or now) if ready else None,
-        warn_at=deadline, breach_at=deadline, attempts=0, created_at=now, updated_at=now)
+    """The columns of a new planned row (``planned_item``), for a bulk insert by tests and benchmarks."""
+    return row_values(planned_item(
+        conference=conference, rule=rule, document=document, copy=copy, recipient=recipient,
+        recipient_name=recipient_name, recipient_address=recipient_address, envelope_from=envelope_from, now=now,
+        not_before=not_before, deadline=deadline, ready=ready, family_copy=family_copy, audience=audience,
+        audience_person=audience_person, report=report))

@@ -1,16 +1,17 @@
 """Outbox items: their states and the moves between them, retry backoff, idempotency keys.
 
-Pure logic: no database, no clock. ``docgen.services.dispatch`` applies these rules to the rows
-of the outbox; docs/scheduler.md describes the whole life of an item.
+Pure logic: no database, no clock. Both outbox stores (``docgen.adapters.outbox_store``) apply
+these rules to their rows; docs/scheduler.md describes the whole life of an item.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
-from typing import Literal, Mapping, get_args
+from typing import Any, Literal, get_args
 
 from docgen.domain.calendar import WorkingCalendar
 from docgen.errors import SchedulingError
@@ -26,8 +27,6 @@ ItemState = Literal[
 ]
 STATES: tuple[ItemState, ...] = get_args(ItemState)
 FINAL_STATES: frozenset[ItemState] = frozenset({"sent", "cancelled"})
-#: States a dispatch pass claims when their ``due_at`` has come.
-CLAIMABLE_STATES: tuple[ItemState, ...] = ("ready", "waiting_for_approval", "sending")
 #: States a deadline warning is raised for: the item cannot go out by itself.
 NOT_READY_STATES: frozenset[ItemState] = frozenset({"waiting_for_content", "waiting_for_approval", "failed"})
 
@@ -41,6 +40,22 @@ TRANSITIONS: Mapping[ItemState, frozenset[ItemState]] = MappingProxyType({
     "sent": frozenset(),
     "cancelled": frozenset(),
 })
+
+
+def sources(target: ItemState) -> frozenset[ItemState]:
+    """The states ``TRANSITIONS`` allows a move to ``target`` from: where a store's update may start."""
+    return frozenset(state for state in STATES if target in TRANSITIONS[state])
+
+
+#: States a dispatch pass claims when their ``due_at`` has come: those that may become ``sending``.
+CLAIMABLE_STATES: tuple[ItemState, ...] = tuple(state for state in STATES if state in sources("sending"))
+#: States scheduling may still change or cancel: those that may become ``cancelled`` (neither
+#: in flight nor final).
+REPLANNABLE_STATES: frozenset[ItemState] = sources("cancelled")
+#: The one record ``TRANSITIONS`` does not govern. A message the transport accepted after this
+#: scheduler lost its claim (it held the item past its lease) is recorded as sent whatever the
+#: item became meanwhile, except cancelled: it did go, and an item not marked sent would go again.
+ACCEPTED_AFTER_TAKEOVER: frozenset[ItemState] = frozenset(STATES) - {"cancelled"}
 
 #: Documents the dispatcher writes itself, to business support; not counted in compliance.
 NOTICE_DOCUMENTS = ("deadline_warning", "deadline_missed")
@@ -109,7 +124,7 @@ class Backoff:
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """A snapshot of one outbox row, handed to message builders and release checks."""
+    """A snapshot of one outbox row, handed to message builders and approval gates."""
 
     id: int
     idempotency_key: str
@@ -161,3 +176,204 @@ def window_state(not_before: datetime | None, deadline: datetime | None, at: dat
     if deadline is not None and at > deadline:
         return "late"
     return "open"
+
+
+def due_again(not_before: datetime | None, now: datetime) -> datetime:
+    """When an item put back by hand is next looked at: at once, but never before its window opens."""
+    return max(now, not_before) if not_before else now
+
+
+# -- what a store writes -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewItem:
+    """The first version of an outbox row: a planned delivery, or a notice to business support."""
+
+    idempotency_key: str
+    message_id: str
+    conference_reference: str
+    rule: str
+    document: str
+    copy: str
+    report: str | None
+    audience: str
+    audience_person: str | None
+    family_copy: bool
+    recipient: str
+    recipient_name: str
+    recipient_address: str | None
+    state: ItemState
+    not_before: datetime | None
+    deadline: datetime | None
+    due_at: datetime | None
+    warn_at: datetime | None
+    breach_at: datetime | None
+    created_at: datetime
+    notice_text: str | None = None
+
+
+def planned_item(*, conference: str, rule: str, document: str, copy: str, recipient: str, recipient_name: str,
+                 recipient_address: str | None, envelope_from: str, now: datetime,
+                 not_before: datetime | None = None, deadline: datetime | None = None, ready: bool = True,
+                 family_copy: bool = False, audience: str = "professional", audience_person: str | None = None,
+                 report: str | None = None) -> NewItem:
+    """One planned delivery, as it first enters the outbox.
+
+    The idempotency key and Message-ID are derived here, and the "look at it" times set: a
+    ready item is due when its window opens; warnings and breaches are watched from its deadline.
+    """
+    key = idempotency_key(conference, rule, copy, recipient)
+    return NewItem(
+        idempotency_key=key, message_id=message_id_for(key, envelope_from), conference_reference=conference,
+        rule=rule, document=document, copy=copy, report=report, audience=audience, audience_person=audience_person,
+        family_copy=family_copy, recipient=recipient, recipient_name=recipient_name,
+        recipient_address=recipient_address, state="ready" if ready else "waiting_for_content",
+        not_before=not_before, deadline=deadline, due_at=(not_before or now) if ready else None,
+        warn_at=deadline, breach_at=deadline, created_at=now)
+
+
+def notice_item(about: OutboxItem, kind: str, text: str, *, address: str, envelope_from: str,
+                now: datetime) -> NewItem:
+    """A notice to business support about the item ``about`` (``kind`` one of ``NOTICE_DOCUMENTS``), due now."""
+    key = notice_key(about.idempotency_key, kind)
+    return NewItem(
+        idempotency_key=key, message_id=message_id_for(key, envelope_from),
+        conference_reference=about.conference_reference, rule=NOTICE_RULE, document=kind,
+        copy=f"{kind}--item-{about.id}", report=None, audience="professional", audience_person=None,
+        family_copy=False, recipient="business-support", recipient_name="Business support", recipient_address=address,
+        state="ready", not_before=None, deadline=None, due_at=now, warn_at=None, breach_at=None, created_at=now,
+        notice_text=text)
+
+
+@dataclass(frozen=True)
+class BreachRecord:
+    """A timescale missed: an item sent late or still overdue, or a conference booked late.
+
+    ``key`` makes recording idempotent: the item's idempotency key, or
+    ``booking:<reference>:<rule>`` for a booking. A booking's ``working_days_late`` is negative
+    when it was booked too early.
+    """
+
+    key: str
+    kind: Literal["distribution", "booking"]
+    conference_reference: str
+    rule: str
+    deadline_on: date
+    working_days_late: int
+    detected_at: datetime
+    item_id: int | None = None
+    deadline: datetime | None = None
+    sent_at: datetime | None = None
+    reason: str | None = None
+
+
+def booking_key(reference: str, rule: str) -> str:
+    return f"booking:{reference}:{rule}"
+
+
+def distribution_breach(item: OutboxItem, deadline: datetime, *, now: datetime, late: int, zone: tzinfo,
+                        sent_at: datetime | None) -> BreachRecord:
+    """The breach of ``item``'s ``deadline``, detected ``now``; ``sent_at`` once it has gone."""
+    return BreachRecord(
+        key=item.idempotency_key, kind="distribution", conference_reference=item.conference_reference,
+        rule=item.rule, deadline_on=deadline.astimezone(zone).date(), working_days_late=late, detected_at=now,
+        item_id=item.id, deadline=deadline, sent_at=sent_at)
+
+
+# -- deadlines ---------------------------------------------------------------------------------
+
+WarningStep = Literal["later", "none", "warn"]
+
+
+def warning_step(state: str, attempts: int, due_at: datetime | None, deadline: datetime | None,
+                 now: datetime) -> WarningStep:
+    """What a pass does about an item whose warning time has come.
+
+    ``later``: it is going now; look again once it has gone, or not. ``warn``: it cannot go by
+    itself and has a deadline, so business support is told. ``none``: stop watching it.
+    """
+    if state == "sending" or (state == "ready" and attempts == 0 and due_at is not None and due_at <= now):
+        return "later"
+    stuck = state in NOT_READY_STATES or (state == "ready" and attempts > 0)
+    return "warn" if stuck and deadline is not None else "none"
+
+
+def breach_due(state: str, deadline: datetime | None, now: datetime) -> bool:
+    """Whether an item whose breach time has come has missed its deadline unsent."""
+    return state not in FINAL_STATES and deadline is not None and deadline < now
+
+
+# -- scheduling a conference again -------------------------------------------------------------
+
+CANCELLED_UNPLANNED = "no longer planned for this conference"
+
+
+@dataclass(frozen=True)
+class Current:
+    """What replanning needs to know of an item already in the outbox."""
+
+    idempotency_key: str
+    state: str
+    attempts: int
+    due_at: datetime | None
+    deadline: datetime | None
+    copy: str
+    recipient: str
+
+
+@dataclass(frozen=True)
+class Replan:
+    """How a conference's outbox items change to match its plan.
+
+    ``update`` pairs an item's key with the values it takes (its ``state`` among them only when
+    its document has arrived); ``cancel`` names the items no longer planned.
+    """
+
+    cancel: tuple[str, ...] = ()
+    create: tuple[NewItem, ...] = ()
+    update: tuple[tuple[str, Mapping[str, Any]], ...] = field(default=())
+
+    @property
+    def made_ready(self) -> int:
+        return sum(1 for _, changes in self.update if changes.get("state") == "ready")
+
+
+def replan(existing: Sequence[Current], planned: Sequence[NewItem], *, now: datetime) -> Replan:
+    """Bring a conference's items (``existing``, notices aside) up to date with ``planned``.
+
+    New deliveries are created, except a copy that has already gone (or is going) to that
+    person under another rule: never twice. Items not yet sent follow the plan's windows and
+    addresses and become ready when their document has arrived; those no longer planned are
+    cancelled.
+    """
+    keys = {p.idempotency_key for p in planned}
+    by_key = {c.idempotency_key: c for c in existing}
+    delivered = {(c.copy, c.recipient) for c in existing if c.state in ("sent", "sending")}
+    cancel = tuple(c.idempotency_key for c in existing
+                   if c.idempotency_key not in keys and c.state in REPLANNABLE_STATES)
+    create: list[NewItem] = []
+    update: list[tuple[str, Mapping[str, Any]]] = []
+    for item in planned:
+        current = by_key.get(item.idempotency_key)
+        if current is None:
+            if (item.copy, item.recipient) not in delivered:
+                create.append(item)
+        elif current.state in REPLANNABLE_STATES:
+            update.append((item.idempotency_key, _brought_up_to_date(current, item, now)))
+    return Replan(cancel, tuple(create), tuple(update))
+
+
+def _brought_up_to_date(current: Current, planned: NewItem, now: datetime) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if current.deadline != planned.deadline:
+        changes.update(warn_at=planned.deadline, breach_at=planned.deadline, warned_at=None)
+    changes.update(not_before=planned.not_before, deadline=planned.deadline, recipient_name=planned.recipient_name,
+                   recipient_address=planned.recipient_address, updated_at=now)
+    if current.state == "waiting_for_content" and planned.state == "ready":
+        changes.update(state="ready", due_at=planned.not_before or now)
+    elif current.state == "ready" and current.attempts == 0:
+        changes["due_at"] = planned.not_before or current.due_at or now
+    elif (current.state in ("ready", "waiting_for_approval") and planned.not_before and current.due_at
+          and current.due_at < planned.not_before):
+        changes["due_at"] = planned.not_before
+    return changes

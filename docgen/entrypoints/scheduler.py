@@ -130,6 +130,8 @@ class SchedulerProcess:
             self.scheduler.start()
         with self._in_pass:  # wait for the pass in progress
             pass
+        if self._stop_asked:  # the watcher thread may not have run yet: a stop asked for is kept on return
+            self.stopping.set()
         log.info("scheduler %s stopped", self.dispatcher.worker)
 
 

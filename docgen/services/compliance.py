@@ -13,12 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow
+from docgen.adapters.outbox_store import OutboxSource, outbox_store
 from docgen.domain.calendar import WorkingCalendar
-from docgen.domain.outbox import NOTICE_RULE, working_days_late
+from docgen.domain.outbox import working_days_late
 
 COLUMNS = ("rule", "items", "on_time", "late", "late_by_working_days", "overdue_now", "overdue_by_working_days",
            "not_yet_due", "failed", "cancelled")
@@ -62,13 +59,12 @@ def _in_period(day: date, start: date | None, end: date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
 
 
-def compliance_report(session: Session, *, now: datetime, calendar: WorkingCalendar, zone: tzinfo,
+def compliance_report(outbox: OutboxSource, *, now: datetime, calendar: WorkingCalendar, zone: tzinfo,
                       start: date | None = None, end: date | None = None) -> ComplianceReport:
     """Count every outbox item (business-support notices aside) whose deadline falls in the period."""
+    store = outbox_store(outbox)
     rules: dict[str, RuleCompliance] = {}
-    query = select(OutboxItemRow.rule, OutboxItemRow.state, OutboxItemRow.deadline, OutboxItemRow.sent_at,
-                   OutboxItemRow.late_by, OutboxItemRow.created_at).where(OutboxItemRow.rule != NOTICE_RULE)
-    for rule, state, deadline, sent_at, late_by, created_at in session.execute(query):
+    for rule, state, deadline, sent_at, late_by, created_at in store.outcomes():
         day = (deadline or sent_at or created_at).astimezone(zone).date()
         if not _in_period(day, start, end):
             continue
@@ -90,11 +86,10 @@ def compliance_report(session: Session, *, now: datetime, calendar: WorkingCalen
         else:
             entry.not_yet_due += 1
             entry.failed += state == "failed"
-    bookings = [
-        BookingBreach(row.conference_reference, row.rule, row.deadline_on, row.working_days_late, row.reason)
-        for row in session.scalars(select(BreachRow).where(BreachRow.kind == "booking")
-                                   .order_by(BreachRow.deadline_on, BreachRow.id))
-        if _in_period(row.deadline_on, start, end)]
+    bookings = [  # by date, then in the order they were recorded
+        BookingBreach(b.conference_reference, b.rule, b.deadline_on, b.working_days_late, b.reason)
+        for b in sorted(store.breaches(kind="booking"), key=lambda b: b.deadline_on)
+        if _in_period(b.deadline_on, start, end)]
     return ComplianceReport(tuple(rules[name] for name in sorted(rules)), tuple(bookings))
 
 

@@ -14,25 +14,24 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import false, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docgen.adapters.case_store import load_case
 from docgen.adapters.orm import Conference
-from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, item_values, to_item
+from docgen.adapters.outbox_store import OutboxSource, OutboxStore, outbox_store
 from docgen.domain.circulation import Breach, CirculationRule, Window, applicable_rules, booking_breaches, unchecked_booking_rules
 from docgen.configuration.circulation import CirculationConfig
 from docgen.adapters.casefile import validate_case
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.errors import SchedulingError
-from docgen.domain.outbox import NOTICE_RULE, OutboxItem, idempotency_key
+from docgen.domain.outbox import BreachRecord, NewItem, OutboxItem, booking_key, idempotency_key, planned_item
 
 #: The pseudo-rule for documents the procedures give no timescale, which are useless once the
 #: conference has started: invitations, the exclusion letter, report forms, reports to the chair.
 BEFORE_CONFERENCE = "before-conference"
 BEFORE_CONFERENCE_SOURCE = "docgen default: no timescale in the procedures; needed before the conference starts"
 _ATTENDED = frozenset({"attended", "part_attended"})
-_UPDATABLE = ("waiting_for_content", "waiting_for_approval", "ready", "failed")
 
 
 @dataclass(frozen=True)
@@ -343,27 +342,21 @@ def is_first_review(previous: Mapping[str, Any] | None) -> bool:
     return previous is not None and previous["conference"]["kind"] in ("initial", "pre_birth", "transfer_in")
 
 
-def _record_booking(session: Session, case: Mapping[str, Any], check: BookingCheck, reason: str | None,
+def _record_booking(store: OutboxStore, case: Mapping[str, Any], check: BookingCheck, reason: str | None,
                     now: datetime) -> None:
     reference = case["reference"]
     reason = reason or case["conference"].get("booking_delay_reason")
-    rows = {row.key: row for row in session.scalars(
-        select(BreachRow).where(BreachRow.conference_reference == reference, BreachRow.kind == "booking"))}
-    missing = [b for b in check.breaches if not (reason or (rows.get(f"booking:{reference}:{b.rule}")
-                                                             and rows[f"booking:{reference}:{b.rule}"].reason))]
+    recorded = {b.key: b for b in store.breaches(kind="booking", reference=reference)}
+    missing = [b for b in check.breaches
+               if not (reason or (booking_key(reference, b.rule) in recorded
+                                  and recorded[booking_key(reference, b.rule)].reason))]
     if missing:
         raise BookingReasonRequired(reference, tuple(missing))
     for breach in check.breaches:
-        key = f"booking:{reference}:{breach.rule}"
-        row = rows.get(key)
-        if row is None:
-            row = BreachRow(key=key, kind="booking", conference_reference=reference, rule=breach.rule,
-                            detected_at=now, deadline_on=breach.deadline, working_days_late=0)
-            session.add(row)
-        row.deadline_on = breach.deadline
-        row.working_days_late = breach.working_days_late or -breach.working_days_early
-        if reason:
-            row.reason = reason
+        store.record_booking(BreachRecord(
+            key=booking_key(reference, breach.rule), kind="booking", conference_reference=reference, rule=breach.rule,
+            deadline_on=breach.deadline, working_days_late=breach.working_days_late or -breach.working_days_early,
+            detected_at=now, reason=reason or None))
 
 
 def schedule_conference(session: Session, case: Mapping[str, Any], config: CirculationConfig, *, now: datetime,
@@ -372,81 +365,40 @@ def schedule_conference(session: Session, case: Mapping[str, Any], config: Circu
                         initial_case: Mapping[str, Any] | None = None) -> ScheduleResult:
     """Write the conference's distributions into the outbox; safe to run again and again.
 
-    Raises ``BookingReasonRequired`` (nothing written) when the booking breaks a timescale and
-    no reason is recorded yet.
+    Everything is written in ``session``'s transaction, which the caller commits. Raises
+    ``BookingReasonRequired`` (nothing written) when the booking breaks a timescale and no
+    reason is recorded yet.
     """
     reference = case["reference"]
-    if session.get_bind().dialect.name == "sqlite":
-        # Take SQLite's write lock before reading the rows, so no dispatch pass claims one between
-        # this read and the writes below (PostgreSQL locks the rows themselves: FOR UPDATE).
-        session.execute(update(OutboxItemRow).where(false()).values(state=OutboxItemRow.state))
+    store = outbox_store(session)
+    store.reserve()  # before anything is read: no dispatch pass claims an item between the read and the writes
     previous = previous_conference_case(session, case)
     if first_review is None:
         first_review = is_first_review(previous)
     if initial_case is None and is_first_review(previous):
         initial_case = previous
     check = booking_check(case, config, first_review=first_review)
-    _record_booking(session, case, check, reason, now)
+    _record_booking(store, case, check, reason, now)
     planned, notes = plan_distributions(case, config, now=now, approved_reports=approved_reports,
                                         initial_case=initial_case)
-    existing = {row.idempotency_key: row for row in session.scalars(
-        select(OutboxItemRow).where(OutboxItemRow.conference_reference == reference,
-                                    OutboxItemRow.rule != NOTICE_RULE).with_for_update())}
-    delivered = {(row.copy, row.recipient): row for row in existing.values() if row.state in ("sent", "sending")}
-    created = updated = made_ready = cancelled = 0
-    keys = {d.idempotency_key for d in planned}
-    for row in existing.values():
-        if row.idempotency_key not in keys and row.state in _UPDATABLE:
-            row.state, row.hold_reason, row.updated_at = "cancelled", "no longer planned for this conference", now
-            row.due_at = row.warn_at = row.breach_at = None
-            cancelled += 1
-    for d in planned:
-        current = existing.get(d.idempotency_key)
-        if current is None:
-            if (d.copy_spec.stem, d.recipient.key) in delivered:
-                continue  # already went under another rule: never twice
-            session.add(_new_row(case, d, envelope_from, now))
-            created += 1
-        elif current.state in _UPDATABLE:
-            made_ready += _update_row(current, d, now)
-            updated += 1
-    session.flush()
-    items = conference_items(session, reference)
-    return ScheduleResult(reference, created, updated, made_ready, cancelled, tuple(items), check, tuple(notes))
+    changed = store.replan(reference, [_planned(case, d, envelope_from, now) for d in planned], now=now)
+    items = conference_items(store, reference)
+    return ScheduleResult(reference, len(changed.create), len(changed.update), changed.made_ready,
+                          len(changed.cancel), tuple(items), check, tuple(notes))
 
 
-def _new_row(case: Mapping[str, Any], d: Distribution, envelope_from: str, now: datetime) -> OutboxItemRow:
-    return OutboxItemRow(**item_values(
+def _planned(case: Mapping[str, Any], d: Distribution, envelope_from: str, now: datetime) -> NewItem:
+    return planned_item(
         conference=case["reference"], rule=d.rule, document=d.copy_spec.kind.key, copy=d.copy_spec.stem,
         recipient=d.recipient.key, recipient_name=d.recipient.name, recipient_address=d.recipient.address,
         envelope_from=envelope_from, now=now, not_before=d.earliest, deadline=d.latest, ready=d.content_ready,
         family_copy=d.copy_spec.audience.is_family_copy, audience=d.copy_spec.audience.kind,
-        audience_person=d.copy_spec.audience.person, report=d.copy_spec.report))
+        audience_person=d.copy_spec.audience.person, report=d.copy_spec.report)
 
 
-def _update_row(row: OutboxItemRow, d: Distribution, now: datetime) -> int:
-    """Bring a row not yet sent up to date with the plan; 1 if its document has now arrived."""
-    if row.deadline != d.latest:
-        row.warn_at = row.breach_at = d.latest
-        row.warned_at = None
-    row.not_before, row.deadline = d.earliest, d.latest
-    row.recipient_name, row.recipient_address = d.recipient.name, d.recipient.address
-    row.updated_at = now
-    if row.state == "waiting_for_content" and d.content_ready:
-        row.state, row.due_at = "ready", d.earliest or now
-        return 1
-    if row.state == "ready" and row.attempts == 0:
-        row.due_at = d.earliest or row.due_at or now
-    elif row.state in ("ready", "waiting_for_approval") and d.earliest and row.due_at and row.due_at < d.earliest:
-        row.due_at = d.earliest
-    return 0
-
-
-def conference_items(session: Session, reference: str) -> list[OutboxItem]:
+def conference_items(outbox: OutboxSource, reference: str) -> list[OutboxItem]:
     """The conference's outbox items (notices excluded), by deadline."""
-    rows = session.scalars(select(OutboxItemRow).where(OutboxItemRow.conference_reference == reference,
-                                                       OutboxItemRow.rule != NOTICE_RULE))
-    items = [to_item(row) for row in rows]
+    items = outbox_store(outbox).conference_items(reference)
     return sorted(items, key=lambda i: (_deadline_order(i.deadline), i.copy, i.recipient))
 
 

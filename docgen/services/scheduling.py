@@ -22,7 +22,6 @@ from docgen.adapters.orm import Conference
 from docgen.adapters.outbox_store import OutboxSource, OutboxStore, outbox_store
 from docgen.domain.circulation import Breach, CirculationRule, Window, applicable_rules, booking_breaches, unchecked_booking_rules
 from docgen.configuration.circulation import CirculationConfig
-from docgen.adapters.casefile import validate_case
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.errors import SchedulingError
 from docgen.domain.outbox import BreachRecord, NewItem, OutboxItem, booking_key, idempotency_key, planned_item
@@ -333,7 +332,7 @@ def previous_conference_case(session: Session, case: Mapping[str, Any]) -> dict[
     for conference in session.scalars(select(Conference).where(Conference.reference != case["reference"])
                                       .order_by(Conference.starts_at)):
         if conference.starts_at.date() == day:
-            return validate_case(load_case(session, conference.reference), source=f"conference {conference.reference}")
+            return load_case(session, conference.reference)  # validated when it was saved
     return None
 
 

@@ -26,22 +26,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, event, insert, text, update  # noqa: E402
-from sqlalchemy.orm import sessionmaker  # noqa: E402
+from sqlalchemy import Engine, event, insert, text, update
+from sqlalchemy.orm import sessionmaker
 
-from distribution.abc import Delivery, Transport  # noqa: E402
-from docgen.adapters.database import make_engine, migrate  # noqa: E402
-from docgen.adapters.orm_outbox import OutboxItemRow, item_values  # noqa: E402
-from docgen.domain.outbox import OutboxItem  # noqa: E402
-from docgen.services.dispatch import Dispatcher, DispatchPolicy  # noqa: E402
+from distribution.abc import Delivery, Transport
+from docgen.adapters.database import make_engine, migrate
+from docgen.adapters.orm_outbox import OutboxItemRow, item_values
+from docgen.domain.outbox import OutboxItem
+from docgen.services.dispatch import Dispatcher, DispatchPolicy
 
 SENDER = "cp.conferences@northmoor.gov.uk"
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CLAIM_QUERY = ("SELECT id FROM outbox_items WHERE due_at <= :now ORDER BY due_at LIMIT 100")
 
 

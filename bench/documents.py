@@ -16,14 +16,14 @@ import pikepdf
 from bench.timing import Timing, time_runs
 from docgen.adapters.case_store import save_case
 from docgen.adapters.database import unit_of_work
-from docgen.services.runtime import Runtime
 from docgen.bootstrap import bootstrap
 from docgen.domain.authority import Settings
 from docgen.domain.documents import plan_copies
-from docgen.services.approval import record_copy_spec
-from docgen.services.review import preview
-from docgen.services.pack import render_copy
 from docgen.domain.views import build_case_view
+from docgen.services.approval import record_copy_spec
+from docgen.services.pack import render_copy
+from docgen.services.review import preview
+from docgen.services.runtime import Runtime
 
 
 @dataclass(frozen=True)

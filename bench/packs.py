@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def make_keys(cases: list[dict[str, Any]], folder: Path, settings: Settings) -> 
     """A throw-away PKI with a certificate for every professional of ``cases``."""
     passphrase = secrets.token_urlsafe(24)
     professionals = {p["email"]: (p["name"], p["email"]) for case in cases for p in case["professionals"]}
-    pki = create_demo_pki(folder, at=datetime.now(timezone.utc), signing_passphrase=passphrase,
+    pki = create_demo_pki(folder, at=datetime.now(UTC), signing_passphrase=passphrase,
                           authority_email=settings.authority.email, recipients=list(professionals.values()))
     signer = load_signing_identity(pki.signing_p12_path, passphrase_env=_PASSPHRASE_ENV, prompt=lambda _: passphrase)
     return Keys(signer, {email: issued.certificate for email, issued in pki.recipients.items()})
@@ -79,7 +79,7 @@ def deliverable_copies(case: dict[str, Any], settings: Settings, keys: Keys, pac
     PDF for its reader; returns how many of each were made (the results are thrown away)."""
     sealed = protected = 0
     sender = settings.authority.email
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     for copy_spec in plan_copies(case):
         pdf = (pack_dir / copy_spec.kind.family / f"{copy_spec.stem}.pdf").read_bytes()
         if copy_spec.audience.is_family_copy:  # one reader, by email, post or by hand

@@ -37,10 +37,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docgen.adapters.casefile import load_case_file, validate_case  # noqa: E402
-from docgen.configuration.authority import load_settings  # noqa: E402
-from docgen.domain.authority import Settings  # noqa: E402
-from docgen.domain.documents import CopySpec, build_context, plan_copies  # noqa: E402
+from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.configuration.authority import load_settings
+from docgen.domain.authority import Settings
+from docgen.domain.documents import CopySpec, build_context, plan_copies
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
@@ -185,8 +185,8 @@ def _children_cpu() -> float:
 
 
 def cmd_copy(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
-    from docgen.services.pack import render_copy
     from docgen.domain.views import build_case_view
+    from docgen.services.pack import render_copy
 
     copy_spec = find_copy_spec(case, args.kind, args.audience, args.recipient)
     box: dict[str, Any] = {}

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_baseline and soffice is None:
         sys.exit("bench: LibreOffice (soffice) is not installed; run ./dev bench, which installs it, or give --no-baseline")
     results: dict[str, Any] = {
-        "started_at": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "seed": args.seed,
+        "started_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "seed": args.seed,
         "machine": machine(baseline.version(soffice) if soffice else None),
         "settings": {name: getattr(args, name) for name in RUNS} | {"quick": args.quick, "sizes": args.sizes},
         "cases": {}, "packs": {}, "notes": []}

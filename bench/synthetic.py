@@ -231,7 +231,7 @@ class _Builder:
 
     def chronology(self, rows: int) -> dict[str, Any]:
         rng, table_rows = self.rng, list[dict[str, Any]]()
-        days = sorted(rng.sample(range(0, 300), rows))
+        days = sorted(rng.sample(range(300), rows))
         for index, offset in enumerate(days):
             when = date(2026, 1, 5) + timedelta(days=offset)
             child = self.children[index % len(self.children)]

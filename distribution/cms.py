@@ -23,7 +23,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy as email_policy
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
@@ -35,8 +35,8 @@ from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from distribution.certificates import certificate_emails
-from distribution.keys import SigningIdentity
 from distribution.errors import CertificateError, EncryptionError
+from distribution.keys import SigningIdentity
 
 # DER encodings of the object identifiers the output must contain, checked after encryption.
 _OID_ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3
@@ -206,7 +206,7 @@ def sign_and_encrypt(
     except (ValueError, TypeError) as exc:
         raise EncryptionError(f"Signing failed ({exc}); nothing was sent.") from None
     p7m = _envelope(signed, recipients)
-    when = at if at is not None else datetime.now(timezone.utc)
+    when = at if at is not None else datetime.now(UTC)
     mid = message_id if message_id is not None else new_message_id(sender_address)
     message = _outer_message(p7m, subject=subject, sender=sender, to=to_list, at=when, message_id=mid)
     return SecureMessage(

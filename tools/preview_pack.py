@@ -23,15 +23,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from docgen.adapters.casefile import load_case_file, validate_case  # noqa: E402
 from docgen.adapters.docx import render_docx  # noqa: E402
 from docgen.adapters.pdf import render_pdf  # noqa: E402
 from docgen.adapters.templating import render_html  # noqa: E402
-from docgen.adapters.casefile import load_case_file, validate_case  # noqa: E402
 from docgen.configuration.authority import load_settings  # noqa: E402
 from docgen.domain.documents import build_context, plan_copies  # noqa: E402
-from docgen.errors import DocgenError  # noqa: E402
 from docgen.domain.redaction import redact  # noqa: E402
 from docgen.domain.views import build_case_view  # noqa: E402
+from docgen.errors import DocgenError  # noqa: E402
 
 EXAMPLE = PROJECT_ROOT / "examples" / "haddad-wisniewska.yaml"
 GENERATED_ON = date(2026, 11, 5)

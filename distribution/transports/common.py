@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
 
@@ -16,7 +16,7 @@ _ADDRESS = re.compile(r"[^\s<>@,;\"]+@[^\s<>@,;\"]+")
 
 def utc_now() -> datetime:
     """The default clock for transports."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def check_envelope(envelope_from: str, recipients: list[str]) -> None:

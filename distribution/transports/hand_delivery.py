@@ -18,9 +18,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from distribution.abc import Delivery, Transport
+from distribution.errors import TransportError
 from distribution.transports.common import Clock, message_id_of, utc_now
 from distribution.transports.outbox_folder import KEY_PATTERN, publish_file
-from distribution.errors import TransportError
 
 
 class HandDeliveryTransport(Transport):
@@ -47,7 +47,7 @@ class HandDeliveryTransport(Transport):
             raise TransportError(f"a message for hand delivery must carry exactly one PDF, this one has {len(pdfs)}; "
                                  "nothing was written", transient=False)
         document = pdfs[0].get_payload(decode=True)
-        if b"/Encrypt" not in document:
+        if not isinstance(document, bytes) or b"/Encrypt" not in document:
             raise TransportError("the PDF for hand delivery is not protected; nothing was written", transient=False)
         body = parsed.get_body(preferencelist=("plain",))
         note = body.get_content() if body is not None else ""
@@ -55,7 +55,7 @@ class HandDeliveryTransport(Transport):
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             new = publish_file(self.folder, self.folder / f"{idempotency_key}.pdf", document, 0o600)
             publish_file(self.folder, self.folder / f"{idempotency_key}.txt",
-                     f"Message-ID: {message_id}\n{note}".encode("utf-8"), 0o600)
+                     f"Message-ID: {message_id}\n{note}".encode(), 0o600)
         except OSError as exc:
             raise TransportError(f"Cannot write to the hand-delivery folder {self.folder}: {exc.strerror or exc}.",
                                  transient=exc.errno in (errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.EINTR)) from None

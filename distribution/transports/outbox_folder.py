@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 
 from distribution.abc import Delivery, Transport
-from distribution.transports.common import Clock, check_envelope, message_id_of, utc_now
 from distribution.errors import TransportError
+from distribution.transports.common import Clock, check_envelope, message_id_of, utc_now
 
 RECEIPTS_FOLDER = ".docgen-receipts"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Literal
 
 from distribution.abc import Delivery, Transport
-from distribution.transports.common import Clock, check_envelope, message_id_of, utc_now
 from distribution.errors import TransportError
+from distribution.transports.common import Clock, check_envelope, message_id_of, utc_now
 from docgen.errors import ConfigurationError, DocgenError
 
 Security = Literal["starttls", "implicit_tls"]
@@ -197,7 +197,7 @@ class SmtpTransport(Transport):
                     client.close()
         except DocgenError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure is classified as transient or permanent; none is swallowed
             raise self._classify(exc) from None
         return Delivery(
             message_id=message_id,

@@ -8,9 +8,21 @@ Times are stored as local time in Europe/London, as the procedures state them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -24,25 +36,25 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Marked:
     """Columns of a confidentiality marking: open, confidential, or withheld from named people."""
 
     confidentiality: Mapped[str] = mapped_column(String(16), default="open")
-    withheld_from: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=None)
-    withheld_reason: Mapped[Optional[str]] = mapped_column(String(32), default=None)
+    withheld_from: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    withheld_reason: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class AddressMarked:
     """A postal address with its own marking (it also covers the person's phone and email)."""
 
-    address_lines: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=None)
-    address_postcode: Mapped[Optional[str]] = mapped_column(String(12), default=None)
-    address_confidentiality: Mapped[Optional[str]] = mapped_column(String(16), default=None)
-    address_withheld_from: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=None)
-    address_withheld_reason: Mapped[Optional[str]] = mapped_column(String(32), default=None)
+    address_lines: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    address_postcode: Mapped[str | None] = mapped_column(String(12), default=None)
+    address_confidentiality: Mapped[str | None] = mapped_column(String(16), default=None)
+    address_withheld_from: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    address_withheld_reason: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Agency(Base):
@@ -51,8 +63,8 @@ class Agency(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
-    address: Mapped[Optional[str]] = mapped_column(String(200))
-    email: Mapped[Optional[str]] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
 
 
 class Professional(Base):
@@ -65,7 +77,7 @@ class Professional(Base):
     role: Mapped[str] = mapped_column(String(200))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     email: Mapped[str] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20))
     agency: Mapped[Agency] = relationship()
 
 
@@ -75,27 +87,27 @@ class Conference(Base):
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     starts_at: Mapped[datetime] = mapped_column(DateTime)
-    ends_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    strategy_discussion_on: Mapped[Optional[date]] = mapped_column(Date)
-    transfer_agreed_on: Mapped[Optional[date]] = mapped_column(Date)
-    previous_conference_on: Mapped[Optional[date]] = mapped_column(Date)
-    venue: Mapped[Optional[str]] = mapped_column(String(200))
-    virtual_link: Mapped[Optional[str]] = mapped_column(String(500))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    strategy_discussion_on: Mapped[date | None] = mapped_column(Date)
+    transfer_agreed_on: Mapped[date | None] = mapped_column(Date)
+    previous_conference_on: Mapped[date | None] = mapped_column(Date)
+    venue: Mapped[str | None] = mapped_column(String(200))
+    virtual_link: Mapped[str | None] = mapped_column(String(500))
     chair_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"))
-    minute_taker: Mapped[Optional[str]] = mapped_column(String(200))
-    quorate: Mapped[Optional[bool]] = mapped_column(Boolean)
-    purpose: Mapped[Optional[str]] = mapped_column(Text)
-    booking_delay_reason: Mapped[Optional[str]] = mapped_column(Text)
-    next_conference_on: Mapped[Optional[date]] = mapped_column(Date)
-    lead_social_worker_id: Mapped[Optional[int]] = mapped_column(ForeignKey("professionals.id"))
-    plan_contingency: Mapped[Optional[str]] = mapped_column(Text)
-    core_group_first_meeting_on: Mapped[Optional[date]] = mapped_column(Date)
+    minute_taker: Mapped[str | None] = mapped_column(String(200))
+    quorate: Mapped[bool | None] = mapped_column(Boolean)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    booking_delay_reason: Mapped[str | None] = mapped_column(Text)
+    next_conference_on: Mapped[date | None] = mapped_column(Date)
+    lead_social_worker_id: Mapped[int | None] = mapped_column(ForeignKey("professionals.id"))
+    plan_contingency: Mapped[str | None] = mapped_column(Text)
+    core_group_first_meeting_on: Mapped[date | None] = mapped_column(Date)
     content_version: Mapped[int] = mapped_column(Integer, default=1)
     source_sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(DateTime)
 
     chair: Mapped[Professional] = relationship(foreign_keys=[chair_id])
-    lead_social_worker: Mapped[Optional[Professional]] = relationship(foreign_keys=[lead_social_worker_id])
+    lead_social_worker: Mapped[Professional | None] = relationship(foreign_keys=[lead_social_worker_id])
     children: Mapped[list[Child]] = relationship(order_by="Child.position", cascade="all, delete-orphan")
     family: Mapped[list[FamilyMember]] = relationship(order_by="FamilyMember.position", cascade="all, delete-orphan")
     invitations: Mapped[list[Invitation]] = relationship(order_by="Invitation.position", cascade="all, delete-orphan")
@@ -129,7 +141,7 @@ class ConferenceVersion(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     saved_by: Mapped[str] = mapped_column(String(200))
     saved_at: Mapped[datetime] = mapped_column(DateTime)  # local time in Europe/London
-    source_sha256: Mapped[Optional[str]] = mapped_column(String(64))  # of the case file, for an import
+    source_sha256: Mapped[str | None] = mapped_column(String(64))  # of the case file, for an import
 
 
 class _ConferencePart:
@@ -145,14 +157,14 @@ class Child(_ConferencePart, AddressMarked, Base):
     __table_args__ = (UniqueConstraint("conference_id", "key"),)
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    date_of_birth: Mapped[Optional[date]] = mapped_column(Date)
-    expected_on: Mapped[Optional[date]] = mapped_column(Date)
-    gender: Mapped[Optional[str]] = mapped_column(String(16))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    expected_on: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(16))
     subject: Mapped[bool] = mapped_column(Boolean)
-    first_language: Mapped[Optional[str]] = mapped_column(String(200))
-    school_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agencies.id"))
-    views: Mapped[Optional[str]] = mapped_column(Text)
-    school: Mapped[Optional[Agency]] = relationship()
+    first_language: Mapped[str | None] = mapped_column(String(200))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    views: Mapped[str | None] = mapped_column(Text)
+    school: Mapped[Agency | None] = relationship()
 
 
 class FamilyMember(_ConferencePart, AddressMarked, Base):
@@ -160,15 +172,15 @@ class FamilyMember(_ConferencePart, AddressMarked, Base):
     __table_args__ = (UniqueConstraint("conference_id", "key"),)
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    name_in_own_script: Mapped[Optional[str]] = mapped_column(String(200))
+    name_in_own_script: Mapped[str | None] = mapped_column(String(200))
     relationship_to_child: Mapped[str] = mapped_column(String(200))
     parental_responsibility: Mapped[bool] = mapped_column(Boolean)
     lives_with_child: Mapped[bool] = mapped_column(Boolean)
-    preferred_language: Mapped[Optional[str]] = mapped_column(String(200))
-    interpreter_needed: Mapped[Optional[bool]] = mapped_column(Boolean)
-    communication_needs: Mapped[Optional[str]] = mapped_column(Text)
-    email: Mapped[Optional[str]] = mapped_column(String(254))
-    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    preferred_language: Mapped[str | None] = mapped_column(String(200))
+    interpreter_needed: Mapped[bool | None] = mapped_column(Boolean)
+    communication_needs: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class Invitation(_ConferencePart, Base):
@@ -182,18 +194,18 @@ class Invitation(_ConferencePart, Base):
             name="one_invitee",
         ),
     )
-    child_id: Mapped[Optional[int]] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
-    family_member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("family_members.id", ondelete="CASCADE"))
-    professional_id: Mapped[Optional[int]] = mapped_column(ForeignKey("professionals.id"))
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id", ondelete="CASCADE"))
+    professional_id: Mapped[int | None] = mapped_column(ForeignKey("professionals.id"))
     attendance: Mapped[str] = mapped_column(String(16))
-    exclusion_reason: Mapped[Optional[str]] = mapped_column(Text)
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    supporter: Mapped[Optional[str]] = mapped_column(String(200))
-    invited_separately: Mapped[Optional[bool]] = mapped_column(Boolean)
-    report_due_on: Mapped[Optional[date]] = mapped_column(Date)
-    child: Mapped[Optional[Child]] = relationship()
-    family_member: Mapped[Optional[FamilyMember]] = relationship()
-    professional: Mapped[Optional[Professional]] = relationship()
+    exclusion_reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    supporter: Mapped[str | None] = mapped_column(String(200))
+    invited_separately: Mapped[bool | None] = mapped_column(Boolean)
+    report_due_on: Mapped[date | None] = mapped_column(Date)
+    child: Mapped[Child | None] = relationship()
+    family_member: Mapped[FamilyMember | None] = relationship()
+    professional: Mapped[Professional | None] = relationship()
 
 
 class Report(_ConferencePart, Marked, Base):
@@ -203,12 +215,12 @@ class Report(_ConferencePart, Marked, Base):
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
     author_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"))
-    agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agencies.id"))
-    received_on: Mapped[Optional[date]] = mapped_column(Date)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    received_on: Mapped[date | None] = mapped_column(Date)
     shared_with_parents: Mapped[str] = mapped_column(String(16))
-    sharing_note: Mapped[Optional[str]] = mapped_column(Text)
+    sharing_note: Mapped[str | None] = mapped_column(Text)
     author: Mapped[Professional] = relationship()
-    agency: Mapped[Optional[Agency]] = relationship()
+    agency: Mapped[Agency | None] = relationship()
 
 
 class ContentItem(_ConferencePart, Marked, Base):
@@ -219,26 +231,26 @@ class ContentItem(_ConferencePart, Marked, Base):
     """
 
     __tablename__ = "content_items"
-    report_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
-    title: Mapped[Optional[str]] = mapped_column(String(200))
-    body: Mapped[Optional[str]] = mapped_column(Text)
-    opinion_by: Mapped[Optional[str]] = mapped_column(String(64))
-    columns: Mapped[Optional[list[Any]]] = mapped_column(JSON)
-    cells: Mapped[Optional[list[Any]]] = mapped_column(JSON)
-    report: Mapped[Optional[Report]] = relationship()
-    parent_item: Mapped[Optional[ContentItem]] = relationship(remote_side="ContentItem.id")
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    opinion_by: Mapped[str | None] = mapped_column(String(64))
+    columns: Mapped[list[Any] | None] = mapped_column(JSON)
+    cells: Mapped[list[Any] | None] = mapped_column(JSON)
+    report: Mapped[Report | None] = relationship()
+    parent_item: Mapped[ContentItem | None] = relationship(remote_side="ContentItem.id")
 
 
 class Decision(_ConferencePart, Base):
     __tablename__ = "decisions"
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
     plan: Mapped[bool] = mapped_column(Boolean)
-    category: Mapped[Optional[str]] = mapped_column(String(16))
-    other_concerns: Mapped[Optional[str]] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(16))
+    other_concerns: Mapped[str | None] = mapped_column(Text)
     reasons: Mapped[str] = mapped_column(Text)
-    dissent: Mapped[Optional[list[Any]]] = mapped_column(JSON)
+    dissent: Mapped[list[Any] | None] = mapped_column(JSON)
     child: Mapped[Child] = relationship()
 
 
@@ -253,16 +265,16 @@ class PlanAction(_ConferencePart, Marked, Base):
     who: Mapped[str] = mapped_column(String(200))
     by_when: Mapped[date] = mapped_column(Date)
     progress_check: Mapped[str] = mapped_column(Text)
-    child_id: Mapped[Optional[int]] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
-    child: Mapped[Optional[Child]] = relationship()
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    child: Mapped[Child | None] = relationship()
 
 
 class CoreGroupMember(_ConferencePart, Base):
     __tablename__ = "core_group_members"
-    professional_id: Mapped[Optional[int]] = mapped_column(ForeignKey("professionals.id"))
-    family_member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("family_members.id", ondelete="CASCADE"))
-    professional: Mapped[Optional[Professional]] = relationship()
-    family_member: Mapped[Optional[FamilyMember]] = relationship()
+    professional_id: Mapped[int | None] = mapped_column(ForeignKey("professionals.id"))
+    family_member_id: Mapped[int | None] = mapped_column(ForeignKey("family_members.id", ondelete="CASCADE"))
+    professional: Mapped[Professional | None] = relationship()
+    family_member: Mapped[FamilyMember | None] = relationship()
 
 
 class Discharge(_ConferencePart, Base):
@@ -272,6 +284,6 @@ class Discharge(_ConferencePart, Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
     discharged_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(32))
-    details: Mapped[Optional[str]] = mapped_column(Text)
-    continuing_support: Mapped[Optional[str]] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
+    continuing_support: Mapped[str | None] = mapped_column(Text)
     child: Mapped[Child] = relationship()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,4 +44,4 @@ class DeliveryRecord(Base):
     plaintext_sha256: Mapped[str] = mapped_column(String(64))
     ciphertext_sha256: Mapped[str] = mapped_column(String(64))
     archive_path: Mapped[str] = mapped_column(String(500))
-    passphrase_verifier: Mapped[Optional[str]] = mapped_column(String(200))
+    passphrase_verifier: Mapped[str | None] = mapped_column(String(200))

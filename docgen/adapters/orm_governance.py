@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -46,14 +46,14 @@ class Approval(Base):
     decision: Mapped[str] = mapped_column(String(16))
     chair: Mapped[str] = mapped_column(String(64))  # the chair's professional id
     decided_at: Mapped[datetime] = mapped_column(DateTime)  # local time in Europe/London
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
     content_version: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))
     view_sha256: Mapped[str] = mapped_column(String(64))
     # The copy the chair approved (a return may be made without rendering, so these may be empty).
-    copy_sha256: Mapped[Optional[str]] = mapped_column(String(64))
-    copy_format: Mapped[Optional[str]] = mapped_column(String(8))
-    generated_on: Mapped[Optional[date]] = mapped_column(Date)
+    copy_sha256: Mapped[str | None] = mapped_column(String(64))
+    copy_format: Mapped[str | None] = mapped_column(String(8))
+    generated_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ReportSharingDecision(Base):
@@ -67,7 +67,7 @@ class ReportSharingDecision(Base):
     shared: Mapped[bool] = mapped_column(Boolean)
     chair: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(DateTime)  # local time in Europe/London
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
     content_version: Mapped[int] = mapped_column(Integer)
     report_sha256: Mapped[str] = mapped_column(String(64))
 
@@ -80,8 +80,8 @@ class AuditEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, unlike the rest of the model: unambiguous
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40))
-    reference: Mapped[Optional[str]] = mapped_column(String(64), index=True)
-    subject: Mapped[Optional[str]] = mapped_column(String(200))
+    reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Unique, so that two writers who both read the same newest entry cannot fork the chain.
     previous_sha256: Mapped[str] = mapped_column(String(64), unique=True)

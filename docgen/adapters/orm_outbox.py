@@ -10,8 +10,8 @@ done, so a pass reads only the rows that need it.
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
@@ -30,19 +30,19 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"outbox times must be timezone-aware, got {value.isoformat()}")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: Optional[Any], dialect: Dialect) -> Optional[datetime]:
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):  # raw SQL results on SQLite
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 class OutboxItemRow(Base):
@@ -67,31 +67,31 @@ class OutboxItemRow(Base):
     rule: Mapped[str] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(String(64))
     copy: Mapped[str] = mapped_column(String(200))
-    report: Mapped[Optional[str]] = mapped_column(String(64))
+    report: Mapped[str | None] = mapped_column(String(64))
     audience: Mapped[str] = mapped_column(String(16))
-    audience_person: Mapped[Optional[str]] = mapped_column(String(64))
+    audience_person: Mapped[str | None] = mapped_column(String(64))
     family_copy: Mapped[bool] = mapped_column(Boolean)
     recipient: Mapped[str] = mapped_column(String(64))
     recipient_name: Mapped[str] = mapped_column(String(200))
-    recipient_address: Mapped[Optional[str]] = mapped_column(String(254))
+    recipient_address: Mapped[str | None] = mapped_column(String(254))
     state: Mapped[str] = mapped_column(String(24))
-    not_before: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
-    deadline: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
-    due_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
-    warn_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
-    breach_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    breach_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
-    hold_reason: Mapped[Optional[str]] = mapped_column(Text)
-    notice_text: Mapped[Optional[str]] = mapped_column(Text)  # what a business-support notice says
-    claim_token: Mapped[Optional[str]] = mapped_column(String(36))
-    claimed_by: Mapped[Optional[str]] = mapped_column(String(200))
-    lease_expires_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
-    late_by: Mapped[Optional[int]] = mapped_column(Integer)
-    warned_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
-    transport: Mapped[Optional[str]] = mapped_column(String(32))
-    delivery_reference: Mapped[Optional[str]] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    notice_text: Mapped[str | None] = mapped_column(Text)  # what a business-support notice says
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    late_by: Mapped[int | None] = mapped_column(Integer)
+    warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    transport: Mapped[str | None] = mapped_column(String(32))
+    delivery_reference: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -112,15 +112,15 @@ class BreachRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    item_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outbox_items.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_items.id", ondelete="CASCADE"))
     conference_reference: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(64))
-    deadline: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deadline_on: Mapped[date] = mapped_column(Date)
     detected_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     working_days_late: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[Optional[str]] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 def to_item(row: OutboxItemRow) -> OutboxItem:

@@ -154,7 +154,7 @@ def _call(function: Callable[[Task], Result], task: Task) -> Result:
     except Exception as exc:
         try:
             pickle.loads(pickle.dumps(exc))
-        except Exception:
+        except Exception:  # noqa: BLE001 - an exception that cannot cross to the parent is re-raised as text
             raise RuntimeError(f"{type(exc).__qualname__}: {exc}") from None
         raise
 

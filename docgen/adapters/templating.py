@@ -13,8 +13,8 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from docgen.configuration.folder import TEMPLATES_DIR
-from docgen.errors import TemplateError
 from docgen.domain.views import clock_time, long_date, short_date
+from docgen.errors import TemplateError
 
 
 class CompilingOnceEnvironment(ImmutableSandboxedEnvironment):

@@ -56,7 +56,7 @@ HEADING = "Transport settings not loaded"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CREDENTIALS = ("Credentials are never written in configuration: set username_env and password_env "
                 "to the names of environment variables.")
-_SECRET_KEYS = {key: _CREDENTIALS for key in ("password", "username", "secret", "pass")}
+_SECRET_KEYS = dict.fromkeys(("password", "username", "secret", "pass"), _CREDENTIALS)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from docgen.errors import AuditError
@@ -55,7 +55,7 @@ def to_utc(moment: datetime) -> datetime:
     """A moment as naive UTC, the form entries are stored and hashed in (naive input is taken as UTC)."""
     if moment.tzinfo is None:
         return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _check_json(value: object, where: str) -> None:

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from docgen.domain.authority import Settings
-from docgen.domain.redaction import Audience, PROFESSIONALS
+from docgen.domain.redaction import PROFESSIONALS, Audience
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,10 @@ def plan_copies(case: dict[str, Any], approved_reports: frozenset[str] = frozens
         if invitation.get("report_due_on"):
             copy_specs.append(CopySpec(KINDS["agency_report_form"], PROFESSIONALS, recipient=invitation["invitee"]))
     for report in case["reports"]:
-        kind = KINDS["social_worker_report" if report["kind"] == "social_worker" else "agency_report"]
-        copy_specs.append(CopySpec(kind, PROFESSIONALS, report=report["id"]))
+        report_kind = KINDS["social_worker_report" if report["kind"] == "social_worker" else "agency_report"]
+        copy_specs.append(CopySpec(report_kind, PROFESSIONALS, report=report["id"]))
         if report_shareable(report, approved_reports):
-            copy_specs.extend(CopySpec(kind, reader, report=report["id"]) for reader in family_readers if reader.kind == "family")
+            copy_specs.extend(CopySpec(report_kind, reader, report=report["id"]) for reader in family_readers if reader.kind == "family")
     for key in ("conference_record", "decisions_notice", *(("outline_plan",) if "plan" in case else ())):
         copy_specs.append(CopySpec(KINDS[key], PROFESSIONALS))
         copy_specs.extend(CopySpec(KINDS[key], reader) for reader in family_readers)

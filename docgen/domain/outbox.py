@@ -90,7 +90,7 @@ def idempotency_key(conference: str, rule: str, copy: str, recipient: str) -> st
 
 def notice_key(item_key: str, notice: str) -> str:
     """The idempotency key of a business-support notice about the item ``item_key``."""
-    digest = hashlib.sha256(f"{item_key}\x1f{notice}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{item_key}\x1f{notice}".encode()).hexdigest()
     return f"{KEY_PREFIX}n-{digest[:38]}"
 
 

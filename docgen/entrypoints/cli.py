@@ -9,20 +9,21 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from docgen.services.runtime import Runtime
+from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.adapters.files import write_atomically
 from docgen.bootstrap import bootstrap
 from docgen.configuration.folder import EXAMPLES_DIR
-from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.domain.documents import KINDS, CopySpec, family_audience, plan_copies
-from docgen.errors import CaseFileError, DocgenError
-from docgen.adapters.files import write_atomically
 from docgen.domain.redaction import PROFESSIONALS
-from docgen.services.importing import import_case_file, stored_case
-from docgen.services.pack import build_pack, render_copy
 from docgen.domain.views import build_case_view
+from docgen.errors import CaseFileError, DocgenError
+from docgen.services.importing import import_case_file, stored_case
+from docgen.services.pack import Artifact, build_pack, render_copy
+from docgen.services.runtime import Runtime
 
 EXAMPLES = [EXAMPLES_DIR / "haddad-wisniewska.yaml", EXAMPLES_DIR / "haddad-wisniewska-review.yaml"]
 
@@ -50,7 +51,7 @@ def _runtime(args: argparse.Namespace) -> Runtime:
     return bootstrap(args.database)
 
 
-def _case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> dict:
+def _case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> dict[str, Any]:
     """A case from a case file path, or from the database by conference reference."""
     candidate = Path(args.case)
     if candidate.suffix.lower() in {".yaml", ".yml", ".json"}:
@@ -83,7 +84,7 @@ def cmd_pack(args: argparse.Namespace) -> None:
     print_summary(artifacts, out)
 
 
-def record_generated(runtime: Runtime, reference: str, folder: Path, artifacts: Sequence, *, actor: str) -> None:
+def record_generated(runtime: Runtime, reference: str, folder: Path, artifacts: Sequence[Artifact], *, actor: str) -> None:
     """Audit a pack's generation: who made it, where, and the hash of its manifest."""
     from docgen.adapters.files import sha256
     from docgen.services.approval import record_event
@@ -148,8 +149,8 @@ def cmd_certificate_import(args: argparse.Namespace) -> None:
     print(f"Imported for {args.professional}: {summary.describe()}")
 
 
-def print_summary(artifacts: Sequence, folder: Path) -> None:
-    by_kind: dict[str, list] = {}
+def print_summary(artifacts: Sequence[Artifact], folder: Path) -> None:
+    by_kind: dict[str, list[Artifact]] = {}
     for artifact in artifacts:
         by_kind.setdefault(artifact.kind, []).append(artifact)
     rows = [("Document", "Copies", "Family copies", "Formats", "PDF pages")]

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import audit_entries, verify_trail
+from docgen.bootstrap import bootstrap
 from docgen.domain.audit import AuditEntry
 from docgen.domain.calendar import LONDON
-from docgen.bootstrap import bootstrap
 from docgen.services import approval, review
 
 
@@ -67,7 +67,7 @@ def cmd_audit_list(args: argparse.Namespace) -> None:
 
 
 def _line(entry: AuditEntry) -> str:
-    at = entry.recorded_at.replace(tzinfo=timezone.utc).astimezone(LONDON).strftime("%d/%m/%Y %H:%M:%S")
+    at = entry.recorded_at.replace(tzinfo=UTC).astimezone(LONDON).strftime("%d/%m/%Y %H:%M:%S")
     shown = json.dumps(dict(entry.details), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return (f"{entry.sequence:>6}  {at}  {entry.actor:<16} {entry.action:<26} {entry.reference or '-'} "
             f"{entry.subject or '-'}  {shown}")

@@ -10,7 +10,7 @@ import os
 import random
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,15 +21,14 @@ from sqlalchemy import select
 from distribution.demo_pki import create_demo_pki
 from distribution.keys import load_signing_identity
 from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
+from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_outbox import OutboxItemRow, to_item
-from docgen.domain.calendar import LONDON
-from docgen.services.runtime import Runtime
 from docgen.bootstrap import bootstrap
-from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.configuration.circulation import CirculationConfig, load_rules
 from docgen.configuration.folder import config_file
+from docgen.domain.calendar import LONDON
 from docgen.domain.documents import plan_copies
 from docgen.domain.outbox import NOTICE_RULE, OutboxItem
 from docgen.services import approval
@@ -38,6 +37,7 @@ from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, PassReport
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.pack import Artifact, build_pack
+from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
 
 PASSPHRASE_ENV = "DOCGEN_SIGNING_PASSPHRASE"
@@ -135,7 +135,7 @@ def _booked_at(case: dict[str, Any], rules: CirculationConfig) -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=LONDON)
 
 
-def _moments(cases: list[dict[str, Any]], items: Iterable[OutboxItem], after: datetime) -> list[datetime]:
+def _moments(cases: Sequence[Mapping[str, Any]], items: Iterable[OutboxItem], after: datetime) -> list[datetime]:
     """When something happens: reports arrive, conferences start and end, plans end, windows open."""
     found: set[datetime] = set()
 
@@ -161,7 +161,7 @@ def _moments(cases: list[dict[str, Any]], items: Iterable[OutboxItem], after: da
     return sorted(m + timedelta(minutes=1) for m in found if m + timedelta(minutes=1) > after)
 
 
-def _run_timeline(runtime: Runtime, clock: DemoClock, rules: CirculationConfig, cases: list[dict[str, Any]],
+def _run_timeline(runtime: Runtime, clock: DemoClock, rules: CirculationConfig, cases: Sequence[Mapping[str, Any]],
                   dispatcher: Dispatcher) -> PassReport:
     """Schedule the conferences, then move the clock from event to event, dispatching at each."""
     total = PassReport()

@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -23,10 +23,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from distribution.abc import Transport
-from docgen.services.runtime import Runtime
 from docgen.services.dispatch import (
-    Dispatcher, DispatchPolicy, MessageBuilder, ApprovalGate, SentHook, no_approval_gate,
+    ApprovalGate,
+    Dispatcher,
+    DispatchPolicy,
+    MessageBuilder,
+    SentHook,
+    no_approval_gate,
 )
+from docgen.services.runtime import Runtime
 
 log = logging.getLogger("docgen.scheduler")
 
@@ -65,12 +70,12 @@ class SchedulerProcess:
                                      hand_delivery=hand_delivery, worker=worker,
                                      should_stop=self._should_stop)
         self.scheduler = BlockingScheduler(
-            timezone=timezone.utc,
+            timezone=UTC,
             executors={"default": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.scheduler.add_job(self.tick, IntervalTrigger(seconds=interval), id="dispatch",
-                               name="dispatch pass", next_run_time=datetime.now(timezone.utc))
+                               name="dispatch pass", next_run_time=datetime.now(UTC))
 
     def _should_stop(self) -> bool:
         return self._stop_asked or self.stopping.is_set()
@@ -83,7 +88,7 @@ class SchedulerProcess:
         with self._in_pass:
             try:
                 report = self.dispatcher.drain()
-            except Exception:  # noqa: BLE001 - e.g. the database restarting; the outbox keeps the work
+            except Exception:
                 log.exception("dispatch pass failed; trying again at the next interval")
                 return
         if report.claimed or report.warnings or report.breaches:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 # Every module that maps tables, so autogenerate sees the whole schema.
-import docgen.adapters.orm_directory  # noqa: F401
-import docgen.adapters.orm_governance  # noqa: F401
+import docgen.adapters.orm_directory
+import docgen.adapters.orm_governance
 import docgen.adapters.orm_outbox  # noqa: F401
 from docgen.adapters.orm import Base
 

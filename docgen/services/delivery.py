@@ -38,19 +38,19 @@ from distribution.keys import SigningIdentity
 from distribution.pdf_protection import new_passphrase, passphrase_verifier, protect_pdf
 from docgen.adapters.case_store import find_conference
 from docgen.adapters.database import unit_of_work
+from docgen.adapters.files import sha256, write_atomically
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import Approval, append_event
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import html_environment, render_html
-from docgen.services.runtime import Runtime
 from docgen.domain.documents import CopySpec, plan_copies
-from docgen.errors import ApprovalError, DocgenError
-from docgen.adapters.files import sha256, write_atomically
 from docgen.domain.outbox import OutboxItem
+from docgen.domain.views import build_case_view
+from docgen.errors import ApprovalError, DocgenError
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
 from docgen.services.directory import certificate_for
 from docgen.services.pack import render_copy
-from docgen.domain.views import build_case_view
+from docgen.services.runtime import Runtime
 
 
 @dataclass(frozen=True)

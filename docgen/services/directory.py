@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from distribution.certificates import CertificateSummary, check_recipient_certificate, load_certificate
+from distribution.errors import CertificateError
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm import Professional
 from docgen.adapters.orm_directory import RecipientCertificate
-from docgen.services.runtime import Runtime
-from distribution.errors import CertificateError
 from docgen.errors import NotFoundError
+from docgen.services.runtime import Runtime
 
 
 def _professional(session: Session, key: str) -> Professional:

@@ -31,7 +31,13 @@ from distribution.errors import TransportError
 from docgen.adapters.outbox_store import OutboxConflict, OutboxSource, OutboxStore, outbox_store
 from docgen.domain.calendar import WorkingCalendar
 from docgen.domain.outbox import (
-    Backoff, BreachRecord, NewItem, OutboxItem, distribution_breach, notice_item, working_days_late,
+    Backoff,
+    BreachRecord,
+    NewItem,
+    OutboxItem,
+    distribution_breach,
+    notice_item,
+    working_days_late,
 )
 from docgen.errors import ApprovalError, DocgenError, SchedulingError
 
@@ -215,7 +221,7 @@ class Dispatcher:
         except DocgenError as exc:  # redaction, certificate, encryption: stop this item, say why
             self._fail(item, str(exc), report)
             return
-        except Exception as exc:  # noqa: BLE001 - one broken item must not stop the others
+        except Exception as exc:
             log.exception("building the message for item %s failed", item.id)
             self._fail(item, f"building the message failed unexpectedly ({type(exc).__name__}); "
                              "see the scheduler log", report)
@@ -236,7 +242,7 @@ class Dispatcher:
         except TransportError as exc:
             self._after_failure(item, exc, report)
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("transport failed unexpectedly for item %s", item.id)
             self._fail(item, f"the transport failed unexpectedly ({type(exc).__name__}); whether the message "
                              "went is not known: check before retrying", report)
@@ -267,7 +273,7 @@ class Dispatcher:
                                                                  self.policy.zone)
         try:
             self._commit_sent(item, delivery, now, late, record=True)
-        except Exception:  # noqa: BLE001 - the delivery record failed: "sent" must be kept all the same
+        except Exception:
             log.exception("item %s was sent but its delivery record could not be written", item.id)
             self._commit_sent(item, delivery, now, late, record=False)
         if late and item.deadline is not None:

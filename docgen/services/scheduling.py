@@ -20,11 +20,18 @@ from sqlalchemy.orm import Session
 from docgen.adapters.case_store import load_case
 from docgen.adapters.orm import Conference
 from docgen.adapters.outbox_store import OutboxSource, OutboxStore, outbox_store
-from docgen.domain.circulation import Breach, CirculationRule, Window, applicable_rules, booking_breaches, unchecked_booking_rules
 from docgen.configuration.circulation import CirculationConfig
+from docgen.domain.circulation import (
+    Breach,
+    CirculationRule,
+    Window,
+    applicable_rules,
+    booking_breaches,
+    unchecked_booking_rules,
+)
 from docgen.domain.documents import CopySpec, plan_copies
-from docgen.errors import SchedulingError
 from docgen.domain.outbox import BreachRecord, NewItem, OutboxItem, booking_key, idempotency_key, planned_item
+from docgen.errors import SchedulingError
 
 #: The pseudo-rule for documents the procedures give no timescale, which are useless once the
 #: conference has started: invitations, the exclusion letter, report forms, reports to the chair.

@@ -78,7 +78,7 @@ class OutboxStore(ABC):
 
     # -- scheduling ----------------------------------------------------------------------------
 
-    def reserve(self) -> None:
+    def reserve(self) -> None:  # noqa: B027 - a hook that only one backend needs; the others do nothing
         """Before reading what is to be replanned, take the lock the writes will need.
 
         Only the SQLAlchemy store joined to a caller's SQLite transaction does anything: SQLite

@@ -15,8 +15,21 @@ from typing import Any
 
 from docgen.adapters.outbox_store.abc import BreachOf, NoticeFor, OutboxConflict, OutboxStore, Outcome, RecordSent
 from docgen.domain.outbox import (
-    ACCEPTED_AFTER_TAKEOVER, CANCELLED_UNPLANNED, CLAIMABLE_STATES, NOTICE_RULE, BreachRecord, Current, ItemState,
-    NewItem, OutboxItem, Replan, breach_due, check_move, due_again, replan, warning_step,
+    ACCEPTED_AFTER_TAKEOVER,
+    CANCELLED_UNPLANNED,
+    CLAIMABLE_STATES,
+    NOTICE_RULE,
+    BreachRecord,
+    Current,
+    ItemState,
+    NewItem,
+    OutboxItem,
+    Replan,
+    breach_due,
+    check_move,
+    due_again,
+    replan,
+    warning_step,
 )
 from docgen.errors import SchedulingError
 

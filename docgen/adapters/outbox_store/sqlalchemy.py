@@ -22,8 +22,22 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_outbox import BreachRow, OutboxItemRow, row_values, to_item
 from docgen.adapters.outbox_store.abc import BreachOf, NoticeFor, OutboxConflict, OutboxStore, Outcome, RecordSent
 from docgen.domain.outbox import (
-    ACCEPTED_AFTER_TAKEOVER, CANCELLED_UNPLANNED, CLAIMABLE_STATES, NOTICE_RULE, BreachRecord, Current, ItemState,
-    NewItem, OutboxItem, Replan, breach_due, check_move, due_again, replan, sources, warning_step,
+    ACCEPTED_AFTER_TAKEOVER,
+    CANCELLED_UNPLANNED,
+    CLAIMABLE_STATES,
+    NOTICE_RULE,
+    BreachRecord,
+    Current,
+    ItemState,
+    NewItem,
+    OutboxItem,
+    Replan,
+    breach_due,
+    check_move,
+    due_again,
+    replan,
+    sources,
+    warning_step,
 )
 from docgen.errors import SchedulingError
 

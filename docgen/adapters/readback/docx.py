@@ -32,19 +32,13 @@ _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _SPACING = (f"{_W}tab", f"{_W}ptab", f"{_W}br", f"{_W}cr", f"{_A}br", f"{_A}tab")
 _PARAGRAPHS = (f"{_W}p", f"{_A}p")
 _SAFE_FOLDERS = frozenset(
-    "word docProps customXml _rels media theme embeddings glossary fonts charts diagrams "
-    "drawings printerSettings activeX xl worksheets ppt slides".split()
+    ["word", "docProps", "customXml", "_rels", "media", "theme", "embeddings", "glossary", "fonts", "charts", "diagrams", "drawings", "printerSettings", "activeX", "xl", "worksheets", "ppt", "slides"]
 )
 _SAFE_STEMS = frozenset(
-    "document styles stylesWithEffects settings webSettings fontTable numbering comments "
-    "commentsExtended commentsIds commentsExtensible people footnotes endnotes header footer "
-    "theme core app custom item itemProps image oleObject package Microsoft_Excel_Worksheet "
-    "Microsoft_Word_Document Microsoft_PowerPoint_Presentation "
-    "font chart colors style drawing data layout quickStyle thumbnail workbook sheet "
-    "sharedStrings activeX".split()
+    ["document", "styles", "stylesWithEffects", "settings", "webSettings", "fontTable", "numbering", "comments", "commentsExtended", "commentsIds", "commentsExtensible", "people", "footnotes", "endnotes", "header", "footer", "theme", "core", "app", "custom", "item", "itemProps", "image", "oleObject", "package", "Microsoft_Excel_Worksheet", "Microsoft_Word_Document", "Microsoft_PowerPoint_Presentation", "font", "chart", "colors", "style", "drawing", "data", "layout", "quickStyle", "thumbnail", "workbook", "sheet", "sharedStrings", "activeX"]
 ) | {"", "[Content_Types]"}
 _SAFE_EXTENSIONS = frozenset(
-    "xml rels png jpeg jpg gif bmp tif tiff emf wmf svg bin docx xlsx pptx pdf odttf vml".split()
+    ["xml", "rels", "png", "jpeg", "jpg", "gif", "bmp", "tif", "tiff", "emf", "wmf", "svg", "bin", "docx", "xlsx", "pptx", "pdf", "odttf", "vml"]
 )
 _SAFE_FILE = re.compile(r"(\[Content_Types\]|[A-Za-z_]*?)\d*\.([a-z]+)(?:\.rels)?")
 _NUMBERED = re.compile(r"word/(header|footer)(\d*)\.xml")

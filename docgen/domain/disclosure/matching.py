@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from docgen.domain.disclosure.allowed import AllowedText
 from docgen.domain.disclosure.text import Tokens, join_spaced_letters, padded, words
@@ -27,13 +28,7 @@ COMPACT_MIN_CHARS = 8
 """Fewest letters and digits for a fragment to be matched with spaces removed too."""
 
 _FUNCTION_WORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    out over own same she should so some such than that the their theirs them then there these
-    they this those through to too under until up very was we were what when where which while
-    who whom why will with would you your yours""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours"]
 )
 
 _POSTCODE = re.compile(r"\b([a-z]{1,2}[0-9][a-z0-9]?) ?([0-9][a-z]{2})\b")
@@ -65,7 +60,7 @@ def _candidates(tokens: Sequence[str], min_chars: int) -> list[Tokens]:
             t not in _FUNCTION_WORDS and (len(t) >= 4 or _has_digit(t)) for t in run
         ):
             found.append(run)
-    for first, second in zip(tokens, tokens[1:]):
+    for first, second in pairwise(tokens):
         if _is_content(first) and _is_content(second) and len(first) + len(second) >= min_chars:
             found.append((first, second))
     found.extend((token,) for token in tokens if _is_distinctive_word(token))

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import copy
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from docgen.adapters.database import make_engine, migrate
 from docgen.services.runtime import Runtime
 from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.configuration.authority import load_settings
+from tests.support.postgres import scratch_schema
 
 # Property tests check behaviour, not speed: a shared 2-core CI machine must not fail them on time.
 hypothesis_settings.register_profile("docgen", deadline=None)
@@ -55,17 +54,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'docgen.sqlite3'}"
         return
     assert POSTGRES_URL is not None
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,6 +19,9 @@ from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.configuration.authority import load_settings
 from tests.support.postgres import scratch_schema
 
+# Fixtures defined in the support package, available to every test by name.
+pytest_plugins = ("tests.support.smtp",)
+
 # Property tests check behaviour, not speed: a shared 2-core CI machine must not fail them on time.
 hypothesis_settings.register_profile("docgen", deadline=None)
 hypothesis_settings.load_profile("docgen")

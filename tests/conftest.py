@@ -1,11 +1,12 @@
-"""Shared fixtures: the example case, and a database on every backend (SQLite always,
-PostgreSQL when DOCGEN_TEST_POSTGRES_URL names one)."""
+"""Shared fixtures: the example case, a database on every backend (SQLite always, PostgreSQL when
+DOCGEN_TEST_POSTGRES_URL names one), and one demo PKI for the whole run."""
 
 from __future__ import annotations
 
 import copy
 import os
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.orm import sessionmaker
 
-from docgen.adapters.database import make_engine, migrate
-from docgen.services.runtime import Runtime
+from distribution import demo_pki
 from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
+from docgen.services.runtime import Runtime
+from tests.support.pki import AUTHORITY_EMAIL, RECIPIENTS, SIGNING_PASSPHRASE
 from tests.support.postgres import scratch_schema
 
 # Fixtures defined in the support package, available to every test by name.
@@ -48,6 +51,25 @@ def example_case(example_data: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def settings():
     return load_settings()
+
+
+@pytest.fixture(scope="session")
+def pki_at() -> datetime:
+    """When the session's demo PKI was made: the real time, because the tools recipients open their
+    copies with (``openssl cms -verify``) check certificates against the real clock; in whole
+    seconds, as certificates hold them."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory, pki_at: datetime) -> demo_pki.DemoPki:
+    """The demo PKI every test shares, made once per run: a CA, the authority's signing identity
+    (passphrase ``tests.support.pki.SIGNING_PASSPHRASE``), an archive certificate and the
+    recipients in ``tests.support.pki.RECIPIENTS``. Every test reads the same files: a test that
+    needs a file of its own writes it in its own ``tmp_path``, never in ``pki.folder``."""
+    return demo_pki.create_demo_pki(tmp_path_factory.mktemp("demo-pki"), at=pki_at,
+                                    signing_passphrase=SIGNING_PASSPHRASE, authority_email=AUTHORITY_EMAIL,
+                                    recipients=RECIPIENTS)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -30,7 +30,7 @@ from tests.support.pki import AUTHORITY_EMAIL, HEALTH, POLICE, SIGNING_PASSPHRAS
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = SIGNING_PASSPHRASE
 SENDER = AUTHORITY_EMAIL
 SENT_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)

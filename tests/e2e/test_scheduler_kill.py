@@ -7,7 +7,7 @@ moments while it sends, restarts it, and finally lets it finish and stops it wit
 
 The items are business-support notices, which go through exactly the same claims, leases and
 sends as documents but need no rendering, so the test exercises the outbox and not WeasyPrint;
-tests/test_scheduler_documents.py sends a real conference's encrypted documents the same way.
+tests/e2e/test_scheduler_documents.py sends a real conference's encrypted documents the same way.
 
 The mail store deduplicates by Message-ID, as real mail stores do. SMTP has no two-phase commit,
 so a kill between the server's 250 and the outbox's commit repeats that one transaction on

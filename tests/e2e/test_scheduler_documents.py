@@ -39,7 +39,7 @@ from docgen.services.importing import import_case_file, stored_case
 from docgen.services.scheduling import schedule_conference
 from tests.support.scheduler import SIGNING_PASSPHRASE, start_scheduler, started_lines, stop
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
 SENDER = "cp.conferences@northmoor.gov.uk"
 

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = SIGNING_PASSPHRASE
 SENDER = AUTHORITY_EMAIL
 SENT_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-MESSAGE_ID = "<conference-1234-item-7@authority.example.gov.uk>"
+MESSAGE_ID = "<conference-1234-item-7@northmoor.gov.uk>"
 
 # The recipient-side commands exactly as docs/recipients.md gives them.
 DECRYPT = "openssl cms -decrypt -in message.eml -recip cert.pem -inkey key.pem -out signed.eml"
@@ -247,7 +247,7 @@ def test_default_message_id_is_in_the_sender_domain(
         )
         for _ in range(2)
     )
-    assert first.message_id.endswith("@authority.example.gov.uk>") and first.message_id.startswith("<")
+    assert first.message_id.endswith("@northmoor.gov.uk>") and first.message_id.startswith("<")
     assert first.message_id != second.message_id
     assert first.plaintext_sha256 == second.plaintext_sha256
     assert first.ciphertext_sha256 != second.ciphertext_sha256  # fresh content key each time
@@ -268,7 +268,7 @@ def _ec_certificate(pki: demo_pki.DemoPki) -> x509.Certificate:
 
 
 REFUSED = {
-    "sender not in signing certificate": (dict(sender="someone.else@authority.example.gov.uk"), CertificateError, "is not in the authority's signing certificate"),
+    "sender not in signing certificate": (dict(sender="someone.else@northmoor.gov.uk"), CertificateError, "is not in the authority's signing certificate"),
     "no recipients": (dict(recipients=[]), EncryptionError, "no recipient certificate"),
     "EC recipient": ("ec", CertificateError, "does not have an RSA key"),
     "header injection in subject": (dict(subject="Documents\r\nBcc: leak@example.com"), EncryptionError, "header is not valid"),
@@ -309,4 +309,4 @@ def test_sender_may_carry_a_display_name(pki: demo_pki.DemoPki, signer: SigningI
     )
     message = email.message_from_bytes(secure.message, policy=email_policy.default)
     assert message["From"] == f"Conference Service <{SENDER}>"
-    assert secure.message_id.endswith("@authority.example.gov.uk>")
+    assert secure.message_id.endswith("@northmoor.gov.uk>")

@@ -80,7 +80,7 @@ def test_pkcs12_loads_with_passphrase_from_environment(pki: demo_pki.DemoPki, pa
     assert identity.certificate == pki.signing.certificate
     assert identity.private_key.public_key() == pki.signing.certificate.public_key()
     assert identity.chain == (pki.ca.certificate,)
-    assert identity.emails == ["cp-conferences@authority.example.gov.uk"]
+    assert identity.emails == ["cp.conferences@northmoor.gov.uk"]
 
 
 def test_default_environment_variable_name() -> None:

@@ -4,7 +4,9 @@ signing identity, its passphrase, and the recipients the tests encrypt to."""
 from __future__ import annotations
 
 SIGNING_PASSPHRASE = "Correct-Horse-Battery-Staple-7731"
-AUTHORITY_EMAIL = "cp-conferences@authority.example.gov.uk"
+# The address config/authority.toml gives the authority, so that this signing identity may send what
+# the product, with its shipped settings, addresses from the authority.
+AUTHORITY_EMAIL = "cp.conferences@northmoor.gov.uk"
 
 JANE_OFFICER = "jane.officer@police.example.gov.uk"
 POLICE = "duty.officer@police.example.gov.uk"

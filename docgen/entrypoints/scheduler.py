@@ -130,6 +130,10 @@ class SchedulerProcess:
             self.scheduler.start()
         with self._in_pass:  # wait for the pass in progress
             pass
+        if self._stop_asked:
+            # The watcher thread may not have run yet when a stop came before the scheduler started;
+            # here, outside any signal handler, the event can be set directly.
+            self.stopping.set()
         log.info("scheduler %s stopped", self.dispatcher.worker)
 
 

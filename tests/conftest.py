@@ -1,24 +1,29 @@
-"""Shared fixtures: the example case, and a database on every backend (SQLite always,
-PostgreSQL when DOCGEN_TEST_POSTGRES_URL names one)."""
+"""Shared fixtures: the example case, a database on every backend (SQLite always, PostgreSQL when
+DOCGEN_TEST_POSTGRES_URL names one), and one demo PKI for the whole run."""
 
 from __future__ import annotations
 
 import copy
 import os
-import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from docgen.adapters.database import make_engine, migrate
-from docgen.services.runtime import Runtime
+from distribution import demo_pki
 from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
+from docgen.services.runtime import Runtime
+from tests.support.pki import AUTHORITY_EMAIL, RECIPIENTS, SIGNING_PASSPHRASE
+from tests.support.postgres import scratch_schema
+
+# Fixtures defined in the support package, available to every test by name.
+pytest_plugins = ("tests.support.smtp",)
 
 # Property tests check behaviour, not speed: a shared 2-core CI machine must not fail them on time.
 hypothesis_settings.register_profile("docgen", deadline=None)
@@ -48,6 +53,25 @@ def settings():
     return load_settings()
 
 
+@pytest.fixture(scope="session")
+def pki_at() -> datetime:
+    """When the session's demo PKI was made: the real time, because the tools recipients open their
+    copies with (``openssl cms -verify``) check certificates against the real clock; in whole
+    seconds, as certificates hold them."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory, pki_at: datetime) -> demo_pki.DemoPki:
+    """The demo PKI every test shares, made once per run: a CA, the authority's signing identity
+    (passphrase ``tests.support.pki.SIGNING_PASSPHRASE``), an archive certificate and the
+    recipients in ``tests.support.pki.RECIPIENTS``. Every test reads the same files: a test that
+    needs a file of its own writes it in its own ``tmp_path``, never in ``pki.folder``."""
+    return demo_pki.create_demo_pki(tmp_path_factory.mktemp("demo-pki"), at=pki_at,
+                                    signing_passphrase=SIGNING_PASSPHRASE, authority_email=AUTHORITY_EMAIL,
+                                    recipients=RECIPIENTS)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL on each backend."""
@@ -55,17 +79,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'docgen.sqlite3'}"
         return
     assert POSTGRES_URL is not None
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

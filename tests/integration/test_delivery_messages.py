@@ -26,7 +26,7 @@ from docgen.services.directory import import_certificate
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.scheduling import schedule_conference
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
 
 

@@ -34,7 +34,7 @@ from docgen.entrypoints.cli_schedule import FLAG_KEYS, register, with_flags
 from docgen.errors import ConfigurationError
 from docgen.services.dispatch import DispatchPolicy
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config"
 AUTHORITY_EMAIL = "cp.conferences@northmoor.gov.uk"
 

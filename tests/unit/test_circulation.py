@@ -27,7 +27,7 @@ from docgen.domain.circulation import (
 )
 from docgen.errors import CalendarError, CirculationRuleError, ConfigurationError
 
-DEFAULTS = Path(__file__).resolve().parents[1] / "config" / "circulation.toml"
+DEFAULTS = Path(__file__).resolve().parents[2] / "config" / "circulation.toml"
 LONDON_NAME = "Europe/London"
 ENG, SCT = "england-and-wales", "scotland"
 FIVE_PM = time(17, 0)

@@ -7,7 +7,7 @@ import stat
 import subprocess
 import traceback
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,23 +15,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from distribution import demo_pki
+from distribution.errors import CertificateError
 from distribution.keys import (
     DEFAULT_PASSPHRASE_ENV,
     SigningIdentity,
     check_signing_identity,
     load_signing_identity,
 )
-from distribution.errors import CertificateError
 from docgen.errors import ConfigurationError, DocgenError
+from tests.support.pki import SIGNING_PASSPHRASE
 
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-PASSPHRASE = "Correct-Horse-Battery-Staple-7731"
+PASSPHRASE = SIGNING_PASSPHRASE  # the session demo PKI's (the ``pki`` fixture)
 ENV = "DOCGEN_TEST_SIGNING_PASSPHRASE"
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> demo_pki.DemoPki:
-    return demo_pki.create_demo_pki(tmp_path_factory.mktemp("keys-pki"), at=AT, signing_passphrase=PASSPHRASE)
 
 
 @pytest.fixture
@@ -85,7 +80,7 @@ def test_pkcs12_loads_with_passphrase_from_environment(pki: demo_pki.DemoPki, pa
     assert identity.certificate == pki.signing.certificate
     assert identity.private_key.public_key() == pki.signing.certificate.public_key()
     assert identity.chain == (pki.ca.certificate,)
-    assert identity.emails == ["cp-conferences@authority.example.gov.uk"]
+    assert identity.emails == ["cp.conferences@northmoor.gov.uk"]
 
 
 def test_default_environment_variable_name() -> None:
@@ -133,12 +128,13 @@ def test_encrypted_pem_with_certificate_in_one_file_loads(
 
 
 def test_check_signing_identity_accepts_in_date_and_refuses_expired(
-    pki: demo_pki.DemoPki, passphrase_env: str
+    pki: demo_pki.DemoPki, pki_at: datetime, passphrase_env: str
 ) -> None:
     identity = load_signing_identity(pki.signing_p12_path, passphrase_env=passphrase_env)
-    check_signing_identity(identity, at=AT)
-    with pytest.raises(CertificateError, match="expired on 2027-03-02"):
-        check_signing_identity(identity, at=AT + timedelta(days=400))
+    check_signing_identity(identity, at=pki_at)
+    # The demo PKI's certificates are valid for a year from when it was made.
+    with pytest.raises(CertificateError, match=f"expired on {pki_at + timedelta(days=365):%Y-%m-%d}"):
+        check_signing_identity(identity, at=pki_at + timedelta(days=400))
 
 
 # --- refusals, and no secret in any of them --------------------------------------------------

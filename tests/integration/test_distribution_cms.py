@@ -1,7 +1,7 @@
 """S/MIME output checked the way recipients open it: with the real ``openssl cms`` command line.
 
-The PKI here is valid from the real current time, because ``openssl cms -verify`` checks
-certificates against the system clock.
+The session's demo PKI (the ``pki`` fixture) is valid from the real current time, which these tests
+need: ``openssl cms -verify`` checks certificates against the system clock.
 """
 
 from __future__ import annotations
@@ -24,17 +24,17 @@ from cryptography.x509.oid import NameOID
 
 from distribution import demo_pki
 from distribution.cms import SecureMessage, encrypt_for_archive, sign_and_encrypt
-from distribution.keys import SigningIdentity, load_signing_identity
 from distribution.errors import CertificateError, EncryptionError
+from distribution.keys import SigningIdentity, load_signing_identity
+from tests.support.pki import AUTHORITY_EMAIL, HEALTH, POLICE, SIGNING_PASSPHRASE
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
-PASSPHRASE = "cms tests signing passphrase 4471"
-SENDER = "cp-conferences@authority.example.gov.uk"
-POLICE = "duty.officer@police.example.gov.uk"
-HEALTH = "safeguarding.nurse@health.example.nhs.uk"
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = SIGNING_PASSPHRASE
+SENDER = AUTHORITY_EMAIL
 SENT_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-MESSAGE_ID = "<conference-1234-item-7@authority.example.gov.uk>"
+MESSAGE_ID = "<conference-1234-item-7@northmoor.gov.uk>"
 
 # The recipient-side commands exactly as docs/recipients.md gives them.
 DECRYPT = "openssl cms -decrypt -in message.eml -recip cert.pem -inkey key.pem -out signed.eml"
@@ -44,17 +44,6 @@ EXTRACT_PYTHON = (
     "python3 -c 'import email,sys; m=email.message_from_binary_file(open(sys.argv[1],\"rb\")); "
     "n=m.get_filename(); open(n,\"wb\").write(m.get_payload(decode=True)); print(n)' document.mime"
 )
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> demo_pki.DemoPki:
-    return demo_pki.create_demo_pki(
-        tmp_path_factory.mktemp("cms-pki"),
-        at=datetime.now(timezone.utc),
-        signing_passphrase=PASSPHRASE,
-        authority_email=SENDER,
-        recipients=[("Duty Officer", POLICE), ("Safeguarding Nurse", HEALTH)],
-    )
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +92,7 @@ def _sha256(data: bytes) -> str:
 
 
 def test_documented_commands_are_the_ones_tested() -> None:
-    doc = (Path(__file__).parent.parent / "docs" / "recipients.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "recipients.md").read_text(encoding="utf-8")
     for command in (DECRYPT, VERIFY, EXTRACT, EXTRACT_PYTHON):
         assert command in doc
 
@@ -225,7 +214,7 @@ def test_raw_p7m_decrypts_as_der(
     folder = _recipient_folder(tmp_path, pki, secure.message, pki.recipients[HEALTH])
     (folder / "smime.p7m").write_bytes(secure.p7m)
     command = "openssl cms -decrypt -inform DER -in smime.p7m -recip cert.pem -inkey key.pem -out signed.eml"
-    assert command in (Path(__file__).parent.parent / "docs" / "recipients.md").read_text(encoding="utf-8")
+    assert command in (ROOT / "docs" / "recipients.md").read_text(encoding="utf-8")
     for step in (command, VERIFY, EXTRACT):
         result = _run(step, folder)
         assert result.returncode == 0, result.stderr
@@ -258,7 +247,7 @@ def test_default_message_id_is_in_the_sender_domain(
         )
         for _ in range(2)
     )
-    assert first.message_id.endswith("@authority.example.gov.uk>") and first.message_id.startswith("<")
+    assert first.message_id.endswith("@northmoor.gov.uk>") and first.message_id.startswith("<")
     assert first.message_id != second.message_id
     assert first.plaintext_sha256 == second.plaintext_sha256
     assert first.ciphertext_sha256 != second.ciphertext_sha256  # fresh content key each time
@@ -279,7 +268,7 @@ def _ec_certificate(pki: demo_pki.DemoPki) -> x509.Certificate:
 
 
 REFUSED = {
-    "sender not in signing certificate": (dict(sender="someone.else@authority.example.gov.uk"), CertificateError, "is not in the authority's signing certificate"),
+    "sender not in signing certificate": (dict(sender="someone.else@northmoor.gov.uk"), CertificateError, "is not in the authority's signing certificate"),
     "no recipients": (dict(recipients=[]), EncryptionError, "no recipient certificate"),
     "EC recipient": ("ec", CertificateError, "does not have an RSA key"),
     "header injection in subject": (dict(subject="Documents\r\nBcc: leak@example.com"), EncryptionError, "header is not valid"),
@@ -320,4 +309,4 @@ def test_sender_may_carry_a_display_name(pki: demo_pki.DemoPki, signer: SigningI
     )
     message = email.message_from_bytes(secure.message, policy=email_policy.default)
     assert message["From"] == f"Conference Service <{SENDER}>"
-    assert secure.message_id.endswith("@authority.example.gov.uk>")
+    assert secure.message_id.endswith("@northmoor.gov.uk>")

@@ -37,9 +37,9 @@ from docgen.services.directory import import_certificate
 from docgen.services.dispatch import list_items
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.scheduling import schedule_conference
-from test_scheduler_kill import SIGNING_PASSPHRASE, smtp_server, start_scheduler, started_lines, stop  # noqa: F401
+from tests.support.scheduler import SIGNING_PASSPHRASE, start_scheduler, started_lines, stop
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
 SENDER = "cp.conferences@northmoor.gov.uk"
 

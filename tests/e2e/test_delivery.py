@@ -34,7 +34,7 @@ from docgen.entrypoints.demo import run_demo
 from docgen.services.directory import import_certificate
 from docgen.services.importing import import_case_file, stored_case
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [ROOT / "examples" / "haddad-wisniewska.yaml", ROOT / "examples" / "haddad-wisniewska-review.yaml"]
 
 

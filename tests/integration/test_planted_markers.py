@@ -113,7 +113,7 @@ def test_template_metadata_never_reaches_an_output(tmp_path: Path, settings) -> 
 
     from docgen.adapters.casefile import load_case_file
 
-    example = validate_case(load_case_file(Path(__file__).resolve().parent.parent / "examples" / "haddad-wisniewska.yaml"), source="x")
+    example = validate_case(load_case_file(Path(__file__).resolve().parents[2] / "examples" / "haddad-wisniewska.yaml"), source="x")
     copy_spec = CopySpec(KINDS["decisions_notice"], PROFESSIONALS)
     context = build_context(copy_spec, redact(build_case_view(example), PROFESSIONALS).view, settings, generated_on=date(2026, 11, 20))
     output = render_docx("records/decisions_notice.docx", context, title="Decisions", created=datetime(2026, 11, 20),

@@ -21,14 +21,12 @@ from sqlalchemy import func, select, text, update
 
 from docgen.adapters.database import make_engine
 from docgen.adapters.orm_outbox import OutboxItemRow
-from test_scheduler_kill import (  # the same loopback SMTP server and process handling as the kill test
-    add_items, smtp_server, start_scheduler, states, stop, wait_for_all_sent, wait_until_started,
+from tests.support.scheduler import (  # the same process handling as the kill test
+    add_items, start_scheduler, states, stop, wait_for_all_sent, wait_until_started,
 )
 
 POSTGRES_URL = os.environ.get("DOCGEN_TEST_POSTGRES_URL")
 ITEMS = 1000
-
-__all__ = ["smtp_server"]  # a fixture, used by name
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="set DOCGEN_TEST_POSTGRES_URL to run against PostgreSQL")
 

@@ -39,7 +39,7 @@ NOT_CHAIR = "hannah-okafor"
 VISIBLE_WORDS = ("She asked for help with housing.", "She asked for help with schooling.")
 WITHHELD_WORDS = ("No charging decision\n            has been made.", "No charging decision\n            has been taken.")
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "haddad-wisniewska.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "haddad-wisniewska.yaml"
 
 
 @pytest.fixture

@@ -23,25 +23,19 @@ from distribution.certificates import (
     load_certificates,
 )
 from distribution.errors import CertificateError
+from tests.support.pki import JANE_OFFICER
 
+# The session's demo PKI (the ``pki`` fixture) is made at ``pki_at``, and its certificates are checked
+# then. Certificates these tests make for themselves are made and checked at this fixed moment
+# instead, so that the dates their refusals name are known in advance.
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-EMAIL = "jane.officer@police.example.gov.uk"
+EMAIL = JANE_OFFICER
 
 
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> demo_pki.DemoPki:
-    return demo_pki.create_demo_pki(
-        tmp_path_factory.mktemp("certificates-pki"),
-        at=AT,
-        signing_passphrase="certificate tests passphrase",
-        recipients=[("Jane Officer", EMAIL)],
-    )
-
-
-@pytest.fixture(scope="session")
-def other_ca(tmp_path_factory: pytest.TempPathFactory) -> demo_pki.DemoCertificateAuthority:
+def other_ca(tmp_path_factory: pytest.TempPathFactory, pki_at: datetime) -> demo_pki.DemoCertificateAuthority:
     return demo_pki.create_certificate_authority(
-        tmp_path_factory.mktemp("unrelated-ca"), at=AT, name="Unrelated CA"
+        tmp_path_factory.mktemp("unrelated-ca"), at=pki_at, name="Unrelated CA"
     )
 
 
@@ -84,22 +78,22 @@ def _rsa() -> rsa.RSAPrivateKey:
 # --- accepted -------------------------------------------------------------------------------
 
 
-def test_good_certificate_is_accepted_and_summarised(pki: demo_pki.DemoPki) -> None:
+def test_good_certificate_is_accepted_and_summarised(pki: demo_pki.DemoPki, pki_at: datetime) -> None:
     cert = pki.recipients[EMAIL].certificate
-    summary = check_recipient_certificate(cert, email=EMAIL, at=AT)
+    summary = check_recipient_certificate(cert, email=EMAIL, at=pki_at)
     assert summary.emails == (EMAIL,)
     assert summary.subject == "CN=Jane Officer,C=GB"
     assert summary.issuer == "CN=Docgen Demo CA,O=Docgen Demo Authority,C=GB"
     assert summary.serial == format(cert.serial_number, "X")
-    assert summary.not_before == AT - timedelta(hours=1)
-    assert summary.not_after == AT + timedelta(days=365)
+    assert summary.not_before == pki_at - timedelta(hours=1)
+    assert summary.not_after == pki_at + timedelta(days=365)
     assert summary.sha256_fingerprint.replace(":", "") == cert.fingerprint(hashes.SHA256()).hex().upper()
     assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", summary.sha256_fingerprint)
 
 
-def test_email_comparison_ignores_case(pki: demo_pki.DemoPki) -> None:
+def test_email_comparison_ignores_case(pki: demo_pki.DemoPki, pki_at: datetime) -> None:
     cert = pki.recipients[EMAIL].certificate
-    summary = check_recipient_certificate(cert, email=EMAIL.upper(), at=AT)
+    summary = check_recipient_certificate(cert, email=EMAIL.upper(), at=pki_at)
     assert summary.emails == (EMAIL,)
 
 
@@ -230,45 +224,46 @@ def test_unusable_certificate_is_refused_with_reason(
     assert message.startswith(f"The certificate for {EMAIL}, {CertificateSummary.of(cert).describe()},")
 
 
-def test_naive_clock_is_a_programming_error(pki: demo_pki.DemoPki) -> None:
+def test_naive_clock_is_a_programming_error(pki: demo_pki.DemoPki, pki_at: datetime) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        check_recipient_certificate(pki.recipients[EMAIL].certificate, email=EMAIL, at=AT.replace(tzinfo=None))
+        check_recipient_certificate(pki.recipients[EMAIL].certificate, email=EMAIL, at=pki_at.replace(tzinfo=None))
 
 
 # --- chains ---------------------------------------------------------------------------------
 
 
-def test_chain_to_the_demo_ca_is_accepted(pki: demo_pki.DemoPki) -> None:
+def test_chain_to_the_demo_ca_is_accepted(pki: demo_pki.DemoPki, pki_at: datetime) -> None:
     summary = check_recipient_certificate(
-        pki.recipients[EMAIL].certificate, email=EMAIL, at=AT, ca_certificates=[pki.ca.certificate]
+        pki.recipients[EMAIL].certificate, email=EMAIL, at=pki_at, ca_certificates=[pki.ca.certificate]
     )
     assert summary.issuer == pki.ca.certificate.subject.rfc4514_string()
 
 
 def test_chain_to_an_unrelated_ca_is_refused(
-    pki: demo_pki.DemoPki, other_ca: demo_pki.DemoCertificateAuthority
+    pki: demo_pki.DemoPki, pki_at: datetime, other_ca: demo_pki.DemoCertificateAuthority
 ) -> None:
     with pytest.raises(CertificateError) as caught:
         check_recipient_certificate(
-            pki.recipients[EMAIL].certificate, email=EMAIL, at=AT, ca_certificates=[other_ca.certificate]
+            pki.recipients[EMAIL].certificate, email=EMAIL, at=pki_at, ca_certificates=[other_ca.certificate]
         )
     assert "does not chain to a trusted CA" in str(caught.value)
     assert EMAIL in str(caught.value)
 
 
-def test_chain_check_with_empty_ca_list_is_refused(pki: demo_pki.DemoPki) -> None:
+def test_chain_check_with_empty_ca_list_is_refused(pki: demo_pki.DemoPki, pki_at: datetime) -> None:
     with pytest.raises(CertificateError, match="No CA certificates are configured"):
-        check_recipient_certificate(pki.recipients[EMAIL].certificate, email=EMAIL, at=AT, ca_certificates=[])
+        check_recipient_certificate(pki.recipients[EMAIL].certificate, email=EMAIL, at=pki_at, ca_certificates=[])
 
 
 def test_certificate_signed_by_an_impostor_with_the_same_ca_name_is_refused(
-    pki: demo_pki.DemoPki, tmp_path: Path
+    pki: demo_pki.DemoPki, pki_at: datetime, tmp_path: Path
 ) -> None:
-    impostor = demo_pki.create_certificate_authority(tmp_path, at=AT)  # same subject, different key
+    # Checked when the real CA is valid, so that only the impostor's key can be what is refused.
+    impostor = demo_pki.create_certificate_authority(tmp_path, at=pki_at)  # same subject, different key
     assert impostor.certificate.subject == pki.ca.certificate.subject
-    forged = demo_pki.issue_email_certificate(impostor, tmp_path, name="Jane Officer", email=EMAIL, at=AT)
+    forged = demo_pki.issue_email_certificate(impostor, tmp_path, name="Jane Officer", email=EMAIL, at=pki_at)
     with pytest.raises(CertificateError, match="does not chain to a trusted CA"):
-        check_recipient_certificate(forged.certificate, email=EMAIL, at=AT, ca_certificates=[pki.ca.certificate])
+        check_recipient_certificate(forged.certificate, email=EMAIL, at=pki_at, ca_certificates=[pki.ca.certificate])
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pypdfium2  # type: ignore[import-untyped]
 import pytest
 import weasyprint  # type: ignore[import-untyped]
 
+from distribution.errors import EncryptionError
 from distribution.pdf_protection import (
     PASSPHRASE_ALPHABET,
     PASSPHRASE_ENTROPY_BITS,
@@ -23,7 +24,6 @@ from distribution.pdf_protection import (
     protect_pdf,
     verify_passphrase,
 )
-from distribution.errors import EncryptionError
 
 needs_qpdf = pytest.mark.skipif(shutil.which("qpdf") is None, reason="needs the qpdf command")
 PASSPHRASE = "K7QM-R2XD-9HTB-WPE4-N6CU"

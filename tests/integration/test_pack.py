@@ -19,7 +19,7 @@ from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.domain.documents import KINDS
 from docgen.services.pack import build_pack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [ROOT / "examples" / "haddad-wisniewska.yaml", ROOT / "examples" / "haddad-wisniewska-review.yaml"]
 WITHHELD_FROM_KARIM = ["Linden Court", "NM4 6QT", "Oliver Brennan", "hid under the table", "Sam Ortiz", "pre-proceedings"]
 

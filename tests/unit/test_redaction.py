@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from docgen.domain.redaction import PROFESSIONALS, Audience, redact, strings_in
 from docgen.domain.views import build_case_view

@@ -39,7 +39,7 @@ from docgen.services.importing import (
 )
 from docgen.services.runtime import Runtime
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
 REFERENCE = "NM-ICPC-2026-0147"

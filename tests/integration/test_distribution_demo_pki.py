@@ -14,21 +14,11 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from distribution import demo_pki
+from tests.support.pki import HEALTH, JANE_OFFICER, POLICE, SCHOOL, SIGNING_PASSPHRASE
 
+# The session's demo PKI (the ``pki`` fixture) is made at ``pki_at``; the bad certificates these
+# tests issue from its CA are made at this fixed moment, whose dates the assertions name.
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-PASSPHRASE = "demo pki passphrase 5520"
-POLICE = "duty.officer@police.example.gov.uk"
-SCHOOL = "dsl@school.example.sch.uk"
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> demo_pki.DemoPki:
-    return demo_pki.create_demo_pki(
-        tmp_path_factory.mktemp("demo-pki"),
-        at=AT,
-        signing_passphrase=PASSPHRASE,
-        recipients=[("Duty Officer", POLICE), ("Designated Safeguarding Lead", SCHOOL)],
-    )
 
 
 def test_files_and_their_rights(pki: demo_pki.DemoPki) -> None:
@@ -43,16 +33,20 @@ def test_files_and_their_rights(pki: demo_pki.DemoPki) -> None:
         "dsl-school-example-sch-uk.key.pem",
         "duty-officer-police-example-gov-uk.cert.pem",
         "duty-officer-police-example-gov-uk.key.pem",
+        "jane-officer-police-example-gov-uk.cert.pem",
+        "jane-officer-police-example-gov-uk.key.pem",
+        "safeguarding-nurse-health-example-nhs-uk.cert.pem",
+        "safeguarding-nurse-health-example-nhs-uk.key.pem",
     ]
     private = [name for name in names if name.endswith((".key.pem", ".p12"))]
-    assert len(private) == 4
+    assert len(private) == 6
     for name in private:
         assert stat.S_IMODE((pki.folder / name).stat().st_mode) == 0o600, name
     assert pki.signing.key_path is None  # the signing key exists only inside the .p12
 
 
-def test_recipient_certificates_are_for_encryption_to_their_address(pki: demo_pki.DemoPki) -> None:
-    assert set(pki.recipients) == {POLICE, SCHOOL}
+def test_recipient_certificates_are_for_encryption_to_their_address(pki: demo_pki.DemoPki, pki_at: datetime) -> None:
+    assert set(pki.recipients) == {POLICE, SCHOOL, JANE_OFFICER, HEALTH}
     cert = pki.recipients[POLICE].certificate
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.key_encipherment and usage.digital_signature
@@ -61,7 +55,7 @@ def test_recipient_certificates_are_for_encryption_to_their_address(pki: demo_pk
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.RFC822Name) == [POLICE]
     assert cert.issuer == pki.ca.certificate.subject
-    assert cert.not_valid_before_utc == AT - timedelta(hours=1)
+    assert cert.not_valid_before_utc == pki_at - timedelta(hours=1)
 
 
 def test_signing_certificate_signs_but_does_not_encrypt(pki: demo_pki.DemoPki) -> None:
@@ -85,7 +79,7 @@ def test_bad_certificate_helpers_are_bad_in_the_stated_way(pki: demo_pki.DemoPki
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_openssl_opens_the_pkcs12_only_with_the_passphrase(pki: demo_pki.DemoPki) -> None:
-    environment = {**os.environ, "DEMO_P12_PASS": PASSPHRASE}
+    environment = {**os.environ, "DEMO_P12_PASS": SIGNING_PASSPHRASE}
     opened = subprocess.run(
         ["openssl", "pkcs12", "-in", str(pki.signing_p12_path), "-passin", "env:DEMO_P12_PASS", "-nokeys"],
         capture_output=True, text=True, env=environment, timeout=60,

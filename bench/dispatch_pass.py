@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,6 +38,7 @@ from docgen.adapters.database import make_engine, migrate
 from docgen.adapters.orm_outbox import OutboxItemRow, item_values
 from docgen.domain.outbox import OutboxItem
 from docgen.services.dispatch import Dispatcher, DispatchPolicy
+from tests.support.postgres import scratch_schema
 
 SENDER = "cp.conferences@northmoor.gov.uk"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -67,17 +67,8 @@ def database(postgres: str | None) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/bench.sqlite3"
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in postgres else "?"
-    try:
-        yield f"{postgres}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(postgres, prefix="bench") as url:
+        yield url
 
 
 def fill(engine: Engine, open_rows: int, due_rows: int) -> list[int]:

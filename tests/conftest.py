@@ -1,12 +1,12 @@
 """Shared fixtures: the example case, a database on every backend (SQLite always, PostgreSQL when
-DOCGEN_TEST_POSTGRES_URL names one), and one demo PKI for the whole run."""
+DOCGEN_TEST_POSTGRES_URL names one), the services' runtime, and the demo PKIs (each made once per run)."""
 
 from __future__ import annotations
 
 import copy
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from distribution import demo_pki
 from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
+from docgen.domain.calendar import LONDON
 from docgen.services.runtime import Runtime
 from tests.support.pki import AUTHORITY_EMAIL, RECIPIENTS, SIGNING_PASSPHRASE
 from tests.support.postgres import scratch_schema
@@ -32,6 +33,9 @@ hypothesis_settings.load_profile("docgen")
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
 POSTGRES_URL = os.environ.get("DOCGEN_TEST_POSTGRES_URL")
+
+RUNTIME_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=LONDON)
+"""Where the ``runtime`` fixture's clock stands: the example conference's invitations are being sent."""
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not POSTGRES_URL, reason="set DOCGEN_TEST_POSTGRES_URL to run the PostgreSQL backend"))]
@@ -58,7 +62,7 @@ def pki_at() -> datetime:
     """When the session's demo PKI was made: the real time, because the tools recipients open their
     copies with (``openssl cms -verify``) check certificates against the real clock; in whole
     seconds, as certificates hold them."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(scope="session")
@@ -85,12 +89,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def runtime(database_url: str, settings) -> Iterator[Runtime]:
-    from datetime import datetime
-
-    from docgen.domain.calendar import LONDON
-
+    """The services' runtime on each backend, its clock stopped at ``RUNTIME_NOW``."""
     engine = make_engine(database_url)
     migrate(engine)
     yield Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
-                  clock=lambda: datetime(2026, 11, 20, 9, 0, tzinfo=LONDON))
+                  clock=lambda: RUNTIME_NOW)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def example_pki(tmp_path_factory: pytest.TempPathFactory, example_data: dict[str, Any]) -> demo_pki.DemoPki:
+    """A demo PKI for sending the example conference on the ``runtime`` fixture's clock: made at
+    ``RUNTIME_NOW`` (the shared ``pki`` is made at the real time, which the stopped clock is before),
+    with a certificate for each professional of the example, once per run. The same signing
+    passphrase and authority address as the shared ``pki``."""
+    return demo_pki.create_demo_pki(tmp_path_factory.mktemp("example-pki"), at=RUNTIME_NOW,
+                                    signing_passphrase=SIGNING_PASSPHRASE, authority_email=AUTHORITY_EMAIL,
+                                    recipients=[(p["name"], p["email"]) for p in example_data["professionals"]])

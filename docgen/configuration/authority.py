@@ -10,13 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from docgen.configuration.folder import config_file
-from docgen.configuration.toml import (
-    At,
-    Problems,
-    check_keys,
-    read_dataclass,
-    read_toml,
-)
+from docgen.configuration.toml import At, Problems, check_keys, read_dataclass, read_toml
 from docgen.domain.authority import Authority, Contacts, Marking, Settings
 from docgen.errors import ConfigurationError
 

@@ -23,11 +23,7 @@ from docgen.bootstrap import bootstrap, build_transport, dispatch_policy
 from docgen.configuration.circulation import CirculationConfig, load_rules
 from docgen.configuration.folder import config_file
 from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
-from docgen.configuration.transports import (
-    OutboxFolderSettings,
-    TransportSettings,
-    load_transport,
-)
+from docgen.configuration.transports import OutboxFolderSettings, TransportSettings, load_transport
 from docgen.domain.outbox import STATES
 from docgen.errors import ConfigurationError, DocgenError
 from docgen.services.runtime import Runtime
@@ -63,11 +59,7 @@ def _print_table(rows: list[list[str]]) -> None:
 # -- schedule and book-check ---------------------------------------------------------------------
 
 def cmd_schedule(args: argparse.Namespace) -> None:
-    from docgen.services.scheduling import (
-        BookingReasonRequired,
-        item_as_dict,
-        schedule_conference,
-    )
+    from docgen.services.scheduling import BookingReasonRequired, item_as_dict, schedule_conference
 
     runtime, config = _runtime(args), _rules(args)
     reason = args.reason
@@ -118,11 +110,7 @@ def _print_booking(check: Any) -> None:
 
 
 def cmd_book_check(args: argparse.Namespace) -> None:
-    from docgen.services.scheduling import (
-        booking_check,
-        is_first_review,
-        previous_conference_case,
-    )
+    from docgen.services.scheduling import booking_check, is_first_review, previous_conference_case
 
     runtime, config = _runtime(args), _rules(args)
     with unit_of_work(runtime.sessions) as session:
@@ -375,9 +363,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         args.handler(args)
     except (DocgenError, KeyboardInterrupt):
-        from docgen.entrypoints.cli import (
-            error_messages,  # errors become messages in one place
-        )
+        from docgen.entrypoints.cli import error_messages  # errors become messages in one place
 
         with error_messages():
             raise

@@ -1,1 +1,1 @@
-"""Services: each orchestrates one use case (import a case, build a pack, ...)."""
+"""Services: one module per use case (import, pack, review and approve, schedule, dispatch, deliver, compliance)."""

@@ -15,24 +15,23 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from sqlalchemy import select
 
 from distribution.demo_pki import create_demo_pki, make_expired_certificate
 from distribution.keys import load_signing_identity
-from sqlalchemy import select
-
 from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
-from docgen.services.runtime import Runtime
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
+from docgen.entrypoints.demo import run_demo
 from docgen.services.approval import approve
 from docgen.services.delivery import DeliveryContext, DocumentMessages
-from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, list_items
-from docgen.services.scheduling import schedule_conference
-from docgen.entrypoints.demo import run_demo
 from docgen.services.directory import import_certificate
+from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, list_items
 from docgen.services.importing import import_case_file, stored_case
+from docgen.services.runtime import Runtime
+from docgen.services.scheduling import schedule_conference
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [ROOT / "examples" / "haddad-wisniewska.yaml", ROOT / "examples" / "haddad-wisniewska-review.yaml"]

@@ -19,23 +19,22 @@ from typing import Any
 
 import pytest
 
-from distribution.demo_pki import create_demo_pki
+from distribution.demo_pki import DemoPki
 from distribution.transports import OutboxFolderTransport
 from docgen.adapters.case_store import save_case
+from docgen.adapters.casefile import validate_case
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.outbox_store import SQLAlchemyOutboxStore
-from docgen.domain.calendar import LONDON
-from docgen.services.runtime import Runtime
-from docgen.adapters.casefile import validate_case
 from docgen.configuration.circulation import CirculationConfig, load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
-from docgen.errors import ApprovalError
+from docgen.domain.calendar import LONDON
 from docgen.domain.outbox import OutboxItem, window_state
+from docgen.errors import ApprovalError
 from docgen.services.compliance import as_csv, compliance_report
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, plain_message
-from docgen.services.scheduling import (
-    BookingReasonRequired, booking_check, plan_distributions, schedule_conference,
-)
+from docgen.services.runtime import Runtime
+from docgen.services.scheduling import BookingReasonRequired, booking_check, plan_distributions, schedule_conference
+from tests.support.pki import SIGNING_PASSPHRASE
 
 SENDER = "cp.conferences@northmoor.gov.uk"
 SUPPORT = "business.support@northmoor.gov.uk"
@@ -371,7 +370,7 @@ def cli(tmp_path: Path, example_case: dict[str, Any]) -> Iterator[Callable[..., 
     yield run
 
 
-def test_cli_schedule_json_outbox_and_compliance(cli: Callable[..., str], tmp_path: Path,
+def test_cli_schedule_json_outbox_and_compliance(cli: Callable[..., str], tmp_path: Path, pki: DemoPki,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     listing = json.loads(cli("schedule", ICPC, "--json"))
     assert listing["reference"] == ICPC and listing["created"] == len(listing["items"])
@@ -383,11 +382,9 @@ def test_cli_schedule_json_outbox_and_compliance(cli: Callable[..., str], tmp_pa
     transport = ("--transport", f"outbox-folder:{tmp_path / 'out'}", "--once", "--no-notices")
     with pytest.raises(SystemExit):  # no signing identity: the scheduler does not start
         cli("scheduler", *transport)
-    keys = create_demo_pki(tmp_path / "keys", at=datetime.now(LONDON), signing_passphrase="cli test passphrase",
-                           authority_email=SENDER)
-    monkeypatch.setenv("DOCGEN_SIGNING_PASSPHRASE", "cli test passphrase")
-    report = json.loads(cli("scheduler", *transport, "--signing-identity", str(keys.signing_p12_path),
-                            "--archive-certificate", str(keys.archive.cert_path), "--envelope-from", SENDER,
+    monkeypatch.setenv("DOCGEN_SIGNING_PASSPHRASE", SIGNING_PASSPHRASE)
+    report = json.loads(cli("scheduler", *transport, "--signing-identity", str(pki.signing_p12_path),
+                            "--archive-certificate", str(pki.archive.cert_path), "--envelope-from", SENDER,
                             "--delivery-folder", str(tmp_path / "delivery")))
     # No professional has a certificate in the directory and the chair has approved nothing yet:
     # agencies' copies fail, saying why, and family copies wait; nothing is sent.

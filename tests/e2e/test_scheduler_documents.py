@@ -24,11 +24,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from distribution import demo_pki
+from distribution.demo_pki import DemoPki
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import AuditEvent
-from docgen.services.runtime import Runtime
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
@@ -36,8 +35,9 @@ from docgen.services.approval import approve
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import list_items
 from docgen.services.importing import import_case_file, stored_case
+from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
-from tests.support.scheduler import SIGNING_PASSPHRASE, start_scheduler, started_lines, stop
+from tests.support.scheduler import start_scheduler, started_lines, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
@@ -64,13 +64,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
 
 @pytest.mark.slow
 def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: Runtime, database_url: str,
-                                                                       smtp_server: Any, tmp_path: Path) -> None:
+                                                                       smtp_server: Any, example_pki: DemoPki,
+                                                                       tmp_path: Path) -> None:
     store, transport_config = smtp_server
     reference, _ = import_case_file(runtime, EXAMPLE, actor="test")
     case = stored_case(runtime, reference)
-    keys = tmp_path / "scheduler-keys"  # the scheduler's identity: start_scheduler passes these files
-    pki = demo_pki.create_demo_pki(keys, at=runtime.clock(), signing_passphrase=SIGNING_PASSPHRASE, authority_email=SENDER,
-                                   recipients=[(p["name"], p["email"]) for p in case["professionals"]])
+    pki = example_pki  # the scheduler signs with its identity; the professionals hold its certificates
     for person in case["professionals"]:
         import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
                            ca_certificates=[pki.ca.certificate])
@@ -84,14 +83,14 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
 
     log = tmp_path / "scheduler.log"
     options = ("--lease", "3", "--batch-size", "5", "--envelope-from", SENDER)
-    process = start_scheduler(database_url, transport_config, log, *options)
+    process = start_scheduler(database_url, transport_config, log, *options, pki=pki)
     deadline = time.monotonic() + 120
     while len(store.mailbox) < 5 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert started_lines(log) == 1 and len(store.mailbox) >= 5, log.read_text(errors="replace")[-3000:]
-    process = start_scheduler(database_url, transport_config, log, *options)
+    process = start_scheduler(database_url, transport_config, log, *options, pki=pki)
     _wait_until_done(runtime, reference, timeout=300)
     stop(process, log)
 
@@ -105,7 +104,7 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
     assert len(store.transactions) - len(set(store.transactions)) <= 1
     with unit_of_work(runtime.sessions) as session:
         records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
-        released = [e for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "sent"))]
+        released = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "sent")))
     assert set(records) == {i.idempotency_key for i in items} and len(released) == len(items)
 
     delivery = tmp_path / "delivery"

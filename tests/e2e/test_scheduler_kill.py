@@ -26,8 +26,15 @@ from typing import Any
 
 import pytest
 
+from distribution.demo_pki import DemoPki
 from tests.support.scheduler import (
-    add_items, start_scheduler, started_lines, states, stop, wait_for_all_sent, wait_until_started,
+    add_items,
+    start_scheduler,
+    started_lines,
+    states,
+    stop,
+    wait_for_all_sent,
+    wait_until_started,
 )
 
 ITEMS = 500
@@ -47,7 +54,8 @@ def wait_until_sent_more(url: str, process: subprocess.Popen[bytes], more: int, 
 
 
 @pytest.mark.slow
-def test_killed_and_restarted_scheduler_delivers_every_item_exactly_once(tmp_path: Path, smtp_server: Any) -> None:
+def test_killed_and_restarted_scheduler_delivers_every_item_exactly_once(tmp_path: Path, smtp_server: Any,
+                                                                          pki: DemoPki) -> None:
     store, transport_config = smtp_server
     url = f"sqlite:///{tmp_path / 'outbox.sqlite3'}"
     expected = add_items(url, ITEMS, ready=True)
@@ -61,7 +69,7 @@ def test_killed_and_restarted_scheduler_delivers_every_item_exactly_once(tmp_pat
         if states(url).get("sent", 0) == ITEMS:
             break
         starts = started_lines(log)
-        process = start_scheduler(url, transport_config, log, *options)
+        process = start_scheduler(url, transport_config, log, *options, pki=pki)
         wait_until_started(process, log, starts)
         # Kill at a seeded random point of the sending itself, counted in items rather than seconds,
         # so that a fast machine, which sends everything in a second or two, is killed as often.
@@ -72,7 +80,7 @@ def test_killed_and_restarted_scheduler_delivers_every_item_exactly_once(tmp_pat
         process.wait(timeout=30)
     sent_before_last_run = states(url).get("sent", 0)
     starts = started_lines(log)
-    process = start_scheduler(url, transport_config, log, *options)
+    process = start_scheduler(url, transport_config, log, *options, pki=pki)
     wait_until_started(process, log, starts)
     wait_for_all_sent(url, ITEMS, timeout=120)
     stop(process, log)

@@ -9,20 +9,26 @@ transactions, not after deduplication by Message-ID.
 from __future__ import annotations
 
 import os
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
+from distribution.demo_pki import DemoPki
 from docgen.adapters.database import make_engine
 from docgen.adapters.orm_outbox import OutboxItemRow
+from tests.support.postgres import scratch_schema
 from tests.support.scheduler import (  # the same process handling as the kill test
-    add_items, start_scheduler, states, stop, wait_for_all_sent, wait_until_started,
+    add_items,
+    start_scheduler,
+    states,
+    stop,
+    wait_for_all_sent,
+    wait_until_started,
 )
 
 POSTGRES_URL = os.environ.get("DOCGEN_TEST_POSTGRES_URL")
@@ -35,34 +41,26 @@ pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="set DOCGEN_TEST_POSTGR
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the test database, dropped afterwards."""
     assert POSTGRES_URL is not None
-    schema = f"sched_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL, prefix="sched") as url:
+        yield url
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("processes", [2, 4])
 def test_schedulers_in_parallel_send_every_item_once(processes: int, postgres_url: str, smtp_server: Any,
-                                                     tmp_path: Path) -> None:
+                                                     pki: DemoPki, tmp_path: Path) -> None:
     store, transport_config = smtp_server
     expected = add_items(postgres_url, ITEMS, ready=False)
     logs = [tmp_path / f"scheduler-{n}.log" for n in range(processes)]
-    running = [start_scheduler(postgres_url, transport_config, log, "--batch-size", "10", "--worker", f"worker-{n}")
+    running = [start_scheduler(postgres_url, transport_config, log, "--batch-size", "10", "--worker", f"worker-{n}",
+                               pki=pki)
                for n, log in enumerate(logs)]
     try:
         for process, log in zip(running, logs):
             wait_until_started(process, log, 0)
         engine = make_engine(postgres_url)
         with engine.begin() as connection:  # the starting gun: everything becomes due at once
-            connection.execute(update(OutboxItemRow).values(state="ready", due_at=datetime.now(timezone.utc)))
+            connection.execute(update(OutboxItemRow).values(state="ready", due_at=datetime.now(UTC)))
         wait_for_all_sent(postgres_url, ITEMS, timeout=180)
     finally:
         for process, log in zip(running, logs):

@@ -18,21 +18,20 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from docgen.adapters.database import unit_of_work
 from docgen.adapters.case_store import content_hash
+from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm import ConferenceVersion
 from docgen.adapters.orm_governance import Approval, audit_entries, verify_trail
 from docgen.adapters.templating import render_html
 from docgen.domain.audit import AuditEntry
-from docgen.services.runtime import Runtime
-from docgen.entrypoints.cli_governance import register
 from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies
-from docgen.errors import ApprovalError, AuditError, NotFoundError
 from docgen.domain.redaction import PROFESSIONALS
+from docgen.domain.views import build_case_view
+from docgen.entrypoints.cli_governance import register
+from docgen.errors import ApprovalError, AuditError, NotFoundError
 from docgen.services import approval, review
 from docgen.services.importing import content_version, import_case_file, stored_case
-from docgen.domain.views import build_case_view
-
+from docgen.services.runtime import Runtime
 
 CHAIR = "david-pryce"
 NOT_CHAIR = "hannah-okafor"
@@ -112,7 +111,7 @@ def test_the_review_flags_exactly_what_is_withheld_from_that_reader(example_case
         assert where in wheres
     for where in not_flagged:
         assert where not in wheres
-    assert len(wheres) == len(set(item.path for item in items))  # each node once, subject children not repeated
+    assert len(wheres) == len({item.path for item in items})  # each node once, subject children not repeated
     disclosure = view["record"]["sections"][2]["items"][0]
     assert disclosure["text"].startswith("Lena told her social worker")  # nothing is taken out for the chair
     assert disclosure.get("withheld_for_reader", False) is (person == "karim")
@@ -190,9 +189,8 @@ def test_release_without_a_valid_approval_is_refused_and_recorded(runtime: Runti
 
 
 def test_given_a_session_the_refusal_is_recorded_in_the_callers_transaction(runtime: Runtime, reference: str) -> None:
-    with unit_of_work(runtime.sessions) as session:
-        with pytest.raises(ApprovalError):
-            approval.check_approval(session, reference, "zofia", "0" * 64, 1, clock=runtime.clock)
+    with unit_of_work(runtime.sessions) as session, pytest.raises(ApprovalError):
+        approval.check_approval(session, reference, "zofia", "0" * 64, 1, clock=runtime.clock)
     assert refusal_reasons(runtime, reference) == ["not_approved"]
 
 
@@ -269,9 +267,8 @@ def test_the_database_refuses_to_change_or_delete_decisions_and_audit_entries(ru
     sql = statement.format(table=table)
     if table == "audit_events":
         sql = sql.replace("chair =", "actor =")
-    with pytest.raises(DBAPIError, match="append-only"):
-        with runtime.engine.begin() as connection:
-            connection.exec_driver_sql(sql)
+    with pytest.raises(DBAPIError, match="append-only"), runtime.engine.begin() as connection:
+        connection.exec_driver_sql(sql)
     with runtime.engine.connect() as connection:
         assert connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() >= 1
 
@@ -280,9 +277,8 @@ def test_postgresql_also_refuses_truncate(runtime: Runtime, reference: str) -> N
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's; SQLite has none")
     approval.return_copy(runtime, reference, "zofia", chair=CHAIR, comment="Please check section 6.")
-    with pytest.raises(DBAPIError, match="append-only"):
-        with runtime.engine.begin() as connection:
-            connection.exec_driver_sql("TRUNCATE audit_events")
+    with pytest.raises(DBAPIError, match="append-only"), runtime.engine.begin() as connection:
+        connection.exec_driver_sql("TRUNCATE audit_events")
 
 
 def _some_history(runtime: Runtime, reference: str) -> None:

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from docgen.adapters.orm import Base
 from docgen.adapters.casefile import parse_case_text, validate_case
+from docgen.adapters.orm import Base
 from docgen.errors import CaseFileError
 from docgen.services.importing import import_case_file, stored_case
 

@@ -9,22 +9,23 @@ from typing import Any
 
 import pytest
 
-from distribution.demo_pki import create_demo_pki
+from distribution.demo_pki import DemoPki
+from distribution.errors import CertificateError
 from distribution.keys import load_signing_identity
 from docgen.adapters.case_store import save_case
-from docgen.adapters.database import unit_of_work
-from docgen.services.runtime import Runtime
 from docgen.adapters.casefile import validate_case
+from docgen.adapters.database import unit_of_work
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
-from distribution.errors import CertificateError
-from docgen.errors import ApprovalError
 from docgen.domain.outbox import OutboxItem
+from docgen.errors import ApprovalError
 from docgen.services.approval import approve
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.importing import import_case_file, stored_case
+from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
+from tests.support.pki import SIGNING_PASSPHRASE
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "haddad-wisniewska.yaml"
@@ -38,18 +39,17 @@ def _schedule(runtime: Runtime, case: dict[str, Any]) -> dict[tuple[str, str], O
 
 
 @pytest.fixture
-def setup(runtime: Runtime, tmp_path: Path) -> tuple[DocumentMessages, dict[str, Any], dict[tuple[str, str], OutboxItem]]:
+def setup(runtime: Runtime, tmp_path: Path, example_pki: DemoPki
+          ) -> tuple[DocumentMessages, dict[str, Any], dict[tuple[str, str], OutboxItem]]:
     reference, _ = import_case_file(runtime, EXAMPLE, actor="test")
     case = stored_case(runtime, reference)
-    pki = create_demo_pki(tmp_path / "keys", at=runtime.clock(), signing_passphrase="builder test passphrase",
-                          authority_email=runtime.settings.authority.email,
-                          recipients=[(p["name"], p["email"]) for p in case["professionals"]])
+    pki = example_pki
     for person in case["professionals"]:
         if person["id"] != "rachel-moore":  # the police officer's certificate is missing
             import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
                                ca_certificates=[pki.ca.certificate])
     messages = DocumentMessages(DeliveryContext(
-        runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: "builder test passphrase"),
+        runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: SIGNING_PASSPHRASE),
         archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=tmp_path / "delivery",
         sender_address=runtime.settings.authority.email))
     return messages, case, _schedule(runtime, case)

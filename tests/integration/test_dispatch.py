@@ -11,19 +11,26 @@ import pytest
 from sqlalchemy import select, text
 
 from distribution.abc import Delivery, Transport
+from distribution.errors import TransportError
 from distribution.transports.common import message_id_of
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_outbox import OutboxItemRow
 from docgen.adapters.outbox_store import MemoryOutboxStore, OutboxSource, OutboxStore, SQLAlchemyOutboxStore
 from docgen.domain.calendar import LONDON
-from docgen.services.runtime import Runtime
-from distribution.errors import TransportError
-from docgen.errors import ApprovalError, RedactionError, SchedulingError
 from docgen.domain.outbox import Backoff, BreachRecord, OutboxItem, planned_item
+from docgen.errors import ApprovalError, RedactionError, SchedulingError
 from docgen.services.dispatch import (
-    Dispatcher, DispatchPolicy, PassReport, cancel_item, list_items, no_approval_gate, plain_message, release_item,
+    Dispatcher,
+    DispatchPolicy,
+    PassReport,
+    cancel_item,
+    list_items,
+    no_approval_gate,
+    plain_message,
+    release_item,
     retry_item,
 )
+from docgen.services.runtime import Runtime
 
 SENDER = "cp.conferences@northmoor.gov.uk"
 SUPPORT = "business.support@northmoor.gov.uk"

@@ -11,7 +11,7 @@ import email
 import hashlib
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy as email_policy
 from pathlib import Path
 
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs t
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = SIGNING_PASSPHRASE
 SENDER = AUTHORITY_EMAIL
-SENT_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+SENT_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 MESSAGE_ID = "<conference-1234-item-7@northmoor.gov.uk>"
 
 # The recipient-side commands exactly as docs/recipients.md gives them.
@@ -129,7 +129,7 @@ def test_wrong_recipient_key_cannot_decrypt(
 ) -> None:
     outsider = demo_pki.issue_email_certificate(
         pki.ca, tmp_path / "outsider", name="Not A Recipient", email="someone@school.example.sch.uk",
-        at=datetime.now(timezone.utc),
+        at=datetime.now(UTC),
     )
     folder = _recipient_folder(tmp_path, pki, secure.message, outsider)
     result = _run(DECRYPT, folder)
@@ -163,7 +163,7 @@ def test_signature_fails_against_an_unrelated_ca(
     secure: SecureMessage, pki: demo_pki.DemoPki, tmp_path: Path
 ) -> None:
     folder = _recipient_folder(tmp_path, pki, secure.message, pki.recipients[POLICE])
-    other = demo_pki.create_certificate_authority(tmp_path / "other", at=datetime.now(timezone.utc))
+    other = demo_pki.create_certificate_authority(tmp_path / "other", at=datetime.now(UTC))
     shutil.copy(other.cert_path, folder / "authority-ca.pem")
     assert _run(DECRYPT, folder).returncode == 0
     verified = _run(VERIFY, folder)
@@ -268,23 +268,23 @@ def _ec_certificate(pki: demo_pki.DemoPki) -> x509.Certificate:
 
 
 REFUSED = {
-    "sender not in signing certificate": (dict(sender="someone.else@northmoor.gov.uk"), CertificateError, "is not in the authority's signing certificate"),
-    "no recipients": (dict(recipients=[]), EncryptionError, "no recipient certificate"),
+    "sender not in signing certificate": ({"sender": "someone.else@northmoor.gov.uk"}, CertificateError, "is not in the authority's signing certificate"),
+    "no recipients": ({"recipients": []}, EncryptionError, "no recipient certificate"),
     "EC recipient": ("ec", CertificateError, "does not have an RSA key"),
-    "header injection in subject": (dict(subject="Documents\r\nBcc: leak@example.com"), EncryptionError, "header is not valid"),
-    "folder in file name": (dict(filename="../../etc/record.pdf"), EncryptionError, "is not a plain file name"),
-    "parameter in content type": (dict(content_type="application/pdf; name=x"), EncryptionError, "not a plain type/subtype"),
-    "no To address": (dict(to=[]), EncryptionError, "no To address"),
+    "header injection in subject": ({"subject": "Documents\r\nBcc: leak@example.com"}, EncryptionError, "header is not valid"),
+    "folder in file name": ({"filename": "../../etc/record.pdf"}, EncryptionError, "is not a plain file name"),
+    "parameter in content type": ({"content_type": "application/pdf; name=x"}, EncryptionError, "not a plain type/subtype"),
+    "no To address": ({"to": []}, EncryptionError, "no To address"),
 }
 
 
 @pytest.mark.parametrize("case", list(REFUSED.values()), ids=list(REFUSED))
 def test_refusals(case: tuple[object, type[Exception], str], pki: demo_pki.DemoPki, signer: SigningIdentity, pdf: bytes) -> None:
     change, error, fragment = case
-    arguments: dict[str, object] = dict(
-        filename="record.pdf", content_type="application/pdf", signer=signer,
-        recipients=[pki.recipients[POLICE].certificate], subject="Documents", sender=SENDER, to=POLICE,
-    )
+    arguments: dict[str, object] = {
+        "filename": "record.pdf", "content_type": "application/pdf", "signer": signer,
+        "recipients": [pki.recipients[POLICE].certificate], "subject": "Documents", "sender": SENDER, "to": POLICE,
+    }
     if change == "ec":
         arguments["recipients"] = [_ec_certificate(pki)]
     else:

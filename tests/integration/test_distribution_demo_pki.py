@@ -6,7 +6,7 @@ import os
 import shutil
 import stat
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from tests.support.pki import HEALTH, JANE_OFFICER, POLICE, SCHOOL, SIGNING_PASS
 
 # The session's demo PKI (the ``pki`` fixture) is made at ``pki_at``; the bad certificates these
 # tests issue from its CA are made at this fixed moment, whose dates the assertions name.
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 def test_files_and_their_rights(pki: demo_pki.DemoPki) -> None:

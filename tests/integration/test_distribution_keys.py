@@ -16,12 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from distribution import demo_pki
 from distribution.errors import CertificateError
-from distribution.keys import (
-    DEFAULT_PASSPHRASE_ENV,
-    SigningIdentity,
-    check_signing_identity,
-    load_signing_identity,
-)
+from distribution.keys import DEFAULT_PASSPHRASE_ENV, SigningIdentity, check_signing_identity, load_signing_identity
 from docgen.errors import ConfigurationError, DocgenError
 from tests.support.pki import SIGNING_PASSPHRASE
 

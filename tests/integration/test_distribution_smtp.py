@@ -6,7 +6,7 @@ import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from distribution import demo_pki
-from distribution.transports import SmtpTransport
 from distribution.errors import TransportError
+from distribution.transports import SmtpTransport
 from docgen.errors import ConfigurationError
 
 SENDER = "cp-conferences@authority.example.gov.uk"
 RECIPIENT = "duty.officer@police.example.gov.uk"
 SECOND = "safeguarding.nurse@health.example.nhs.uk"
-ACCEPTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+ACCEPTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 USER = "docgen-relay"
 PASSWORD = "relay-Password-9931"
 MESSAGE = (
@@ -37,7 +37,7 @@ MESSAGE = (
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[demo_pki.DemoCertificateAuthority, demo_pki.IssuedCertificate]:
     folder = tmp_path_factory.mktemp("smtp-tls")
-    now = datetime.now(timezone.utc)  # the TLS handshake checks certificates against the real clock
+    now = datetime.now(UTC)  # the TLS handshake checks certificates against the real clock
     ca = demo_pki.create_certificate_authority(folder, at=now)
     return ca, demo_pki.issue_server_certificate(ca, folder, at=now)
 
@@ -45,7 +45,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[demo_pki.DemoCertific
 @pytest.fixture(scope="session")
 def unrelated_ca(tmp_path_factory: pytest.TempPathFactory) -> demo_pki.DemoCertificateAuthority:
     return demo_pki.create_certificate_authority(
-        tmp_path_factory.mktemp("smtp-other-ca"), at=datetime.now(timezone.utc), name="Unrelated CA"
+        tmp_path_factory.mktemp("smtp-other-ca"), at=datetime.now(UTC), name="Unrelated CA"
     )
 
 
@@ -186,7 +186,7 @@ def test_implicit_tls_with_untrusted_certificate_is_refused(start_server: StartS
 
 def test_certificate_for_another_host_is_refused(start_server: StartServer, tls: Any, tmp_path: Path) -> None:
     elsewhere = demo_pki.issue_server_certificate(
-        tls[0], tmp_path, at=datetime.now(timezone.utc), hostname="mail.elsewhere.example", ip_addresses=()
+        tls[0], tmp_path, at=datetime.now(UTC), hostname="mail.elsewhere.example", ip_addresses=()
     )
     handler, port = start_server(mode="starttls", server_cert=elsewhere)
     with pytest.raises(TransportError) as caught:

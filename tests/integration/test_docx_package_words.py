@@ -12,9 +12,9 @@ import pytest
 
 from docgen.adapters.casefile import validate_case
 from docgen.domain.documents import plan_copies
+from docgen.domain.views import build_case_view
 from docgen.errors import RedactionError
 from docgen.services.pack import render_copy
-from docgen.domain.views import build_case_view
 
 # Words of at least eight letters (so each is checked on its own) that a DOCX package holds in its
 # content types, relationship types and settings: "application/vnd.openxmlformats-...".
@@ -52,7 +52,7 @@ def test_withheld_text_in_the_copy_is_still_refused(example_data, settings, monk
         return context
 
     monkeypatch.setattr(pack, "build_context", leaking_context)
-    with pytest.raises(RedactionError, match="withheld item 'record.sections\\[1\\]#1' found in docx word/document.xml"):
+    with pytest.raises(RedactionError, match=r"withheld item 'record\.sections\[1\]#1' found in docx word/document\.xml"):
         render_copy(_mothers_record(case), build_case_view(case), settings, generated_on=date(2026, 11, 21),
                     fmt="docx")
 
@@ -78,5 +78,5 @@ def test_a_withheld_name_inside_a_longer_template_word_is_still_looked_for(examp
         return context
 
     monkeypatch.setattr(pack, "build_context", leaking_context)
-    with pytest.raises(RedactionError, match="withheld item 'record.sections\\[1\\]#1' found"):
+    with pytest.raises(RedactionError, match=r"withheld item 'record\.sections\[1\]#1' found"):
         render_copy(_mothers_record(case), build_case_view(case), settings, generated_on=date(2026, 11, 22), fmt=fmt)

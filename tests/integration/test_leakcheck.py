@@ -436,7 +436,7 @@ def test_pdf_given_as_docx_is_refused(clean_copy: bytes) -> None:
 
 def test_item_that_cannot_be_checked_refuses_the_copy(clean_copy: bytes) -> None:
     verdict = gate(clean_copy, "pdf", {"sibling": "Town Hall"}, ALLOWED)
-    with pytest.raises(RedactionError, match="pdf was refused and not written: withheld item.s. 'sibling' appear"):
+    with pytest.raises(RedactionError, match=r"pdf was refused and not written: withheld item.s. 'sibling' appear"):
         verdict.enforce()
 
 

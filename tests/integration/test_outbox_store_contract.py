@@ -23,7 +23,15 @@ from docgen.adapters.orm_outbox import OutboxItemRow
 from docgen.adapters.outbox_store import MemoryOutboxStore, OutboxConflict, OutboxStore, SQLAlchemyOutboxStore
 from docgen.domain.calendar import LONDON
 from docgen.domain.outbox import (
-    CANCELLED_UNPLANNED, STATES, BreachRecord, ItemState, NewItem, OutboxItem, can_move, notice_item, planned_item,
+    CANCELLED_UNPLANNED,
+    STATES,
+    BreachRecord,
+    ItemState,
+    NewItem,
+    OutboxItem,
+    can_move,
+    notice_item,
+    planned_item,
 )
 from docgen.errors import SchedulingError
 from docgen.services.runtime import Runtime

@@ -3,7 +3,6 @@ recovers from the bytes (pdftotext, pdfinfo, the DOCX package), never by how it 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import subprocess
@@ -192,7 +191,7 @@ def test_every_page_of_every_family_pdf_is_marked(packs, settings) -> None:
 
 
 def test_every_header_of_every_family_docx_is_marked(packs) -> None:
-    for path, entry in artifacts(packs, family_copy=True, format="docx"):
+    for path, _entry in artifacts(packs, family_copy=True, format="docx"):
         document = Document(str(path))
         section = document.sections[0]
         assert section.different_first_page_header_footer

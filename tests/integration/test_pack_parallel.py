@@ -116,10 +116,9 @@ def test_collections_are_fewer_while_rendering_and_the_settings_come_back() -> N
     from docgen.adapters.pdf import fewer_collections
 
     before = gc.get_threshold()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), fewer_collections():
         with fewer_collections():
-            with fewer_collections():
-                assert gc.get_threshold()[0] >= 10_000
-            assert gc.get_threshold()[0] >= 10_000  # still inside the outer block
-            raise RuntimeError("a render failed")
+            assert gc.get_threshold()[0] >= 10_000
+        assert gc.get_threshold()[0] >= 10_000  # still inside the outer block
+        raise RuntimeError("a render failed")
     assert gc.get_threshold() == before

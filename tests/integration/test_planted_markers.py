@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from docx import Document
 
-from docgen.adapters.docx import render_docx
 from docgen.adapters.casefile import validate_case
+from docgen.adapters.docx import render_docx
 from docgen.adapters.readback import read_back_docx, read_back_pdf
 from docgen.services.pack import build_pack
 
@@ -107,11 +107,10 @@ def test_template_metadata_never_reaches_an_output(tmp_path: Path, settings) -> 
     template.save(str(tmp_path / "records" / "decisions_notice.docx"))
     with zipfile.ZipFile(tmp_path / "records" / "decisions_notice.docx") as planted:
         assert b"Qzxauthor" in planted.read("docProps/core.xml")
+    from docgen.adapters.casefile import load_case_file
     from docgen.domain.documents import KINDS, CopySpec, build_context
     from docgen.domain.redaction import PROFESSIONALS, redact
     from docgen.domain.views import build_case_view
-
-    from docgen.adapters.casefile import load_case_file
 
     example = validate_case(load_case_file(Path(__file__).resolve().parents[2] / "examples" / "haddad-wisniewska.yaml"), source="x")
     copy_spec = CopySpec(KINDS["decisions_notice"], PROFESSIONALS)

@@ -42,8 +42,7 @@ def test_tables_go_into_the_scratch_schema_which_is_dropped_afterwards() -> None
 
 def test_the_schema_is_dropped_when_the_block_fails() -> None:
     assert POSTGRES_URL is not None
-    with pytest.raises(RuntimeError, match="the block failed"):
-        with scratch_schema(POSTGRES_URL, prefix="scratchfail"):
-            assert len(_schemas_named("scratchfail")) == 1
-            raise RuntimeError("the block failed")
+    with pytest.raises(RuntimeError, match="the block failed"), scratch_schema(POSTGRES_URL, prefix="scratchfail"):
+        assert len(_schemas_named("scratchfail")) == 1
+        raise RuntimeError("the block failed")
     assert _schemas_named("scratchfail") == set()

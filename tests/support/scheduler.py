@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -20,6 +20,7 @@ from distribution import demo_pki
 from docgen.adapters.database import make_engine, migrate
 from docgen.adapters.orm_outbox import OutboxItemRow, item_values
 from docgen.domain.outbox import NOTICE_RULE
+from tests.support.pki import SIGNING_PASSPHRASE
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "cp.conferences@northmoor.gov.uk"
@@ -29,7 +30,7 @@ def add_items(url: str, count: int, *, ready: bool, conference: str = "KILL-TEST
     """``count`` business-support notices due now; returns their Message-IDs."""
     engine = make_engine(url)
     migrate(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = [{**item_values(conference=conference, rule=NOTICE_RULE, document="deadline_warning",
                            copy=f"deadline_warning--item-{n}", recipient="business-support",
                            recipient_name="Business support", recipient_address=f"support-{n:04d}@northmoor.example.org",
@@ -45,29 +46,24 @@ def add_items(url: str, count: int, *, ready: bool, conference: str = "KILL-TEST
 def states(url: str) -> Counter[str]:
     engine = make_engine(url)
     with engine.connect() as connection:
-        counts = Counter({state: n for state, n in connection.execute(
-            select(OutboxItemRow.state, func.count()).group_by(OutboxItemRow.state))})
+        counts = Counter(dict(connection.execute(
+            select(OutboxItemRow.state, func.count()).group_by(OutboxItemRow.state)).all()))
     engine.dispose()
     return counts
 
 
-SIGNING_PASSPHRASE = "scheduler test passphrase"
+def signing_options(pki: demo_pki.DemoPki, folder: Path) -> list[str]:
+    """The scheduler's signing identity, archive certificate and CA from the session's demo PKI; its
+    delivery folder in ``folder``."""
+    return ["--signing-identity", str(pki.signing_p12_path), "--archive-certificate", str(pki.archive.cert_path),
+            "--ca-bundle", str(pki.ca.cert_path), "--delivery-folder", str(folder / "delivery")]
 
 
-def signing_options(folder: Path) -> list[str]:
-    """The scheduler's signing identity and archive certificate, made at run time in ``folder``."""
-    keys = folder / "scheduler-keys"
-    if not keys.exists():
-        demo_pki.create_demo_pki(keys, at=datetime.now(timezone.utc), signing_passphrase=SIGNING_PASSPHRASE)
-    return ["--signing-identity", str(keys / "authority-signing.p12"),
-            "--archive-certificate", str(keys / "archive.cert.pem"),
-            "--ca-bundle", str(keys / "authority-ca.pem"), "--delivery-folder", str(folder / "delivery")]
-
-
-def start_scheduler(url: str, transport_config: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+def start_scheduler(url: str, transport_config: Path, log: Path, *extra: str,
+                    pki: demo_pki.DemoPki) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "docgen.entrypoints.scheduler", "--database", url,
                "--transport", f"smtp:{transport_config}", "--interval", "0.2", "--no-notices",
-               *signing_options(transport_config.parent), *extra]
+               *signing_options(pki, transport_config.parent), *extra]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DOCGEN_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE}
     with log.open("ab") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

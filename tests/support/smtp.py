@@ -7,7 +7,7 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -46,7 +46,7 @@ def free_port() -> int:
 @pytest.fixture
 def smtp_server(tmp_path: Path) -> Any:
     """A STARTTLS-only aiosmtpd server on loopback; yields (store, transport config file)."""
-    now = datetime.now(timezone.utc)  # TLS checks certificates against the real clock
+    now = datetime.now(UTC)  # TLS checks certificates against the real clock
     ca = demo_pki.create_certificate_authority(tmp_path, at=now)
     server_cert = demo_pki.issue_server_certificate(ca, tmp_path, at=now)
     assert server_cert.key_path is not None

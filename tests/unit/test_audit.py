@@ -3,13 +3,15 @@ inserting or reordering entries is found, at the first entry affected."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docgen.domain.audit import GENESIS, AuditEntry, canonical, entry_hash, seal, to_utc, verify_chain
 from docgen.errors import AuditError
@@ -32,7 +34,7 @@ def test_an_intact_chain_verifies() -> None:
     chain = make_chain()
     assert [e.sequence for e in chain] == [1, 2, 3, 4, 5, 6]
     assert chain[0].previous_sha256 == GENESIS
-    assert all(later.previous_sha256 == earlier.sha256 for earlier, later in zip(chain, chain[1:]))
+    assert all(later.previous_sha256 == earlier.sha256 for earlier, later in itertools.pairwise(chain))
     assert verify_chain(chain) is None
     assert verify_chain(chain, expected_head=chain[-1].sha256) is None
 
@@ -76,14 +78,14 @@ def _delete(index: int) -> Callable[[list[AuditEntry]], list[AuditEntry]]:
 
 
 def _swap(index: int) -> Callable[[list[AuditEntry]], list[AuditEntry]]:
-    return lambda chain: chain[:index] + [chain[index + 1], chain[index]] + chain[index + 2:]
+    return lambda chain: [*chain[:index], chain[index + 1], chain[index], *chain[index + 2:]]
 
 
 def _forge_after(index: int) -> Callable[[list[AuditEntry]], list[AuditEntry]]:
     """Insert a well-formed forged entry after ``index``, keeping the later entries as they were."""
     def forge(chain: list[AuditEntry]) -> list[AuditEntry]:
         forged = seal(replace(chain[index], action="approved", actor="intruder"), chain[index])
-        return chain[:index + 1] + [forged] + chain[index + 1:]
+        return [*chain[:index + 1], forged, *chain[index + 1:]]
     return forge
 
 
@@ -106,7 +108,7 @@ def _rewrite_from(index: int) -> Callable[[list[AuditEntry]], list[AuditEntry]]:
     pytest.param(_swap(0), 0, False, id="first-two-swapped"),
     pytest.param(_swap(3), 3, False, id="middle-two-swapped"),
     pytest.param(lambda chain: list(reversed(chain)), 0, False, id="reversed"),
-    pytest.param(lambda chain: chain[:2] + [chain[1]] + chain[2:], 2, False, id="entry-duplicated"),
+    pytest.param(lambda chain: [*chain[:2], chain[1], *chain[2:]], 2, False, id="entry-duplicated"),
     pytest.param(_forge_after(2), 4, False, id="forged-entry-inserted"),
     pytest.param(_rewrite_from(2), 6, True, id="rewritten-from-middle-found-by-head"),
 ])
@@ -134,7 +136,7 @@ def test_hash_does_not_depend_on_key_order_or_time_zone_of_the_same_moment() -> 
     entry = make_chain(1)[0]
     reordered = replace(entry, details=dict(reversed(list(entry.details.items()))))
     assert entry_hash(reordered) == entry.sha256
-    london = entry.recorded_at.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/London"))
+    london = entry.recorded_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/London"))
     assert to_utc(london) == entry.recorded_at
     assert entry_hash(replace(entry, recorded_at=london)) == entry.sha256
 

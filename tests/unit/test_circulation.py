@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +290,7 @@ source = "test"
 
 def rule_text(**changes: Any) -> str:
     """VALID_RULE with fields changed, added (value given) or removed (value None)."""
-    lines = [line for line in VALID_RULE.strip().splitlines()[1:]]
+    lines = list(VALID_RULE.strip().splitlines()[1:])
     fields = dict(line.split(" = ", 1) for line in lines)
     for key, value in changes.items():
         if value is None:
@@ -437,10 +437,10 @@ def test_unreadable_and_invalid_toml_files_are_both_reported(tmp_path: Path) -> 
 
 
 def make_rule(**fields: Any) -> CirculationRule:
-    base: dict[str, Any] = dict(
-        name="example", document="agency_report", audience="chair", anchor="conference",
-        offset=2, unit="working_days", window="within", source="test",
-    )
+    base: dict[str, Any] = {
+        "name": "example", "document": "agency_report", "audience": "chair", "anchor": "conference",
+        "offset": 2, "unit": "working_days", "window": "within", "source": "test",
+    }
     base.update(fields)
     return CirculationRule(**base)
 
@@ -517,11 +517,11 @@ def test_window_semantics(
 
 def test_anchor_in_utc_uses_the_london_date_and_summer_time() -> None:
     # 23:30 UTC on 30 June is 00:30 BST on Wednesday 1 July.
-    anchor = datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc)
+    anchor = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
     window = window_for(rule("decisions-to-invited"), anchor, calendar_for(ENG), end_of_day=FIVE_PM)
     assert window.latest == london("2026-07-03T17:00")
     assert window.latest is not None and window.latest.utcoffset() == timedelta(hours=1)
-    assert window.latest.astimezone(timezone.utc) == datetime(2026, 7, 3, 16, 0, tzinfo=timezone.utc)
+    assert window.latest.astimezone(UTC) == datetime(2026, 7, 3, 16, 0, tzinfo=UTC)
 
 
 def test_naive_anchor_is_refused() -> None:
@@ -701,7 +701,7 @@ def test_rules_skipped_for_want_of_an_anchor_are_listed() -> None:
 # -- properties of windows --------------------------------------------------------------------
 
 anchors = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(timezone.utc)
+    min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from tests.support.pki import JANE_OFFICER
 # The session's demo PKI (the ``pki`` fixture) is made at ``pki_at``, and its certificates are checked
 # then. Certificates these tests make for themselves are made and checked at this fixed moment
 # instead, so that the dates their refusals name are known in advance.
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 EMAIL = JANE_OFFICER
 
 

@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy as email_policy
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,8 @@ from docgen.configuration.transports import (
 )
 from docgen.errors import ConfigurationError
 
-ACCEPTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-LATER = datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc)
+ACCEPTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+LATER = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
 SENDER = "cp-conferences@authority.example.gov.uk"
 RECIPIENT = "duty.officer@police.example.gov.uk"
 

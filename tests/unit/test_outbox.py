@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,12 +12,31 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from docgen.domain.calendar import WorkingCalendar
-from docgen.errors import SchedulingError
 from docgen.domain.outbox import (
-    ACCEPTED_AFTER_TAKEOVER, CLAIMABLE_STATES, FINAL_STATES, REPLANNABLE_STATES, STATES, TRANSITIONS, Backoff,
-    Current, NewItem, breach_due, can_move, check_move, due_again, idempotency_key, message_id_for, notice_key,
-    planned_item, replan, sources, warning_step, window_state, working_days_late,
+    ACCEPTED_AFTER_TAKEOVER,
+    CLAIMABLE_STATES,
+    FINAL_STATES,
+    REPLANNABLE_STATES,
+    STATES,
+    TRANSITIONS,
+    Backoff,
+    Current,
+    NewItem,
+    breach_due,
+    can_move,
+    check_move,
+    due_again,
+    idempotency_key,
+    message_id_for,
+    notice_key,
+    planned_item,
+    replan,
+    sources,
+    warning_step,
+    window_state,
+    working_days_late,
 )
+from docgen.errors import SchedulingError
 
 LONDON = ZoneInfo("Europe/London")
 CALENDAR = WorkingCalendar()
@@ -126,7 +145,7 @@ DEADLINE = datetime(2026, 11, 23, 17, 0, tzinfo=LONDON)  # Monday
     pytest.param(datetime(2026, 11, 24, 9, 0, tzinfo=LONDON), 1, id="next-morning"),
     pytest.param(datetime(2026, 11, 25, 9, 0, tzinfo=LONDON), 2, id="wednesday"),
     pytest.param(datetime(2026, 11, 28, 9, 0, tzinfo=LONDON), 4, id="saturday-counts-the-friday"),
-    pytest.param(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc), 1, id="any-zone"),
+    pytest.param(datetime(2026, 11, 24, 9, 0, tzinfo=UTC), 1, id="any-zone"),
 ])
 def test_working_days_late(sent: datetime, late: int) -> None:
     assert working_days_late(DEADLINE, sent, CALENDAR, LONDON) == late
@@ -165,9 +184,9 @@ def test_sources_are_read_from_the_table(target: str, expected: set[str]) -> Non
 
 def test_the_states_the_stores_use_are_derived_from_the_table() -> None:
     assert set(CLAIMABLE_STATES) == {"ready", "waiting_for_approval", "sending"}
-    assert REPLANNABLE_STATES == {"waiting_for_content", "waiting_for_approval", "ready", "failed"}
+    assert {"waiting_for_content", "waiting_for_approval", "ready", "failed"} == REPLANNABLE_STATES
     # Recording a delivery the transport accepted after the claim was lost: anything but cancelled.
-    assert ACCEPTED_AFTER_TAKEOVER == set(STATES) - {"cancelled"}
+    assert set(STATES) - {"cancelled"} == ACCEPTED_AFTER_TAKEOVER
 
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)

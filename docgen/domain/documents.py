@@ -11,7 +11,8 @@ from datetime import date
 from typing import Any
 
 from docgen.domain.authority import Settings
-from docgen.domain.redaction import PROFESSIONALS, Audience
+from docgen.domain.redaction import PROFESSIONALS, Audience, withholds
+from docgen.errors import NotFoundError
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,21 @@ class CopySpec:
 
 
 def family_audience(case: dict[str, Any], person: str) -> Audience:
-    """The audience of a copy for a family member or a child."""
+    """The audience of a copy for a family member or a child; NotFoundError names who can be chosen."""
     for child in case["children"]:
         if child["id"] == person:
             return Audience("child", person, child["name"])
-    member = next(m for m in case["family"] if m["id"] == person)
+    member = next((m for m in case["family"] if m["id"] == person), None)
+    if member is None:
+        raise NotFoundError(f"conference {case['reference']} has no family member or child {person[:60]!r}; "
+                            f"copies can be made for: {', '.join(nameable_readers(case)) or 'nobody'}")
     return Audience("family", person, member["name"])
+
+
+def nameable_readers(case: dict[str, Any]) -> list[str]:
+    """Who a family copy can be made for, each as "id (role)": the children, then the family members."""
+    return [*(f"{c['id']} (child)" for c in case["children"]),
+            *(f"{m['id']} ({m.get('relationship') or 'family member'})" for m in case["family"])]
 
 
 def report_shareable(report: dict[str, Any], approved_reports: frozenset[str] = frozenset()) -> bool:
@@ -110,7 +120,9 @@ def plan_copies(case: dict[str, Any], approved_reports: frozenset[str] = frozens
         report_kind = KINDS["social_worker_report" if report["kind"] == "social_worker" else "agency_report"]
         copy_specs.append(CopySpec(report_kind, PROFESSIONALS, report=report["id"]))
         if report_shareable(report, approved_reports):
-            copy_specs.extend(CopySpec(report_kind, reader, report=report["id"]) for reader in family_readers if reader.kind == "family")
+            # A report withheld as a whole from a reader is not in that reader's copies at all.
+            copy_specs.extend(CopySpec(report_kind, reader, report=report["id"]) for reader in family_readers
+                              if reader.kind == "family" and not withholds(report, reader))
     for key in ("conference_record", "decisions_notice", *(("outline_plan",) if "plan" in case else ())):
         copy_specs.append(CopySpec(KINDS[key], PROFESSIONALS))
         copy_specs.extend(CopySpec(KINDS[key], reader) for reader in family_readers)

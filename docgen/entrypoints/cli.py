@@ -20,9 +20,10 @@ from docgen.configuration.folder import EXAMPLES_DIR
 from docgen.domain.documents import KINDS, CopySpec, family_audience, plan_copies
 from docgen.domain.redaction import PROFESSIONALS
 from docgen.domain.views import build_case_view
-from docgen.errors import CaseFileError, DocgenError
+from docgen.errors import CaseFileError, DocgenError, NotFoundError
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.pack import Artifact, build_pack, render_copy
+from docgen.services.report_sharing import reports_shared
 from docgen.services.runtime import Runtime
 
 EXAMPLES = [EXAMPLES_DIR / "haddad-wisniewska.yaml", EXAMPLES_DIR / "haddad-wisniewska-review.yaml"]
@@ -31,11 +32,18 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+class UsageError(DocgenError):
+    """A command named something that is not there: exit status 2, as for any other misuse of a command."""
+
+
 @contextmanager
 def error_messages() -> Iterator[None]:
     """Turn the product's errors into messages for people and an exit status."""
     try:
         yield
+    except UsageError as exc:
+        print(f"docgen: error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
     except CaseFileError as exc:
         print(f"docgen: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR) from None
@@ -79,7 +87,8 @@ def cmd_pack(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
     case = _case_from(args, lambda: runtime)
     out = Path(args.out)
-    artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats)
+    artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats,
+                           approved_reports=reports_shared(runtime, case, actor=args.actor))
     record_generated(runtime, case["reference"], out, artifacts, actor=args.actor)
     print_summary(artifacts, out)
 
@@ -97,12 +106,16 @@ def cmd_render(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
     case = _case_from(args, lambda: runtime)
     kind = KINDS[args.kind]
-    audience = family_audience(case, args.for_person) if args.for_person else PROFESSIONALS
+    try:
+        audience = family_audience(case, args.for_person) if args.for_person else PROFESSIONALS
+    except NotFoundError as exc:
+        raise UsageError(f"--for {args.for_person[:60]!r}: {exc}") from None
     copy_spec = CopySpec(kind, audience, recipient=args.recipient, report=args.report)
-    planned = {(j.kind.key, j.audience, j.recipient, j.report) for j in plan_copies(case)}
+    copy_specs = plan_copies(case, reports_shared(runtime, case))
+    planned = {(j.kind.key, j.audience, j.recipient, j.report) for j in copy_specs}
     if (kind.key, audience, copy_spec.recipient, copy_spec.report) not in planned:
         options = sorted(f"--for {j.audience.person or '-'} --recipient {j.recipient or '-'} --report {j.report or '-'}"
-                         for j in plan_copies(case) if j.kind.key == kind.key)
+                         for j in copy_specs if j.kind.key == kind.key)
         raise DocgenError(f"this conference has no {kind.key} copy like that; its copies are: " + "; ".join(options))
     copy = render_copy(copy_spec, build_case_view(case), runtime.settings, generated_on=runtime.clock().date(), fmt=args.format)
     out = Path(args.out or f"{copy_spec.stem}.{args.format}")

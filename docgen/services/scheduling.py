@@ -32,6 +32,7 @@ from docgen.domain.circulation import (
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.outbox import BreachRecord, NewItem, OutboxItem, booking_key, idempotency_key, planned_item
 from docgen.errors import SchedulingError
+from docgen.services.report_sharing import reports_shared_in
 
 #: The pseudo-rule for documents the procedures give no timescale, which are useless once the
 #: conference has started: invitations, the exclusion letter, report forms, reports to the chair.
@@ -367,13 +368,15 @@ def _record_booking(store: OutboxStore, case: Mapping[str, Any], check: BookingC
 
 def schedule_conference(session: Session, case: Mapping[str, Any], config: CirculationConfig, *, now: datetime,
                         envelope_from: str, reason: str | None = None, first_review: bool | None = None,
-                        approved_reports: frozenset[str] = frozenset(),
+                        approved_reports: frozenset[str] | None = None,
                         initial_case: Mapping[str, Any] | None = None) -> ScheduleResult:
     """Write the conference's distributions into the outbox; safe to run again and again.
 
     Everything is written in ``session``'s transaction, which the caller commits. Raises
     ``BookingReasonRequired`` (nothing written) when the booking breaks a timescale and no
-    reason is recorded yet.
+    reason is recorded yet. The reports shared with the family are those the chair has decided
+    to share, as they stand now, unless ``approved_reports`` names them; the items of a report
+    no longer shared are cancelled like any copy no longer planned.
     """
     reference = case["reference"]
     store = outbox_store(session)
@@ -385,6 +388,8 @@ def schedule_conference(session: Session, case: Mapping[str, Any], config: Circu
         initial_case = previous
     check = booking_check(case, config, first_review=first_review)
     _record_booking(store, case, check, reason, now)
+    if approved_reports is None:
+        approved_reports = reports_shared_in(session, case, now, actor="docgen")
     planned, notes = plan_distributions(case, config, now=now, approved_reports=approved_reports,
                                         initial_case=initial_case)
     changed = store.replan(reference, [_planned(case, d, envelope_from, now) for d in planned], now=now)

@@ -225,3 +225,26 @@ def test_a_family_copy_marked_for_someone_else_is_refused(example_data: dict[str
     monkeypatch.setattr(pack, "build_context", mislabelled_context)
     with pytest.raises(RedactionError, match=r"the copy's marking is missing: .* lacks 'Copy for: "):
         pack.render_copy(copy_spec, build_case_view(case), settings, generated_on=date(2026, 11, 20), fmt=fmt)
+
+
+@pytest.mark.parametrize("marking", [
+    pytest.param({"withheld_from": ["karim"]}, id="withheld-from-the-father"),
+    pytest.param({"confidentiality": "confidential"}, id="confidential"),
+])
+def test_a_shared_report_marked_as_a_whole_is_left_out_of_those_readers_copies(
+        example_data: dict[str, Any], settings, tmp_path: Path, marking: dict[str, Any]) -> None:
+    """A report shared with parents but withheld as a whole (from one reader, or from every family
+    reader) is simply not in those readers' copies: the pack is made, and no copy of it is theirs."""
+    import copy
+
+    data = copy.deepcopy(example_data)
+    report = next(r for r in data["reports"] if r["id"] == "health-report")
+    report.update(marking, reason="third_party")
+    case = validate_case(data, source="test")
+    folder = tmp_path / "pack"
+    build_pack(case, settings, folder, generated_on=date(2026, 11, 20), formats=("docx",))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    readers = {a["audience"] for a in manifest["artifacts"] if "health-report" in a["path"]}
+    assert readers == ({"professional", "family-zofia"} if "withheld_from" in marking else {"professional"})
+    karim = [Path(a["path"]).name for a in manifest["artifacts"] if a["audience"] == "family-karim"]
+    assert karim and not any("health-report" in name for name in karim)

@@ -126,3 +126,16 @@ def test_the_chair_cannot_be_withheld(example_data: dict[str, Any]) -> None:
     with pytest.raises(CaseFileError) as caught:
         validate_case(data, source="x")
     assert caught.value.problems[0].startswith("professionals[0]: is marked as withheld, but conference.chair")
+
+
+def test_a_marked_decision_and_a_marked_dissent_are_withheld_and_the_pack_is_made(
+        example_data: dict[str, Any], settings: Any, tmp_path: Path) -> None:
+    data = copy.deepcopy(example_data)
+    data["decisions"][0].update({"reasons": "Qzxdecision Bittern reasons.", "withheld_from": ["karim"], "reason": "other"})
+    data["decisions"][1]["dissent"][0].update({"view": "Qzxdissent Dunlin view.", "withheld_from": ["zofia"],
+                                               "reason": "other"})
+    texts = _pack(data, settings, tmp_path / "pack")
+    assert not any("qzxdecision bittern" in text for text in texts["family-karim"])
+    assert not any("qzxdissent dunlin" in text for text in texts["family-zofia"])
+    assert any("qzxdecision bittern" in text for text in texts["family-zofia"])
+    assert any("qzxdissent dunlin" in text for text in texts["family-karim"])

@@ -326,9 +326,16 @@ def _default_address_markings(case: dict[str, Any]) -> None:
         address = person.get("address")
         if address is not None and "withheld_from" not in address and "confidentiality" not in address and withheld:
             address["withheld_from"] = withheld
+        # Phone and email go wherever the address may go, and no further: an address marked by hand
+        # (stricter than the default) takes the contact details with it.
+        contact = set(withheld)
+        if address is not None:
+            contact |= set(address.get("withheld_from", ()))
+            if address.get("confidentiality") == "confidential":
+                contact |= everyone - {person["id"]}
         has_contact = person["id"] in family and (person.get("phone") or person.get("email"))
-        if has_contact and "contact_withheld_from" not in person and withheld:
-            person["contact_withheld_from"] = withheld
+        if has_contact and "contact_withheld_from" not in person and contact:
+            person["contact_withheld_from"] = sorted(contact)
 
 
 def _add_withheld(node: dict[str, Any], people: Iterable[str], reason: str) -> None:

@@ -663,8 +663,8 @@ def core_group(w: Writer) -> None:
     w.tag("{%p endif %}")
     w.p("First meeting: ", ("{{ plan.core_group.first_meeting_text }}", "b"))
     w.p("Members:")
-    w.tag("{%p for name in plan.core_group.member_names %}")
-    w.bullet("{{ name }}")
+    w.tag("{%p for member in plan.core_group.member_entries if not member.withheld %}")
+    w.bullet("{{ member.text }}")
     w.tag("{%p endfor %}")
 
 

@@ -56,6 +56,29 @@ def _address(node: dict[str, Any] | None) -> None:
         node["text"] = ", ".join([*node["lines"], *([node["postcode"]] if node.get("postcode") else [])])
 
 
+_MARKING = ("confidentiality", "withheld_from", "reason")
+
+
+def marking_of(node: dict[str, Any]) -> dict[str, Any]:
+    """A node's confidentiality marking alone, to be carried by a node that repeats its text."""
+    return {key: copy.deepcopy(node[key]) for key in _MARKING if key in node}
+
+
+def inherit_marking(target: dict[str, Any], *sources: dict[str, Any]) -> None:
+    """Mark ``target`` so that it is withheld from everyone any of ``sources`` is withheld from.
+
+    A node that repeats a marked node's text (an invitation naming a withheld professional) must be
+    withheld wherever that node is; the stricter of the markings wins.
+    """
+    for source in sources:
+        if source.get("confidentiality") == "confidential":
+            target["confidentiality"] = "confidential"
+        if source.get("withheld_from"):
+            target["withheld_from"] = sorted({*target.get("withheld_from", ()), *source["withheld_from"]})
+        if "reason" in source and (source.get("confidentiality") == "confidential" or source.get("withheld_from")):
+            target.setdefault("reason", source["reason"])
+
+
 def build_case_view(case: dict[str, Any]) -> dict[str, Any]:
     """The whole conference as one view; documents take what they need from it."""
     view = copy.deepcopy(case)
@@ -65,6 +88,8 @@ def build_case_view(case: dict[str, Any]) -> dict[str, Any]:
     agencies = {a["id"]: a for a in view["agencies"]}
     for person in view["professionals"]:
         person["agency_name"] = agencies[person["agency"]]["name"]
+        # The professional's node repeats the agency's name, so it carries the agency's marking too.
+        inherit_marking(person, agencies[person["agency"]])
     people: dict[str, dict[str, Any]] = {**{c["id"]: c for c in view["children"]}, **{f["id"]: f for f in view["family"]},
                                          **professionals}
 
@@ -80,9 +105,17 @@ def build_case_view(case: dict[str, Any]) -> dict[str, Any]:
         _address(child.get("address"))
         child["born_text"] = short_date(child.get("date_of_birth")) or f"expected {short_date(child.get('expected_on'))}"
         child["age"] = age_on(child["date_of_birth"], on) if "date_of_birth" in child else None
-        child["school_name"] = agencies[child["school"]]["name"] if "school" in child else ""
+        school = agencies[child.pop("school")] if "school" in child else None
+        # A marked school's name lives only inside its own marked node, never as the child's plain text.
+        child["school_name"] = school["name"] if school is not None and not marking_of(school) else ""
+        child["school_agency"] = copy.deepcopy(school)
     for member in view["family"]:
         _address(member.get("address"))
+        # Phone and email are one node with their own marking (validation fills it in), so that a
+        # template can never show them to someone they are withheld from.
+        member["contact"] = {key: member.pop(key) for key in ("phone", "email") if key in member}
+        if member.get("contact_withheld_from"):
+            member["contact"]["withheld_from"] = member.pop("contact_withheld_from")
     view["subject_children"] = [c for c in view["children"] if c["subject"]]
     view["other_children"] = [c for c in view["children"] if not c["subject"]]
 
@@ -91,6 +124,7 @@ def build_case_view(case: dict[str, Any]) -> dict[str, Any]:
         invitation["name"] = person["name"]
         if invitation["invitee"] in professionals:
             invitation["invitee_kind"] = "professional"
+            inherit_marking(invitation, person)
             invitation["role"] = f"{person['role']}, {person['agency_name']}"
         elif any(c["id"] == invitation["invitee"] for c in view["children"]):
             invitation["invitee_kind"] = "child"
@@ -102,6 +136,8 @@ def build_case_view(case: dict[str, Any]) -> dict[str, Any]:
         invitation["report_due_text"] = long_date(invitation.get("report_due_on"))
 
     for report in view["reports"]:
+        # A report names its author and agency throughout, so it is withheld wherever they are.
+        inherit_marking(report, professionals[report["author"]], *([agencies[report["agency"]]] if "agency" in report else []))
         report["author_name"] = professionals[report["author"]]["name"]
         report["author_role"] = professionals[report["author"]]["role"]
         report["agency_name"] = agencies[report["agency"]]["name"] if "agency" in report else professionals[report["author"]]["agency_name"]
@@ -115,13 +151,17 @@ def build_case_view(case: dict[str, Any]) -> dict[str, Any]:
         decision["category_name"] = CATEGORY_NAMES.get(decision.get("category", ""), "")
         for dissent in decision.get("dissent", []):
             dissent["name"] = people[dissent["by"]]["name"]
+            inherit_marking(dissent, people[dissent["by"]])
     if "plan" in view:
         plan = view["plan"]
         plan["lead_social_worker_name"] = professionals[plan["lead_social_worker"]]["name"]
         plan["lead_social_worker_contact"] = professionals[plan["lead_social_worker"]].get("phone", "")
         plan["core_group"]["first_meeting_text"] = long_date(plan["core_group"]["first_meeting_on"])
-        plan["core_group"]["member_names"] = [
-            _describe(people[key], professionals) for key in plan["core_group"]["members"]]
+        # Each member's id and description live in their own node, carrying the member's marking;
+        # a bare list of ids would spell a withheld member's name ("joanna-baker") outside it.
+        plan["core_group"]["member_entries"] = [
+            {"person": key, "text": _describe(people[key], professionals), **marking_of(people[key])}
+            for key in plan["core_group"].pop("members")]
         for action in plan["actions"]:
             action["by_when_text"] = short_date(action["by_when"])
             action["child_name"] = people[action["child"]]["name"] if "child" in action else "All children"
@@ -143,5 +183,6 @@ def _resolve_opinions(sections: list[dict[str, Any]], people: dict[str, dict[str
         for item in section["items"]:
             if "opinion" in item:
                 author = people[item["opinion"]["by"]]
+                inherit_marking(item, author)
                 role = author.get("role") or author.get("relationship", "")
                 item["opinion"]["by_name"] = f"{author['name']} ({role})" if role else author["name"]

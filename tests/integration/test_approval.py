@@ -448,6 +448,7 @@ class TestWithRendering:
         assert "Oliver Brennan" in review_text and "WITHHELD: Confidential to professionals: legal advice" in review_text
         assert "Do not send this document to the family" in review_text
         previewed = events(runtime, reference, "previewed")
-        assert [(e.actor, e.subject, e.details["withheld_items"]) for e in previewed] == [("minute-taker", "zofia", 5)]
+        # Six: the five marked items, and Mr Haddad's phone and email (withheld with his address).
+        assert [(e.actor, e.subject, e.details["withheld_items"]) for e in previewed] == [("minute-taker", "zofia", 6)]
         run_cli(database_url, "approve", reference, "--for", "zofia", "--chair", CHAIR)
         assert "Approved zofia's copies" in capsys.readouterr().out

@@ -100,6 +100,102 @@ def test_unmarked_addresses_default_to_withheld_outside_the_household(example_da
     assert validate_case(data, source="x")["reports"][2]["shared_with_parents"] == "chair_decides"
 
 
+@pytest.mark.parametrize(("character", "named"), [
+    pytest.param("\x00", "U+0000", id="null-byte"),
+    pytest.param("\u202e", "U+202E right-to-left override", id="rtl-override"),
+    pytest.param("\u2067", "U+2067 right-to-left isolate", id="rtl-isolate"),
+    pytest.param("\x1b", "U+001B", id="escape"),
+    pytest.param("\x85", "U+0085", id="c1-control"),
+    pytest.param("\u200b", "U+200B zero width space", id="zero-width-space"),
+    pytest.param("\u00ad", "U+00AD soft hyphen", id="soft-hyphen"),
+])
+def test_control_and_format_characters_in_a_name_are_refused_with_the_field(
+        example_data: dict[str, Any], character: str, named: str) -> None:
+    bad = copy.deepcopy(example_data)
+    bad["family"][1]["name"] = f"Karim{character} Haddad"
+    problems = _problems(bad)
+    assert len(problems) == 1
+    assert problems[0].startswith("family[1].name: contains ")
+    assert named in problems[0]
+
+
+def test_newlines_tabs_and_joiners_in_free_text_are_kept(example_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(example_data)
+    data["record"]["sections"][0]["items"][0]["text"] = "First line.\nSecond\tline."
+    data["family"][1]["name_in_own_script"] = "می\u200cخواهم"
+    case = validate_case(data, source="x")
+    assert case["record"]["sections"][0]["items"][0]["text"] == "First line.\nSecond\tline."
+
+
+def test_a_long_value_is_refused_with_the_field_the_limit_and_only_its_start(example_data: dict[str, Any]) -> None:
+    bad = copy.deepcopy(example_data)
+    bad["record"]["sections"][0]["items"][0]["text"] = "Z" * 70 + "y" * 200_000
+    problems = _problems(bad)
+    assert len(problems) == 1
+    message = problems[0]
+    assert message.startswith("record.sections[0].items[0].text: is 200070 characters long; the limit is 20000.")
+    assert "Z" * 60 in message and "Z" * 61 not in message and "y" not in message.split("starts", 1)[1]
+    assert len(message) < 250
+
+
+def test_an_overlong_name_is_refused_with_its_limit(example_data: dict[str, Any]) -> None:
+    bad = copy.deepcopy(example_data)
+    bad["family"][0]["name"] = "N" * 201
+    assert _problems(bad) == [f"family[0].name: is 201 characters long; the limit is 200. The value starts {'N' * 60!r}..."]
+
+
+def _shared_care(example_data: dict[str, Any]) -> dict[str, Any]:
+    """Both parents live with the children, at different addresses; nothing is marked by hand."""
+    data = copy.deepcopy(example_data)
+    for person in [*data["children"], *data["family"]]:
+        for key in ("withheld_from", "reason"):
+            person.get("address", {}).pop(key, None)
+    father = next(m for m in data["family"] if m["id"] == "karim")
+    father["lives_with_child"] = True
+    data["invitations"][1] = {"invitee": "karim", "attendance": "attended"}
+    return data
+
+
+def test_shared_care_withholds_each_parents_home_from_the_other(example_data: dict[str, Any]) -> None:
+    case = validate_case(_shared_care(example_data), source="x")
+    people = {p["id"]: p for p in [*case["children"], *case["family"]]}
+    assert people["zofia"]["address"]["withheld_from"] == ["karim"]
+    assert people["lena"]["address"]["withheld_from"] == ["karim"]
+    assert people["adam"]["address"]["withheld_from"] == ["karim"]
+    assert people["karim"]["address"]["withheld_from"] == ["adam", "lena", "zofia"]
+    assert people["zofia"]["contact_withheld_from"] == ["karim"]
+    assert people["karim"]["contact_withheld_from"] == ["adam", "lena", "zofia"]
+
+
+def test_contact_shareable_with_lets_a_named_person_see_an_address(example_data: dict[str, Any]) -> None:
+    data = _shared_care(example_data)
+    data["family"][0]["contact_shareable_with"] = ["karim"]
+    case = validate_case(data, source="x")
+    assert "withheld_from" not in case["family"][0]["address"]
+    assert "contact_withheld_from" not in case["family"][0]
+    assert case["children"][0]["address"]["withheld_from"] == ["karim"]
+
+
+def test_at_risk_from_withholds_everything_that_locates_the_person(example_data: dict[str, Any]) -> None:
+    data = _shared_care(example_data)
+    data["family"][0]["at_risk_from"] = ["karim"]
+    data["family"][0]["contact_shareable_with"] = ["karim"]
+    case = validate_case(data, source="x")
+    mother = case["family"][0]
+    assert mother["address"]["withheld_from"] == ["karim"]
+    assert mother["address"]["reason"] == "victim_whereabouts"
+    assert mother["contact_withheld_from"] == ["karim"]
+    school = next(a for a in case["agencies"] if a["id"] == "st-aidans")
+    assert school["withheld_from"] == ["karim"]
+    assert all(c["address"]["withheld_from"] == ["karim"] for c in case["children"])
+
+
+def test_at_risk_from_must_name_a_family_member(example_data: dict[str, Any]) -> None:
+    bad = copy.deepcopy(example_data)
+    bad["family"][0]["at_risk_from"] = ["hannah-okafor"]
+    assert _problems(bad) == ["family[0].at_risk_from[0]: 'hannah-okafor' is not the id of any family member in this file"]
+
+
 def _row_counts(runtime) -> dict[str, int]:
     with runtime.engine.connect() as connection:
         return {name: connection.execute(select(func.count()).select_from(table)).scalar_one()
@@ -155,7 +251,8 @@ def test_reimport_needs_replace_and_raises_the_content_version(runtime, example_
     assert stored_case(runtime, "NM-ICPC-2026-0147")["record"]["sections"][0]["items"][0]["text"].endswith("One word more.")
 
 
-names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60).filter(lambda s: s.strip())
+# Control (Cc) and invisible format (Cf) characters are refused at import (see the tests above).
+names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf")), min_size=1, max_size=60).filter(lambda s: s.strip())
 
 
 @hsettings(max_examples=40, deadline=None)

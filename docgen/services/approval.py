@@ -83,6 +83,7 @@ class Content:
     chair_name: str
     case: dict[str, Any]
     sha256: str
+    saved_by: str = ""  # who saved this version: the chair may not approve their own edits
 
 
 def current_content(session: Session, reference: str) -> Content:
@@ -90,7 +91,7 @@ def current_content(session: Session, reference: str) -> Content:
     stored = load_version(session, reference)
     chair = stored.case["conference"]["chair"]
     chair_name = next(p["name"] for p in stored.case["professionals"] if p["id"] == chair)
-    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256)
+    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256, stored.saved_by)
 
 
 def reader(case: dict[str, Any], person: str) -> Audience:
@@ -116,6 +117,16 @@ def _require_chair(content: Content, chair: str, what: str) -> None:
     if chair != content.chair:
         raise ApprovalError(f"{chair!r} is not the chair of conference {content.reference}; only its chair "
                             f"({content.chair}, {content.chair_name}) may {what}")
+
+
+def _require_second_pair_of_eyes(content: Content, chair: str, runtime: Runtime) -> None:
+    """Refuse an approval by the person who saved the content being approved, unless the authority
+    allows it (``[approval] chair_may_approve_own_edits``)."""
+    if content.saved_by == chair and not runtime.settings.approval.chair_may_approve_own_edits:
+        raise ApprovalError(f"{chair!r} saved content version {content.version} of conference {content.reference} "
+                            "and so may not approve it: a second pair of eyes is required. Ask someone else to "
+                            "check and save the content, or the authority may set "
+                            "[approval] chair_may_approve_own_edits = true in authority.toml")
 
 
 def _local(moment: datetime) -> datetime:
@@ -161,6 +172,7 @@ def approve(runtime: Runtime, reference: str, person: str, *, chair: str, commen
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
     _require_chair(content, chair, "approve its family copies")
+    _require_second_pair_of_eyes(content, chair, runtime)
     copy = render_record_copy(content, person, runtime)
     return _decide(runtime, reference, person, chair=chair, decision="approved", comment=comment, copy=copy)
 

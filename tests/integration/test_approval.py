@@ -8,6 +8,7 @@ rendering (select them with ``-k "not TestWithRendering"``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -23,12 +24,14 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm import ConferenceVersion
 from docgen.adapters.orm_governance import Approval, audit_entries, verify_trail
 from docgen.adapters.templating import render_html
+from docgen.configuration.authority import parse_settings
+from docgen.configuration.toml import Problems
 from docgen.domain.audit import AuditEntry
 from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies
 from docgen.domain.redaction import PROFESSIONALS
 from docgen.domain.views import build_case_view
 from docgen.entrypoints.cli_governance import register
-from docgen.errors import ApprovalError, AuditError, NotFoundError
+from docgen.errors import ApprovalError, AuditError, ConfigurationError, NotFoundError
 from docgen.services import approval, review
 from docgen.services.importing import content_version, import_case_file, stored_case
 from docgen.services.runtime import Runtime
@@ -159,6 +162,28 @@ def test_only_the_conference_chair_may_decide(runtime: Runtime, reference: str, 
     assert events(runtime) == []
     with unit_of_work(runtime.sessions) as session:
         assert session.scalars(select(Approval)).all() == []
+
+
+def test_approval_by_the_chair_who_saved_the_content_is_refused(runtime: Runtime, tmp_path: Path) -> None:
+    reference, _ = import_case_file(runtime, EXAMPLE, actor=CHAIR)
+    with pytest.raises(ApprovalError, match=r"'david-pryce' saved content version 1 .*second pair of eyes"):
+        approval.approve(runtime, reference, "zofia", chair=CHAIR)
+    # Someone else saving the same content makes it approvable by the chair (checked in TestWithRendering).
+    assert not events(runtime, reference, "approved")
+
+
+def test_the_second_pair_of_eyes_is_on_unless_the_authority_turns_it_off(settings) -> None:
+    base = {"authority": {"name": "N", "service": "S", "address": ["A"], "phone": "1", "email": "e@x.invalid"},
+            "contacts": {"complaints": "c", "interpreter": "i"}}
+    assert settings.approval.chair_may_approve_own_edits is False
+    for table, expected in [({}, False), ({"approval": {"chair_may_approve_own_edits": True}}, True)]:
+        parsed = parse_settings({**base, **table}, source="authority.toml", problems=Problems())
+        assert parsed is not None and parsed.approval.chair_may_approve_own_edits is expected
+    problems = Problems()
+    parse_settings({**base, "approval": {"chair_may_approve_own_edit": True}}, source="authority.toml",
+                   problems=problems)
+    with pytest.raises(ConfigurationError, match="chair_may_approve_own_edit"):
+        problems.raise_if_any("Authority settings not loaded")
 
 
 def test_a_returned_copy_is_not_released_and_the_refusal_is_recorded(runtime: Runtime, reference: str) -> None:
@@ -343,6 +368,12 @@ def test_cli_return_share_and_list(runtime: Runtime, reference: str, database_ur
 
 class TestWithRendering:
     """Approval bound to the content, end to end, with real family copies."""
+
+    def test_an_authority_may_let_the_chair_approve_their_own_edits(self, runtime: Runtime) -> None:
+        reference, _ = import_case_file(runtime, EXAMPLE, actor=CHAIR)
+        rules = dataclasses.replace(runtime.settings.approval, chair_may_approve_own_edits=True)
+        allowed = dataclasses.replace(runtime, settings=dataclasses.replace(runtime.settings, approval=rules))
+        assert approval.approve(allowed, reference, "zofia", chair=CHAIR).decision == "approved"
 
     def test_approval_binds_chair_time_copy_and_content_and_clears_release(self, runtime: Runtime, reference: str) -> None:
         row = approval.approve(runtime, reference, "zofia", chair=CHAIR, comment="Accurate.")

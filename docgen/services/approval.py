@@ -154,6 +154,20 @@ def only_withheld_more(new: object, old: object) -> bool:
     return new == old
 
 
+def _require_review_opened(runtime: Runtime, content: Content, person: str, chair: str) -> None:
+    """Refuse unless this chair opened the review (``preview``) of ``person``'s copy of exactly
+    this content: the audit entry of the preview names the chair, the version and its hash."""
+    with unit_of_work(runtime.sessions) as session:
+        opened = any(e.subject == person and e.details.get("chair") == chair
+                     and e.details.get("content_version") == content.version
+                     and e.details.get("content_sha256") == content.sha256
+                     for e in _events(session, content.reference, "previewed"))
+    if not opened:
+        raise ApprovalError(f"the chair has not opened the review of {person}'s copy of conference "
+                            f"{content.reference} at content version {content.version}; run `docgen preview "
+                            f"{content.reference} --for {person} --chair {chair} --out FOLDER` and read it first")
+
+
 def _require_no_open_flags(runtime: Runtime, reference: str, person: str, chair: str) -> None:
     """Refuse while the disclosure-risk check has an open flag on ``person``'s copy of the current content."""
     # Imported here: the risk service reads the content through this module.
@@ -212,6 +226,7 @@ def approve(runtime: Runtime, reference: str, person: str, *, chair: str, commen
         content = current_content(session, reference)
     _require_chair(content, chair, "approve its family copies")
     _require_second_pair_of_eyes(content, chair, runtime)
+    _require_review_opened(runtime, content, person, chair)
     _require_no_open_flags(runtime, reference, person, chair)
     copy = render_record_copy(content, person, runtime)
     return _decide(runtime, reference, person, chair=chair, decision="approved", comment=comment, copy=copy)

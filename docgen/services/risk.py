@@ -101,7 +101,7 @@ def _rows(session: Session, reference: str, person: str) -> list[DisclosureFlag]
                                 .order_by(DisclosureFlag.id)))
 
 
-def _view(row: DisclosureFlag) -> FlagView:
+def flag_view(row: DisclosureFlag) -> FlagView:
     return FlagView(row.flag_key, row.kind, row.path, row.description, row.status, row.reason)
 
 
@@ -109,7 +109,7 @@ def flags(runtime: Runtime, reference: str, person: str, *, actor: str) -> list[
     """The flags of ``person``'s family copy of the record as the content stands now."""
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
-        return [_view(row) for row in refresh_flags(session, content, person, runtime.clock(), actor=actor)]
+        return [flag_view(row) for row in refresh_flags(session, content, person, runtime.clock(), actor=actor)]
 
 
 def open_flags(session: Session, content: Content, person: str, now: datetime, *, actor: str) -> list[DisclosureFlag]:
@@ -151,7 +151,7 @@ def _resolve(session: Session, row: DisclosureFlag, status: str, reason: str, ch
     append_event(session, at=now, actor=chair, action=f"flag_{status}", reference=row.conference_reference,
                  subject=row.reader, details={"flag": row.flag_key, "kind": row.kind, "path": row.path,
                                               "content_version": row.content_version})
-    return _view(row)
+    return flag_view(row)
 
 
 def _withheld_case(content: Content, person: str, row: DisclosureFlag) -> dict[str, Any]:

@@ -4,6 +4,7 @@ every backend."""
 
 from __future__ import annotations
 
+import argparse
 import copy
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import audit_entries
+from docgen.entrypoints.cli_governance import register
 from docgen.errors import ApprovalError, NotFoundError
-from docgen.services import approval, risk
+from docgen.services import approval, review, risk
 from docgen.services.importing import import_case_file, save_conference, stored_case
 from docgen.services.runtime import Runtime
 
@@ -26,6 +28,14 @@ PASTED = ("DC Moore told the conference that Mr Haddad is also under investigati
 @pytest.fixture
 def reference(runtime: Runtime) -> str:
     return import_case_file(runtime, EXAMPLE, actor="business-support")[0]
+
+
+def run_cli(database_url: str, *argv: str) -> None:
+    parser = argparse.ArgumentParser(prog="docgen")
+    parser.add_argument("--database")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["--database", database_url, *argv])
+    args.handler(args)
 
 
 def actions(runtime: Runtime, reference: str) -> list[tuple[str, str | None, dict[str, Any]]]:
@@ -50,8 +60,10 @@ def test_flags_are_stored_once_per_version_and_audited(runtime: Runtime, referen
 
 
 def test_approval_is_refused_while_a_flag_is_open_and_allowed_once_each_is_resolved(runtime: Runtime,
-                                                                                    reference: str) -> None:
+                                                                                    reference: str,
+                                                                                    tmp_path: Path) -> None:
     plant(runtime, reference, PASTED)
+    review.preview(runtime, reference, "karim", actor=CHAIR, chair=CHAIR, out_dir=tmp_path)
     open_ = risk.flags(runtime, reference, "karim", actor=CHAIR)
     assert {f.kind for f in open_} == {"locates_person", "repeats_withheld"}
     with pytest.raises(ApprovalError, match=rf"3 open disclosure flags; see them with `docgen flags {reference} "):
@@ -62,6 +74,7 @@ def test_approval_is_refused_while_a_flag_is_open_and_allowed_once_each_is_resol
     assert withheld.status == "withheld"
     case = stored_case(runtime, reference)
     assert case["record"]["sections"][0]["items"][2]["withheld_from"] == ["karim"]
+    review.preview(runtime, reference, "karim", actor=CHAIR, chair=CHAIR, out_dir=tmp_path)
     with pytest.raises(ApprovalError, match="2 open disclosure flags"):
         approval.approve(runtime, reference, "karim", chair=CHAIR)
     for flag in risk.flags(runtime, reference, "karim", actor=CHAIR):
@@ -70,6 +83,7 @@ def test_approval_is_refused_while_a_flag_is_open_and_allowed_once_each_is_resol
                           reason="The father already knows the school", chair=CHAIR)
     assert {f.status for f in risk.flags(runtime, reference, "karim", actor=CHAIR)} == {"shared"}
     # The chair's withholding is no edit of the content: the second pair of eyes still holds.
+    review.preview(runtime, reference, "karim", actor=CHAIR, chair=CHAIR, out_dir=tmp_path)
     assert approval.approve(runtime, reference, "karim", chair=CHAIR).decision == "approved"
     trail = [(a, d.get("path")) for a, s, d in actions(runtime, reference) if a.startswith("flag_") and s == "karim"]
     assert ("flag_withheld", "record.sections[0].items[2].text") in trail
@@ -103,3 +117,17 @@ def test_a_real_edit_by_the_chair_still_needs_a_second_pair_of_eyes(runtime: Run
     save_conference(runtime, case, based_on=1, saved_by=CHAIR, source="the chair's edit")
     with pytest.raises(ApprovalError, match="second pair of eyes"):
         approval.approve(runtime, reference, "zofia", chair=CHAIR)
+
+
+def test_the_cli_lists_and_resolves_flags(runtime: Runtime, reference: str, database_url: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    run_cli(database_url, "preview", reference, "--for", "karim", "--out", str(tmp_path), "--chair", CHAIR)
+    out = capsys.readouterr().out
+    assert "Disclosure flags: 2 (2 open)" in out and "docgen resolve-flag" in out
+    keys = [f.key for f in risk.flags(runtime, reference, "karim", actor=CHAIR)]
+    run_cli(database_url, "resolve-flag", reference, "--for", "karim", keys[0], "--share", "--reason", "Known",
+            "--chair", CHAIR)
+    assert f"Flag {keys[0]} on karim's copy of {reference}: shared." in capsys.readouterr().out
+    run_cli(database_url, "flags", reference, "--for", "karim")
+    listed = capsys.readouterr().out
+    assert "Disclosure flags: 2 (1 open)" in listed and f"{keys[1]}  open" in listed

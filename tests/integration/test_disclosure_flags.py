@@ -131,3 +131,23 @@ def test_the_cli_lists_and_resolves_flags(runtime: Runtime, reference: str, data
     run_cli(database_url, "flags", reference, "--for", "karim")
     listed = capsys.readouterr().out
     assert "Disclosure flags: 2 (1 open)" in listed and f"{keys[1]}  open" in listed
+
+
+OLD = {"items": [{"text": "a"}, {"text": "b", "withheld_from": ["zofia"], "reason": "third_party"}]}
+
+
+@pytest.mark.parametrize(("new", "expected"), [
+    pytest.param({"items": [{"text": "a", "withheld_from": ["karim"], "reason": "third_party"},
+                            {"text": "b", "withheld_from": ["karim", "zofia"], "reason": "third_party"}]}, True,
+                 id="markings added"),
+    pytest.param(OLD, True, id="nothing changed"),
+    pytest.param({"items": [{"text": "a!"}, OLD["items"][1]]}, False, id="a word changed"),
+    pytest.param({"items": [{"text": "a"}, {"text": "b"}]}, False, id="a marking taken away"),
+    pytest.param({"items": [{"text": "a"}, {"text": "b", "withheld_from": ["zofia"], "reason": "other"}]}, False,
+                 id="a reason changed"),
+    pytest.param({"items": [{"text": "a"}]}, False, id="an item removed"),
+    pytest.param({"items": [{"text": "a", "confidentiality": "open"}, OLD["items"][1]]}, False,
+                 id="another marking added"),
+])
+def test_only_a_version_that_withholds_more_is_no_edit_of_the_content(new: dict[str, Any], expected: bool) -> None:
+    assert approval.only_withheld_more(new, OLD) is expected

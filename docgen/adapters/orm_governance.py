@@ -14,7 +14,19 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Integer, String, Text, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from docgen.adapters.orm import Base
@@ -70,6 +82,31 @@ class ReportSharingDecision(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     content_version: Mapped[int] = mapped_column(Integer)
     report_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class DisclosureFlag(Base):
+    """A disclosure risk found in one reader's family copy of the record, on one content version,
+    and the chair's resolution of it: open until the chair withholds the item or shares it with a
+    reason. Raising and resolving are also in the audit trail, which is what approval trusts."""
+
+    __tablename__ = "disclosure_flags"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'shared', 'withheld')", name="status"),
+        CheckConstraint("status = 'open' OR (reason IS NOT NULL AND chair IS NOT NULL)", name="resolved_with_reason"),
+        UniqueConstraint("conference_reference", "reader", "content_version", "flag_key", name="uq_disclosure_flags_one_per_version"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_reference: Mapped[str] = mapped_column(String(64), index=True)
+    reader: Mapped[str] = mapped_column(String(64))  # id of the family member or child the copy is for
+    content_version: Mapped[int] = mapped_column(Integer)
+    flag_key: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    chair: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)  # local time in Europe/London
 
 
 class AuditEvent(Base):

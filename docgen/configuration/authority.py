@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 from docgen.configuration.folder import config_file
 from docgen.configuration.toml import At, Problems, check_keys, read_dataclass, read_toml
-from docgen.domain.authority import Authority, Contacts, Marking, Settings
+from docgen.domain.authority import ApprovalRules, Authority, Contacts, Marking, Settings
 from docgen.errors import ConfigurationError
 
 FILE_NAME = "authority.toml"
-TABLES = ("authority", "marking", "contacts")
+TABLES = ("authority", "marking", "contacts", "approval")
 T = TypeVar("T")
 
 
@@ -42,9 +42,11 @@ def parse_settings(data: Mapping[str, Any], *, source: str, problems: Problems) 
     # Every [marking] key has a default, so that table may be left out.
     marking = _table(Marking, tables, "marking", at, required=False)
     contacts = _table(Contacts, tables, "contacts", at)
-    if authority is None or marking is None or contacts is None:
+    # [approval] may be left out too: its default is the safe one (a second pair of eyes).
+    approval = _table(ApprovalRules, tables, "approval", at, required=False)
+    if authority is None or marking is None or contacts is None or approval is None:
         return None
-    return Settings(authority=authority, marking=marking, contacts=contacts, source=source)
+    return Settings(authority=authority, marking=marking, contacts=contacts, approval=approval, source=source)
 
 
 def _table(cls: type[T], tables: Mapping[str, Any], name: str, at: At, *, required: bool = True) -> T | None:

@@ -46,8 +46,17 @@ class Contacts:
 
 
 @dataclass(frozen=True)
+class ApprovalRules:
+    """Who may approve family copies. A second pair of eyes by default: the chair may not approve
+    a version of the content they saved themselves."""
+
+    chair_may_approve_own_edits: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     authority: Authority
     marking: Marking
     contacts: Contacts
+    approval: ApprovalRules = ApprovalRules()
     source: str = field(default="", compare=False)

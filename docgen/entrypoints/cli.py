@@ -144,6 +144,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"Outbox: {result.folder / 'outbox'}   passphrase letters: {result.folder / 'delivery' / 'letters'}   "
           f"for hand delivery: {result.folder / 'delivery' / 'for-hand-delivery'}")
     print(f"Record of every delivery: {result.folder / 'deliveries.json'}")
+    if result.flags_resolved:
+        print(f"Disclosure flags the chair resolved before approving: {result.flags_resolved}")
     if result.example_message is not None:
         print("\nOpen one agency's message as the agency would (OpenSSL 3):")
         print(f"  openssl cms -decrypt -in {result.example_message} -recip {result.example_recipient_cert} "

@@ -1,4 +1,5 @@
-"""The chair's and the auditor's commands: preview, approve, return, share-report, audit.
+"""The chair's and the auditor's commands: preview, flags, resolve-flag, approve, return,
+share-report, audit.
 
 ``register`` adds them to the ``docgen`` command's subparsers; each handler takes the parsed
 arguments, and errors are turned into messages by the CLI's one error handler.
@@ -17,15 +18,44 @@ from docgen.adapters.orm_governance import audit_entries, verify_trail
 from docgen.bootstrap import bootstrap
 from docgen.domain.audit import AuditEntry
 from docgen.domain.calendar import LONDON
-from docgen.services import approval, review
+from docgen.services import approval, review, risk
 
 
 def cmd_preview(args: argparse.Namespace) -> None:
     runtime = bootstrap(args.database)
-    result = review.preview(runtime, args.reference, args.for_person, actor=args.actor, out_dir=Path(args.out))
+    chair = args.chair or args.actor
+    if chair is None:
+        raise SystemExit("docgen preview: give --chair ID (the chair's professional id) or --actor NAME")
+    result = review.preview(runtime, args.reference, args.for_person, actor=chair, out_dir=Path(args.out),
+                            chair=args.chair)
     print(f"Family copy:   {result.family_copy} ({result.copy.pages} pages)")
     print(f"Chair review:  {result.chair_review} ({len(result.withheld)} withheld items highlighted)")
     print(f"Content version {result.copy.content_version}; SHA-256 of the copy {result.copy.sha256}")
+    _print_flags(result.flags, args.reference, args.for_person)
+
+
+def _print_flags(flags: tuple[risk.FlagView, ...] | list[risk.FlagView], reference: str, person: str) -> None:
+    still_open = [f for f in flags if f.status == "open"]
+    print(f"Disclosure flags: {len(flags)} ({len(still_open)} open)")
+    for flag in flags:
+        print(f"  {flag.key}  {flag.status:<8} {flag.description}")
+    if still_open:
+        print(f"Resolve each open flag before approving: `docgen resolve-flag {reference} --for {person} FLAG "
+              "(--withhold | --share) --reason TEXT --chair ID`")
+
+
+def cmd_flags(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    _print_flags(risk.flags(runtime, args.reference, args.for_person, actor=args.actor or "docgen"), args.reference,
+                 args.for_person)
+
+
+def cmd_resolve_flag(args: argparse.Namespace) -> None:
+    runtime = bootstrap(args.database)
+    flag = risk.resolve_flag(runtime, args.reference, args.for_person, args.flag, resolution=args.resolution,
+                             reason=args.reason, chair=args.chair)
+    done = "withheld from them (a new content version was saved)" if flag.status == "withheld" else "shared"
+    print(f"Flag {flag.key} on {args.for_person}'s copy of {args.reference}: {done}.")
 
 
 def cmd_approve(args: argparse.Namespace) -> None:
@@ -79,8 +109,28 @@ def register(commands: Any) -> None:
     preview.add_argument("reference", help="the conference's reference")
     preview.add_argument("--for", dest="for_person", required=True, help="id of the family member or child")
     preview.add_argument("--out", required=True, help="folder to write the two PDFs to")
-    preview.add_argument("--actor", required=True, help="who is previewing (recorded in the audit trail)")
+    preview.add_argument("--chair", help="the chair's professional id: the chair opening the review before approving")
+    preview.add_argument("--actor", help="who is previewing, when not the chair (recorded in the audit trail)")
     preview.set_defaults(handler=cmd_preview)
+
+    flags = commands.add_parser("flags", help="list the disclosure-risk flags of a family copy of the record")
+    flags.add_argument("reference")
+    flags.add_argument("--for", dest="for_person", required=True, help="id of the family member or child")
+    flags.add_argument("--actor", help="who is looking (recorded in the audit trail when flags are raised)")
+    flags.set_defaults(handler=cmd_flags)
+
+    resolve = commands.add_parser("resolve-flag", help="the chair withholds a flagged item or shares it with a reason")
+    resolve.add_argument("reference")
+    resolve.add_argument("--for", dest="for_person", required=True, help="id of the family member or child")
+    resolve.add_argument("flag", help="the flag's key, as `docgen flags` lists it")
+    how = resolve.add_mutually_exclusive_group(required=True)
+    how.add_argument("--withhold", dest="resolution", action="store_const", const="withhold",
+                     help="withhold the item from this reader (saved as a new content version)")
+    how.add_argument("--share", dest="resolution", action="store_const", const="share",
+                     help="the item may be shared with this reader")
+    resolve.add_argument("--reason", required=True, help="the chair's reason, kept with the resolution")
+    resolve.add_argument("--chair", required=True, help="the chair's professional id")
+    resolve.set_defaults(handler=cmd_resolve_flag)
 
     approve = commands.add_parser("approve", help="the chair approves what a family member or child may be sent")
     approve.add_argument("reference")

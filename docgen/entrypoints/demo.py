@@ -10,6 +10,7 @@ import os
 import random
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -31,7 +32,7 @@ from docgen.configuration.folder import config_file
 from docgen.domain.calendar import LONDON
 from docgen.domain.documents import plan_copies
 from docgen.domain.outbox import NOTICE_RULE, OutboxItem
-from docgen.services import approval
+from docgen.services import approval, review, risk
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, PassReport
@@ -64,6 +65,7 @@ class DemoResult:
     example_recipient_cert: Path | None
     example_recipient_key: Path | None
     ca_cert: Path
+    flags_resolved: int = 0
 
 
 def run_demo(out: Path, examples: list[Path]) -> DemoResult:
@@ -93,8 +95,12 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     for person in {p["id"]: p for c in cases for p in c["professionals"]}.values():
         import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
                            ca_certificates=[pki.ca.certificate])
-    for each in cases:
-        _approve_family_copies(runtime, each, each["conference"]["chair"])
+    # The chair's review copies are read and discarded: no document in clear outside the pack.
+    with tempfile.TemporaryDirectory(prefix="docgen-review-") as review_dir:
+        resolved = sum(_approve_family_copies(runtime, each, each["conference"]["chair"], Path(review_dir))
+                       for each in cases)
+    # A flag the chair withholds saves a new version: schedule what was approved.
+    cases = [stored_case(runtime, case["reference"]) for case in cases]
 
     sender = runtime.settings.authority.email
     messages = DocumentMessages(DeliveryContext(
@@ -122,7 +128,7 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
         message = out / "outbox" / f"{example.idempotency_key}.eml"
         cert, key = issued.cert_path, issued.key_path
     return DemoResult(out, [c["reference"] for c in cases], artifacts, items, passes, message, cert, key,
-                      pki.ca.cert_path)
+                      pki.ca.cert_path, resolved)
 
 
 def _booked_at(case: dict[str, Any], rules: CirculationConfig) -> datetime:
@@ -187,11 +193,39 @@ def _all_items(runtime: Runtime) -> list[OutboxItem]:
         return [to_item(row) for row in rows]
 
 
-def _approve_family_copies(runtime: Runtime, case: dict[str, Any], chair: str) -> None:
-    """The chair reviews and approves each family member's copies (the demo plays the chair)."""
+# How the demo's chair judges each kind of flag in the example conferences, with the reason kept
+# with the resolution. The only flags the examples raise are the children's school in the father's
+# copy: he has parental responsibility and Lena stayed at the school she went to before the
+# separation, so naming it tells him nothing new about where the family lives.
+DEMO_JUDGEMENT: dict[str, tuple[risk.Resolution, str]] = {
+    "locates_person": ("share", "Mr Haddad has parental responsibility and already knows the children's school; "
+                                "it has not changed since the separation"),
+    "contact_details": ("withhold", "Contact details of someone else"),
+    "unknown_name": ("withhold", "Names someone outside the family"),
+    "repeats_withheld": ("withhold", "Repeats information withheld from this reader"),
+}
+
+
+def _approve_family_copies(runtime: Runtime, case: dict[str, Any], chair: str, review_dir: Path) -> int:
+    """The chair opens the review of each family member's copy, resolves its disclosure flags and
+    approves it (the demo plays the chair); the number of flags resolved."""
     people = {copy_spec.audience.person for copy_spec in plan_copies(case) if copy_spec.audience.is_family_copy}
+    resolved = 0
     for person in sorted(p for p in people if p):
+        while True:
+            shown = review.preview(runtime, case["reference"], person, actor=chair, chair=chair, out_dir=review_dir)
+            still_open = [flag for flag in shown.flags if flag.status == "open"]
+            if not still_open:
+                break
+            for flag in still_open:
+                resolution, reason = DEMO_JUDGEMENT[flag.kind]
+                risk.resolve_flag(runtime, case["reference"], person, flag.key, resolution=resolution, reason=reason,
+                                  chair=chair)
+                resolved += 1
+                if resolution == "withhold":
+                    break  # a new version was saved: review it again
         approval.approve(runtime, case["reference"], person, chair=chair, comment="Approved for the demo.")
+    return resolved
 
 
 def _write_deliveries(runtime: Runtime, path: Path, items: list[OutboxItem]) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "content_hash",
     "current_content",
     "note_lapsed_approvals",
+    "only_withheld_more",
     "reader",
     "record_copy_spec",
     "record_event",
@@ -83,6 +84,7 @@ class Content:
     chair_name: str
     case: dict[str, Any]
     sha256: str
+    saved_by: str = ""  # who saved this version: the chair may not approve their own edits
 
 
 def current_content(session: Session, reference: str) -> Content:
@@ -90,7 +92,7 @@ def current_content(session: Session, reference: str) -> Content:
     stored = load_version(session, reference)
     chair = stored.case["conference"]["chair"]
     chair_name = next(p["name"] for p in stored.case["professionals"] if p["id"] == chair)
-    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256)
+    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256, stored.saved_by)
 
 
 def reader(case: dict[str, Any], person: str) -> Audience:
@@ -116,6 +118,68 @@ def _require_chair(content: Content, chair: str, what: str) -> None:
     if chair != content.chair:
         raise ApprovalError(f"{chair!r} is not the chair of conference {content.reference}; only its chair "
                             f"({content.chair}, {content.chair_name}) may {what}")
+
+
+def _require_second_pair_of_eyes(content: Content, chair: str, runtime: Runtime) -> None:
+    """Refuse an approval by the person who last edited the content being approved, unless the
+    authority allows it (``[approval] chair_may_approve_own_edits``). A version in which the chair
+    only withheld more (resolving a disclosure flag) is not an edit of the content."""
+    if runtime.settings.approval.chair_may_approve_own_edits or content.saved_by != chair:
+        return
+    with unit_of_work(runtime.sessions) as session:
+        newer = load_version(session, content.reference, content.version)
+        while newer.saved_by == chair and newer.version > 1:
+            older = load_version(session, content.reference, newer.version - 1)
+            if not only_withheld_more(newer.case, older.case):
+                break
+            newer = older
+    if newer.saved_by == chair:
+        raise ApprovalError(f"{chair!r} saved content version {newer.version} of conference {content.reference} "
+                            "and so may not approve it: a second pair of eyes is required. Ask someone else to "
+                            "check and save the content, or the authority may set "
+                            "[approval] chair_may_approve_own_edits = true in authority.toml")
+
+
+def only_withheld_more(new: object, old: object) -> bool:
+    """Whether ``new`` is ``old`` with nothing changed but more withheld (markings added)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        plain = set(new) - {"withheld_from", "reason"}
+        if plain != set(old) - {"withheld_from", "reason"} or ("reason" in old and new.get("reason") != old["reason"]):
+            return False
+        if not set(old.get("withheld_from") or ()) <= set(new.get("withheld_from") or ()):
+            return False
+        return all(only_withheld_more(new[key], old[key]) for key in plain)
+    if isinstance(new, list) and isinstance(old, list):
+        return len(new) == len(old) and all(only_withheld_more(a, b) for a, b in zip(new, old, strict=True))
+    return new == old
+
+
+def _require_review_opened(runtime: Runtime, content: Content, person: str, chair: str) -> None:
+    """Refuse unless this chair opened the review (``preview``) of ``person``'s copy of exactly
+    this content: the audit entry of the preview names the chair, the version and its hash."""
+    with unit_of_work(runtime.sessions) as session:
+        opened = any(e.subject == person and e.details.get("chair") == chair
+                     and e.details.get("content_version") == content.version
+                     and e.details.get("content_sha256") == content.sha256
+                     for e in _events(session, content.reference, "previewed"))
+    if not opened:
+        raise ApprovalError(f"the chair has not opened the review of {person}'s copy of conference "
+                            f"{content.reference} at content version {content.version}; run `docgen preview "
+                            f"{content.reference} --for {person} --chair {chair} --out FOLDER` and read it first")
+
+
+def _require_no_open_flags(runtime: Runtime, reference: str, person: str, chair: str) -> None:
+    """Refuse while the disclosure-risk check has an open flag on ``person``'s copy of the current content."""
+    # Imported here: the risk service reads the content through this module.
+    from docgen.services import risk
+
+    with unit_of_work(runtime.sessions) as session:
+        content = current_content(session, reference)
+        count = len(risk.open_flags(session, content, person, runtime.clock(), actor=chair))
+    if count:
+        raise ApprovalError(f"{person}'s copy of conference {reference} has {count} open disclosure "
+                            f"flag{'s' if count != 1 else ''}; see them with `docgen flags {reference} --for {person}` "
+                            "and resolve each with `docgen resolve-flag` before approving")
 
 
 def _local(moment: datetime) -> datetime:
@@ -161,6 +225,9 @@ def approve(runtime: Runtime, reference: str, person: str, *, chair: str, commen
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
     _require_chair(content, chair, "approve its family copies")
+    _require_second_pair_of_eyes(content, chair, runtime)
+    _require_review_opened(runtime, content, person, chair)
+    _require_no_open_flags(runtime, reference, person, chair)
     copy = render_record_copy(content, person, runtime)
     return _decide(runtime, reference, person, chair=chair, decision="approved", comment=comment, copy=copy)
 

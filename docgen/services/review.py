@@ -28,6 +28,7 @@ from docgen.services.approval import (
     render_record_copy,
     shared_reports,
 )
+from docgen.services.risk import FlagView, flag_view, refresh_flags
 from docgen.services.runtime import Runtime
 
 REVIEW_TEMPLATE = "records/chair_review.html"
@@ -134,11 +135,15 @@ class Preview:
     chair_review: Path
     copy: FamilyCopy
     withheld: tuple[WithheldItem, ...]
+    flags: tuple[FlagView, ...] = ()
 
 
-def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_dir: Path) -> Preview:
+def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_dir: Path,
+            chair: str | None = None) -> Preview:
     """Write ``person``'s family copy of the record and the chair's review beside it: the full
-    record with everything withheld from that person highlighted, with the reason."""
+    record with everything withheld from that person highlighted, with the reason; and run the
+    disclosure-risk check on the copy. ``chair`` is the chair's id when the chair opens the
+    review (recorded with the content version and hash it was of)."""
     with unit_of_work(runtime.sessions) as session:
         content = current_content(session, reference)
         shared = shared_reports(session, content, runtime.clock(), actor=actor)
@@ -164,9 +169,14 @@ def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_di
     write_atomically(family_path, copy.data)
     write_atomically(review_path, review)
     with unit_of_work(runtime.sessions) as session:
-        note_lapsed_approvals(session, current_content(session, reference), runtime.clock(), actor=actor)
+        current = current_content(session, reference)
+        note_lapsed_approvals(session, current, runtime.clock(), actor=actor)
+        flags = refresh_flags(session, current, person, runtime.clock(), actor=chair or actor)
         append_event(session, at=runtime.clock(), actor=actor, action="previewed", reference=reference, subject=person,
                      details={"copy_sha256": copy.sha256, "view_sha256": copy.view_sha256,
                               "content_version": copy.content_version, "withheld_items": len(withheld),
-                              "review_sha256": hashlib.sha256(review).hexdigest()})
-    return Preview(family_path, review_path, copy, tuple(withheld))
+                              "review_sha256": hashlib.sha256(review).hexdigest(), "chair": chair,
+                              "content_sha256": copy.content_sha256,
+                              "open_flags": sum(1 for f in flags if f.status == "open")})
+        shown = tuple(flag_view(row) for row in flags)
+    return Preview(family_path, review_path, copy, tuple(withheld), shown)

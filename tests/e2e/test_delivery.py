@@ -25,13 +25,13 @@ from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.entrypoints.demo import run_demo
-from docgen.services.approval import approve
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item, list_items
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
+from tests.support.chair import review_and_approve
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [ROOT / "examples" / "haddad-wisniewska.yaml", ROOT / "examples" / "haddad-wisniewska-review.yaml"]
@@ -195,7 +195,7 @@ def test_a_certificate_failing_its_check_before_sending_stops_that_recipient(run
         sending = runtime
         expected = "someone.else@police.example.uk"
     for person in sorted({m["id"] for m in case["family"]}):
-        approve(sending, reference, person, chair=case["conference"]["chair"])
+        review_and_approve(sending, reference, person, chair=case["conference"]["chair"])
     rules = load_rules(DEFAULT_CONFIG_DIR / "circulation.toml")
     sender = runtime.settings.authority.email
     with unit_of_work(runtime.sessions) as session:

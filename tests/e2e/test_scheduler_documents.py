@@ -31,12 +31,12 @@ from docgen.adapters.orm_governance import AuditEvent
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
-from docgen.services.approval import approve
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import list_items
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
+from tests.support.chair import review_and_approve
 from tests.support.scheduler import start_scheduler, started_lines, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
         import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
                            ca_certificates=[pki.ca.certificate])
     for person in ("karim", "lena", "zofia"):
-        approve(runtime, reference, person, chair=case["conference"]["chair"])
+        review_and_approve(runtime, reference, person, chair=case["conference"]["chair"])
     rules = load_rules(DEFAULT_CONFIG_DIR / "circulation.toml")
     with unit_of_work(runtime.sessions) as session:
         schedule_conference(session, case, rules, now=runtime.clock(), envelope_from=SENDER)

@@ -8,6 +8,7 @@ rendering (select them with ``-k "not TestWithRendering"``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -23,15 +24,18 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm import ConferenceVersion
 from docgen.adapters.orm_governance import Approval, audit_entries, verify_trail
 from docgen.adapters.templating import render_html
+from docgen.configuration.authority import parse_settings
+from docgen.configuration.toml import Problems
 from docgen.domain.audit import AuditEntry
 from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies
 from docgen.domain.redaction import PROFESSIONALS
 from docgen.domain.views import build_case_view
 from docgen.entrypoints.cli_governance import register
-from docgen.errors import ApprovalError, AuditError, NotFoundError
+from docgen.errors import ApprovalError, AuditError, ConfigurationError, NotFoundError
 from docgen.services import approval, review
 from docgen.services.importing import content_version, import_case_file, stored_case
 from docgen.services.runtime import Runtime
+from tests.support.chair import review_and_approve
 
 CHAIR = "david-pryce"
 NOT_CHAIR = "hannah-okafor"
@@ -159,6 +163,28 @@ def test_only_the_conference_chair_may_decide(runtime: Runtime, reference: str, 
     assert events(runtime) == []
     with unit_of_work(runtime.sessions) as session:
         assert session.scalars(select(Approval)).all() == []
+
+
+def test_approval_by_the_chair_who_saved_the_content_is_refused(runtime: Runtime, tmp_path: Path) -> None:
+    reference, _ = import_case_file(runtime, EXAMPLE, actor=CHAIR)
+    with pytest.raises(ApprovalError, match=r"'david-pryce' saved content version 1 .*second pair of eyes"):
+        approval.approve(runtime, reference, "zofia", chair=CHAIR)
+    # Someone else saving the same content makes it approvable by the chair (checked in TestWithRendering).
+    assert not events(runtime, reference, "approved")
+
+
+def test_the_second_pair_of_eyes_is_on_unless_the_authority_turns_it_off(settings) -> None:
+    base = {"authority": {"name": "N", "service": "S", "address": ["A"], "phone": "1", "email": "e@x.invalid"},
+            "contacts": {"complaints": "c", "interpreter": "i"}}
+    assert settings.approval.chair_may_approve_own_edits is False
+    for table, expected in [({}, False), ({"approval": {"chair_may_approve_own_edits": True}}, True)]:
+        parsed = parse_settings({**base, **table}, source="authority.toml", problems=Problems())
+        assert parsed is not None and parsed.approval.chair_may_approve_own_edits is expected
+    problems = Problems()
+    parse_settings({**base, "approval": {"chair_may_approve_own_edit": True}}, source="authority.toml",
+                   problems=problems)
+    with pytest.raises(ConfigurationError, match="chair_may_approve_own_edit"):
+        problems.raise_if_any("Authority settings not loaded")
 
 
 def test_a_returned_copy_is_not_released_and_the_refusal_is_recorded(runtime: Runtime, reference: str) -> None:
@@ -344,13 +370,33 @@ def test_cli_return_share_and_list(runtime: Runtime, reference: str, database_ur
 class TestWithRendering:
     """Approval bound to the content, end to end, with real family copies."""
 
+    def test_approval_needs_the_chair_to_have_opened_the_review_of_exactly_this_version(
+            self, runtime: Runtime, reference: str, tmp_path: Path) -> None:
+        with pytest.raises(ApprovalError, match=r"has not opened the review of zofia's copy .* content version 1"):
+            approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        review.preview(runtime, reference, "zofia", actor="business-support", out_dir=tmp_path)
+        with pytest.raises(ApprovalError, match="has not opened the review"):
+            approval.approve(runtime, reference, "zofia", chair=CHAIR)  # someone else's preview does not count
+        review.preview(runtime, reference, "zofia", actor=CHAIR, chair=CHAIR, out_dir=tmp_path)
+        import_case_file(runtime, changed_case_file(tmp_path, *VISIBLE_WORDS), actor="business-support", replace=True)
+        with pytest.raises(ApprovalError, match="at content version 2"):
+            approval.approve(runtime, reference, "zofia", chair=CHAIR)  # a preview of version 1 does not count
+        review.preview(runtime, reference, "zofia", actor=CHAIR, chair=CHAIR, out_dir=tmp_path)
+        assert approval.approve(runtime, reference, "zofia", chair=CHAIR).content_version == 2
+
+    def test_an_authority_may_let_the_chair_approve_their_own_edits(self, runtime: Runtime) -> None:
+        reference, _ = import_case_file(runtime, EXAMPLE, actor=CHAIR)
+        rules = dataclasses.replace(runtime.settings.approval, chair_may_approve_own_edits=True)
+        allowed = dataclasses.replace(runtime, settings=dataclasses.replace(runtime.settings, approval=rules))
+        assert review_and_approve(allowed, reference, "zofia", chair=CHAIR).decision == "approved"
+
     def test_approval_binds_chair_time_copy_and_content_and_clears_release(self, runtime: Runtime, reference: str) -> None:
-        row = approval.approve(runtime, reference, "zofia", chair=CHAIR, comment="Accurate.")
+        row = review_and_approve(runtime, reference, "zofia", chair=CHAIR, comment="Accurate.")
         assert (row.decision, row.chair, row.content_version, row.document) == ("approved", CHAIR, 1, "conference_record")
         assert row.decided_at == runtime.clock().replace(tzinfo=None)
         assert re.fullmatch("[0-9a-f]{64}", row.copy_sha256 or "")
         approval.check_approval(runtime, reference, "zofia", row.copy_sha256 or "", 1)
-        assert [e.action for e in events(runtime, reference)] == ["approved", "sending_cleared"]
+        assert [e.action for e in events(runtime, reference)] == ["previewed", "approved", "sending_cleared"]
         approved = events(runtime, reference, "approved")[0]
         assert approved.actor == CHAIR and approved.details["copy_sha256"] == row.copy_sha256
         assert "Accurate." not in str(approved.details)  # comments stay in the decision, out of the permanent trail
@@ -359,7 +405,7 @@ class TestWithRendering:
                              ids=["word-the-reader-sees", "word-withheld-from-reader"])
     def test_changing_one_word_blocks_release_until_reapproved(self, runtime: Runtime, reference: str, tmp_path: Path,
                                                                words: tuple[str, str]) -> None:
-        first = approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        first = review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         approval.check_approval(runtime, reference, "zofia", first.copy_sha256 or "", 1)
 
         import_case_file(runtime, changed_case_file(tmp_path, *words), actor="business-support", replace=True)
@@ -374,21 +420,21 @@ class TestWithRendering:
         invalidated = events(runtime, reference, "approval_invalidated")
         assert [(e.subject, e.details["approval"]) for e in invalidated] == [("zofia", first.id)]
 
-        second = approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        second = review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         assert second.content_version == 2
         approval.check_approval(runtime, reference, "zofia", second.copy_sha256 or "", 2)
         approval.check_approval(runtime, reference, "zofia", new_copy.sha256, 2, view_sha256=new_copy.view_sha256)
 
     def test_a_return_after_approval_blocks_release_until_approved_again(self, runtime: Runtime, reference: str) -> None:
-        first = approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        first = review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         approval.return_copy(runtime, reference, "zofia", chair=CHAIR, comment="Remove the second paragraph of section 6.")
         with pytest.raises(ApprovalError, match="returned it"):
             approval.check_approval(runtime, reference, "zofia", first.copy_sha256 or "", 1)
-        second = approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        second = review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         approval.check_approval(runtime, reference, "zofia", second.copy_sha256 or "", 1)
 
     def test_an_edit_made_without_a_new_content_version_still_invalidates(self, runtime: Runtime, reference: str) -> None:
-        row = approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        row = review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         # Copies are made from the stored version, so that is what is edited in place, its SHA-256 made to
         # match: what only someone with the database owner's rights could do (the table is append-only).
         lift_append_only(runtime, "conference_versions")
@@ -402,7 +448,7 @@ class TestWithRendering:
             approval.check_approval(runtime, reference, "zofia", row.copy_sha256 or "", 1)
 
     def test_copies_rendered_again_are_released_on_the_approved_view_only(self, runtime: Runtime, reference: str) -> None:
-        row = approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        row = review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         again = approval.render_family_copy(runtime, reference, "zofia")
         approval.check_approval(runtime, reference, "zofia", again.sha256, 1, view_sha256=again.view_sha256)
         with pytest.raises(ApprovalError, match="neither the copy the chair approved"):
@@ -419,15 +465,15 @@ class TestWithRendering:
     def test_a_copy_made_from_older_content_is_refused_after_a_new_approval(self, runtime: Runtime, reference: str,
                                                                             tmp_path: Path) -> None:
         old_case = stored_case(runtime, reference)
-        approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         import_case_file(runtime, changed_case_file(tmp_path, *VISIBLE_WORDS), actor="business-support", replace=True)
-        approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         copy_spec = next(j for j in plan_copies(old_case) if j.audience.person == "zofia" and j.kind.key == "conference_record")
         with pytest.raises(ApprovalError, match="render the copy again"):
             approval.check_approval_of(runtime, reference, copy_spec, b"%PDF- made from version 1", case=old_case)
 
     def test_a_report_copy_needs_the_chairs_sharing_decision_as_well(self, runtime: Runtime, reference: str) -> None:
-        approval.approve(runtime, reference, "zofia", chair=CHAIR)
+        review_and_approve(runtime, reference, "zofia", chair=CHAIR)
         case = stored_case(runtime, reference)
         copy_spec = CopySpec(KINDS["agency_report"], family_audience(case, "zofia"), report="school-report")
         with pytest.raises(ApprovalError, match="report 'school-report' may not be shared with parents"):
@@ -450,5 +496,7 @@ class TestWithRendering:
         previewed = events(runtime, reference, "previewed")
         # Six: the five marked items, and Mr Haddad's phone and email (withheld with his address).
         assert [(e.actor, e.subject, e.details["withheld_items"]) for e in previewed] == [("minute-taker", "zofia", 6)]
+        run_cli(database_url, "preview", reference, "--for", "zofia", "--out", str(tmp_path / "review"), "--chair", CHAIR)
+        assert "Disclosure flags: 0 (0 open)" in capsys.readouterr().out
         run_cli(database_url, "approve", reference, "--for", "zofia", "--chair", CHAIR)
         assert "Approved zofia's copies" in capsys.readouterr().out

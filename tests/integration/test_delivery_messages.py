@@ -19,12 +19,12 @@ from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
 from docgen.errors import ApprovalError
-from docgen.services.approval import approve
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
+from tests.support.chair import review_and_approve
 from tests.support.pki import SIGNING_PASSPHRASE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Run
     item = items[("conference_record--family-zofia", "zofia")]
     with pytest.raises(ApprovalError, match="not approved"):
         messages.approval_gate(item)
-    approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
+    review_and_approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
     messages.approval_gate(item)
     first = messages.build(item)
     again = messages.build(item)

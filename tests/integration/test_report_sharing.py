@@ -27,6 +27,7 @@ from docgen.services.importing import import_case_file, stored_case
 from docgen.services.report_sharing import reports_shared
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
+from tests.support.chair import review_and_approve
 from tests.support.pki import SIGNING_PASSPHRASE
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "haddad-wisniewska.yaml"
@@ -87,7 +88,7 @@ def test_the_scheduler_sends_a_shared_report_and_holds_it_once_unshared(
         folder=tmp_path / "delivery", sender_address=runtime.settings.authority.email))
     share(runtime, reference, True)
     item = schedule(runtime, reference)["agency_report--school-report--family-zofia"]
-    approval.approve(runtime, reference, "zofia", chair=CHAIR)
+    review_and_approve(runtime, reference, "zofia", chair=CHAIR)
     messages.approval_gate(item)
     message = messages.build(item)
     assert item.message_id in message.decode("ascii", "replace")

@@ -293,11 +293,13 @@ def create_demo_pki(
     authority_email: str = "cp-conferences@authority.example.gov.uk",
     archive_email: str = "cp-archive@authority.example.gov.uk",
     recipients: Sequence[tuple[str, str]] = (),
+    lifetime: timedelta = _DEFAULT_LIFETIME,
 ) -> DemoPki:
     """Make a CA, the authority's signing identity, an archive certificate and recipients.
 
     The signing identity is saved as ``authority-signing.p12`` protected by
-    ``signing_passphrase`` (mode 0600). ``recipients`` are ``(name, email)`` pairs.
+    ``signing_passphrase`` (mode 0600). ``recipients`` are ``(name, email)`` pairs. Every certificate
+    but the CA's is valid from an hour before ``at`` for ``lifetime`` (the CA's for ten years).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -311,13 +313,15 @@ def create_demo_pki(
         usage=SIGNING_USAGE,
         file_stem="authority-signing",
         write_key=False,
+        not_after=at + lifetime,
     )
     p12_path = write_pkcs12(folder / "authority-signing.p12", signing, ca, signing_passphrase)
     archive = issue_email_certificate(
-        ca, folder, name="Conference Records Archive", email=archive_email, at=at, file_stem="archive"
+        ca, folder, name="Conference Records Archive", email=archive_email, at=at, file_stem="archive",
+        not_after=at + lifetime,
     )
     issued = {
-        email: issue_email_certificate(ca, folder, name=name, email=email, at=at)
+        email: issue_email_certificate(ca, folder, name=name, email=email, at=at, not_after=at + lifetime)
         for name, email in recipients
     }
     return DemoPki(folder, ca, signing, p12_path, archive, issued)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,9 @@ def example_pki(tmp_path_factory: pytest.TempPathFactory, example_data: dict[str
     ``RUNTIME_NOW`` (the shared ``pki`` is made at the real time, which the stopped clock is before),
     with a certificate for each professional of the example, once per run. The same signing
     passphrase and authority address as the shared ``pki``."""
+    # Valid for as long as the CA: the scheduler process and ``openssl cms -verify`` check these
+    # certificates against the real clock, which will be years past RUNTIME_NOW for this suite's life.
     return demo_pki.create_demo_pki(tmp_path_factory.mktemp("example-pki"), at=RUNTIME_NOW,
                                     signing_passphrase=SIGNING_PASSPHRASE, authority_email=AUTHORITY_EMAIL,
-                                    recipients=[(p["name"], p["email"]) for p in example_data["professionals"]])
+                                    recipients=[(p["name"], p["email"]) for p in example_data["professionals"]],
+                                    lifetime=timedelta(days=3650))

@@ -7,7 +7,6 @@ rendering (select them with ``-k "not TestWithRendering"``).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import re
@@ -30,12 +29,12 @@ from docgen.domain.audit import AuditEntry
 from docgen.domain.documents import KINDS, CopySpec, copy_marking, family_audience, plan_copies
 from docgen.domain.redaction import PROFESSIONALS
 from docgen.domain.views import build_case_view
-from docgen.entrypoints.cli_governance import register
 from docgen.errors import ApprovalError, AuditError, ConfigurationError, NotFoundError
 from docgen.services import approval, review
 from docgen.services.importing import content_version, import_case_file, stored_case
 from docgen.services.runtime import Runtime
 from tests.support.chair import review_and_approve
+from tests.support.cli import run_governance_cli
 
 CHAIR = "david-pryce"
 NOT_CHAIR = "hannah-okafor"
@@ -67,14 +66,6 @@ def events(runtime: Runtime, reference: str | None = None, action: str | None = 
 
 def refusal_reasons(runtime: Runtime, reference: str) -> list[str]:
     return [str(e.details["reason"]) for e in events(runtime, reference, "sending_refused")]
-
-
-def run_cli(database_url: str, *argv: str) -> None:
-    parser = argparse.ArgumentParser(prog="docgen")
-    parser.add_argument("--database")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["--database", database_url, *argv])
-    args.handler(args)
 
 
 def lift_append_only(runtime: Runtime, table: str) -> None:
@@ -331,11 +322,11 @@ def test_audit_verify_finds_a_tampered_row(runtime: Runtime, reference: str, dat
     with runtime.engine.begin() as connection:
         connection.exec_driver_sql(tamper)
     if entry is None:
-        run_cli(database_url, "audit", "verify", "--expect-head", head)
+        run_governance_cli(database_url, "audit", "verify", "--expect-head", head)
         assert "Audit trail intact: 4 entries" in capsys.readouterr().out
         return
     with pytest.raises(AuditError, match=f"broken at {entry}: "):
-        run_cli(database_url, "audit", "verify")
+        run_governance_cli(database_url, "audit", "verify")
 
 
 def test_audit_verify_with_the_noted_head_finds_entries_removed_from_the_end(runtime: Runtime, reference: str,
@@ -346,23 +337,23 @@ def test_audit_verify_with_the_noted_head_finds_entries_removed_from_the_end(run
     lift_append_only(runtime, "audit_events")
     with runtime.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM audit_events WHERE sequence = 4")
-    run_cli(database_url, "audit", "verify")  # consistent in itself
+    run_governance_cli(database_url, "audit", "verify")  # consistent in itself
     with pytest.raises(AuditError, match="removed from the end"):
-        run_cli(database_url, "audit", "verify", "--expect-head", head)
+        run_governance_cli(database_url, "audit", "verify", "--expect-head", head)
 
 
 def test_cli_return_share_and_list(runtime: Runtime, reference: str, database_url: str,
                                    capsys: pytest.CaptureFixture[str]) -> None:
-    run_cli(database_url, "return", reference, "--for", "karim", "--chair", CHAIR, "--comment", "Check the address.")
-    run_cli(database_url, "share-report", reference, "school-report", "--chair", CHAIR, "--yes")
-    run_cli(database_url, "audit", "list", reference)
+    run_governance_cli(database_url, "return", reference, "--for", "karim", "--chair", CHAIR, "--comment", "Check the address.")
+    run_governance_cli(database_url, "share-report", reference, "school-report", "--chair", CHAIR, "--yes")
+    run_governance_cli(database_url, "audit", "list", reference)
     out = capsys.readouterr().out
     assert "Returned karim's copy" in out and "school-report" in out and "may be shared with parents" in out
     listed = [line.split() for line in out.splitlines() if re.match(r"\s+\d+\s", line)]
     assert [(row[0], row[3], row[4], row[5], row[6]) for row in listed] == [
         ("1", CHAIR, "returned", reference, "karim"), ("2", CHAIR, "report_sharing_decided", reference, "school-report")]
     with pytest.raises(SystemExit):
-        run_cli(database_url, "share-report", reference, "school-report", "--chair", CHAIR)  # --yes or --no required
+        run_governance_cli(database_url, "share-report", reference, "school-report", "--chair", CHAIR)  # --yes or --no required
 
 
 # -- with rendering: approval bound to the content, end to end ------------------------------------
@@ -484,7 +475,7 @@ class TestWithRendering:
     def test_preview_writes_the_family_copy_and_the_chairs_review_beside_it(self, runtime: Runtime, reference: str,
                                                                             tmp_path: Path, database_url: str,
                                                                             capsys: pytest.CaptureFixture[str]) -> None:
-        run_cli(database_url, "preview", reference, "--for", "zofia", "--out", str(tmp_path / "review"),
+        run_governance_cli(database_url, "preview", reference, "--for", "zofia", "--out", str(tmp_path / "review"),
                 "--actor", "minute-taker")
         assert "Chair review:" in capsys.readouterr().out
         family = (tmp_path / "review" / "conference_record--family-zofia.pdf").read_bytes()
@@ -496,7 +487,7 @@ class TestWithRendering:
         previewed = events(runtime, reference, "previewed")
         # Six: the five marked items, and Mr Haddad's phone and email (withheld with his address).
         assert [(e.actor, e.subject, e.details["withheld_items"]) for e in previewed] == [("minute-taker", "zofia", 6)]
-        run_cli(database_url, "preview", reference, "--for", "zofia", "--out", str(tmp_path / "review"), "--chair", CHAIR)
+        run_governance_cli(database_url, "preview", reference, "--for", "zofia", "--out", str(tmp_path / "review"), "--chair", CHAIR)
         assert "Disclosure flags: 0 (0 open)" in capsys.readouterr().out
-        run_cli(database_url, "approve", reference, "--for", "zofia", "--chair", CHAIR)
+        run_governance_cli(database_url, "approve", reference, "--for", "zofia", "--chair", CHAIR)
         assert "Approved zofia's copies" in capsys.readouterr().out

@@ -19,6 +19,7 @@ from docgen.adapters.casefile import parse_case_text, validate_case
 from docgen.adapters.orm import Base
 from docgen.errors import CaseFileError
 from docgen.services.importing import import_case_file, stored_case
+from tests.support.cases import shared_care
 
 
 def _problems(data: Any) -> list[str]:
@@ -144,20 +145,8 @@ def test_an_overlong_name_is_refused_with_its_limit(example_data: dict[str, Any]
     assert _problems(bad) == [f"family[0].name: is 201 characters long; the limit is 200. The value starts {'N' * 60!r}..."]
 
 
-def _shared_care(example_data: dict[str, Any]) -> dict[str, Any]:
-    """Both parents live with the children, at different addresses; nothing is marked by hand."""
-    data = copy.deepcopy(example_data)
-    for person in [*data["children"], *data["family"]]:
-        for key in ("withheld_from", "reason"):
-            person.get("address", {}).pop(key, None)
-    father = next(m for m in data["family"] if m["id"] == "karim")
-    father["lives_with_child"] = True
-    data["invitations"][1] = {"invitee": "karim", "attendance": "attended"}
-    return data
-
-
 def test_shared_care_withholds_each_parents_home_from_the_other(example_data: dict[str, Any]) -> None:
-    case = validate_case(_shared_care(example_data), source="x")
+    case = validate_case(shared_care(example_data), source="x")
     people = {p["id"]: p for p in [*case["children"], *case["family"]]}
     assert people["zofia"]["address"]["withheld_from"] == ["karim"]
     assert people["lena"]["address"]["withheld_from"] == ["karim"]
@@ -168,7 +157,7 @@ def test_shared_care_withholds_each_parents_home_from_the_other(example_data: di
 
 
 def test_contact_shareable_with_lets_a_named_person_see_an_address(example_data: dict[str, Any]) -> None:
-    data = _shared_care(example_data)
+    data = shared_care(example_data)
     data["family"][0]["contact_shareable_with"] = ["karim"]
     case = validate_case(data, source="x")
     assert "withheld_from" not in case["family"][0]["address"]
@@ -177,7 +166,7 @@ def test_contact_shareable_with_lets_a_named_person_see_an_address(example_data:
 
 
 def test_at_risk_from_withholds_everything_that_locates_the_person(example_data: dict[str, Any]) -> None:
-    data = _shared_care(example_data)
+    data = shared_care(example_data)
     data["family"][0]["at_risk_from"] = ["karim"]
     data["family"][0]["contact_shareable_with"] = ["karim"]
     case = validate_case(data, source="x")

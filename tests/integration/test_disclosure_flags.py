@@ -4,7 +4,6 @@ every backend."""
 
 from __future__ import annotations
 
-import argparse
 import copy
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,11 @@ import pytest
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import audit_entries
-from docgen.entrypoints.cli_governance import register
 from docgen.errors import ApprovalError, NotFoundError
 from docgen.services import approval, review, risk
 from docgen.services.importing import import_case_file, save_conference, stored_case
 from docgen.services.runtime import Runtime
+from tests.support.cli import run_governance_cli
 
 CHAIR = "david-pryce"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "haddad-wisniewska.yaml"
@@ -28,14 +27,6 @@ PASTED = ("DC Moore told the conference that Mr Haddad is also under investigati
 @pytest.fixture
 def reference(runtime: Runtime) -> str:
     return import_case_file(runtime, EXAMPLE, actor="business-support")[0]
-
-
-def run_cli(database_url: str, *argv: str) -> None:
-    parser = argparse.ArgumentParser(prog="docgen")
-    parser.add_argument("--database")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["--database", database_url, *argv])
-    args.handler(args)
 
 
 def actions(runtime: Runtime, reference: str) -> list[tuple[str, str | None, dict[str, Any]]]:
@@ -121,14 +112,14 @@ def test_a_real_edit_by_the_chair_still_needs_a_second_pair_of_eyes(runtime: Run
 
 def test_the_cli_lists_and_resolves_flags(runtime: Runtime, reference: str, database_url: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    run_cli(database_url, "preview", reference, "--for", "karim", "--out", str(tmp_path), "--chair", CHAIR)
+    run_governance_cli(database_url, "preview", reference, "--for", "karim", "--out", str(tmp_path), "--chair", CHAIR)
     out = capsys.readouterr().out
     assert "Disclosure flags: 2 (2 open)" in out and "docgen resolve-flag" in out
     keys = [f.key for f in risk.flags(runtime, reference, "karim", actor=CHAIR)]
-    run_cli(database_url, "resolve-flag", reference, "--for", "karim", keys[0], "--share", "--reason", "Known",
+    run_governance_cli(database_url, "resolve-flag", reference, "--for", "karim", keys[0], "--share", "--reason", "Known",
             "--chair", CHAIR)
     assert f"Flag {keys[0]} on karim's copy of {reference}: shared." in capsys.readouterr().out
-    run_cli(database_url, "flags", reference, "--for", "karim")
+    run_governance_cli(database_url, "flags", reference, "--for", "karim")
     listed = capsys.readouterr().out
     assert "Disclosure flags: 2 (1 open)" in listed and f"{keys[1]}  open" in listed
 

@@ -17,6 +17,7 @@ from docgen.adapters.casefile import validate_case
 from docgen.adapters.readback import read_back_docx, read_back_pdf
 from docgen.errors import CaseFileError
 from docgen.services.pack import build_pack
+from tests.support.cases import shared_care
 
 SCHOOL = "Qzxschool Larkspur Academy"
 LEAD = "Qzxlead Wren Ashby"
@@ -85,20 +86,8 @@ def test_a_marked_professional_takes_their_invitation_opinion_and_core_group_ent
     assert LEAD in json.dumps(mother, ensure_ascii=False)
 
 
-def _shared_care(example_data: dict[str, Any]) -> dict[str, Any]:
-    """Both parents live with the children at different addresses; no address is marked by hand."""
-    data = copy.deepcopy(example_data)
-    for person in [*data["children"], *data["family"]]:
-        for key in ("withheld_from", "reason"):
-            person.get("address", {}).pop(key, None)
-    father = next(m for m in data["family"] if m["id"] == "karim")
-    father["lives_with_child"] = True
-    data["invitations"][1] = {"invitee": "karim", "attendance": "attended"}
-    return data
-
-
 def test_shared_care_keeps_each_home_from_the_other_parent(example_data: dict[str, Any], settings: Any, tmp_path: Path) -> None:
-    texts = _pack(_shared_care(example_data), settings, tmp_path / "pack")
+    texts = _pack(shared_care(example_data), settings, tmp_path / "pack")
     mothers_home, fathers_home = "27 linden court", "14 orchard row"
     assert not any(mothers_home in text for text in texts["family-karim"])
     assert not any(fathers_home in text for text in texts["family-zofia"])

@@ -22,6 +22,8 @@ from docgen.configuration.transports import TransportSettings
 from docgen.domain.outbox import Backoff
 from docgen.errors import ConfigurationError
 from docgen.services.dispatch import DispatchPolicy
+from docgen.services.jobs import Handler
+from docgen.services.pack_jobs import PACK, pack_handler
 from docgen.services.runtime import Runtime
 
 DEFAULT_DATABASE = Path("var") / "docgen.sqlite3"
@@ -75,3 +77,8 @@ def dispatch_policy(settings: SchedulerSettings, *, authority_email: str,
         calendar=circulation.calendar,
         zone=circulation.zone,
     )
+
+
+def job_handlers(data_folder: Path, *, render_workers: int | None = None) -> dict[str, Handler]:
+    """What background workers can do, by job kind."""
+    return {PACK: pack_handler(data_folder, workers=render_workers)}

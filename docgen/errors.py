@@ -69,3 +69,16 @@ class ConflictError(DocgenError):
 
 class StoredContentError(DocgenError):
     """What the database holds for a conference is not what docgen saved: it was changed outside docgen."""
+
+
+class AccountError(DocgenError):
+    """A staff account cannot be made or changed as asked (a taken username, a short password, an unknown role)."""
+
+
+class SignInRefused(DocgenError):
+    """A sign-in did not succeed: wrong credentials, a disabled account, or too many attempts. The message
+    says which only where saying so tells an attacker nothing."""
+
+
+class AccessDenied(DocgenError):
+    """The signed-in person's role, or their relation to the conference, does not allow what was asked."""

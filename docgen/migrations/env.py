@@ -7,7 +7,8 @@ from alembic import context
 # Every module that maps tables, so autogenerate sees the whole schema.
 import docgen.adapters.orm_directory
 import docgen.adapters.orm_governance
-import docgen.adapters.orm_outbox  # noqa: F401
+import docgen.adapters.orm_outbox
+import docgen.adapters.orm_web  # noqa: F401
 from docgen.adapters.orm import Base
 
 connection = context.config.attributes["connection"]

@@ -118,11 +118,12 @@ def _expected_seconds(copy_spec: CopySpec, fmt: str) -> float:
 
 def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, generated_on: date,
                formats: Iterable[str] = FORMATS, approved_reports: frozenset[str] = frozenset(),
-               workers: int | None = None) -> list[Artifact]:
+               workers: int | None = None, on_progress: Callable[[int, int], None] | None = None) -> list[Artifact]:
     """Render every copy of the conference's pack into ``out_dir`` and write its manifest.
 
     ``workers`` is how many processes render copies side by side: by default one for each core
-    this process may use; 1 renders every copy in this process, one after another.
+    this process may use; 1 renders every copy in this process, one after another. ``on_progress``
+    is told (copies written, copies in all) after each copy passes and is written.
     """
     view = build_case_view(case)
     formats = tuple(formats)
@@ -148,6 +149,8 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
             artifacts[index] = Artifact(
                 kind=copy_spec.kind.key, audience=copy_spec.audience.slug, recipient=copy_spec.recipient, format=fmt, path=relative,
                 sha256=sha256(copy.data), pages=copy.pages, title=copy.title, family_copy=copy_spec.audience.is_family_copy)
+            if on_progress is not None:
+                on_progress(sum(1 for artifact in artifacts if artifact is not None), len(copies))
 
         if workers == 1 or len(copies) <= 1 or not parallel.can_start_workers():
             _render_here(copies, view, settings, generated_on, write)

@@ -1,0 +1,60 @@
+"""The web application's settings, read from ``web.toml`` in the configuration folder.
+
+Secrets are not here: the key that signs session cookies comes from ``DOCGEN_WEB_SECRET_KEY`` in
+the environment, and the server refuses to start without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen.configuration.folder import config_file
+from docgen.configuration.toml import At, Check, Problems, at_least, checked, read_dataclass, read_toml, whole_number
+from docgen.errors import ConfigurationError
+
+FILE_NAME = "web.toml"
+HEADING = "Web application settings not loaded"
+SECRET_KEY_VARIABLE = "DOCGEN_WEB_SECRET_KEY"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Every key of ``web.toml``; the defaults are the shipped file's values."""
+
+    idle_timeout_minutes: int = 30
+    session_lifetime_hours: int = 12
+    sign_in_window_minutes: int = 15
+    failures_per_account: int = 5
+    failures_per_address: int = 20
+    max_upload_kilobytes: int = 5120
+    data_folder: Path = Path("var/web")
+    workers_beside_server: int = 1
+    job_lease_seconds: int = 60
+
+
+_CHECKS: Mapping[str, Check] = {
+    "idle_timeout_minutes": checked(at_least(1, whole_number)),
+    "session_lifetime_hours": checked(at_least(1, whole_number)),
+    "sign_in_window_minutes": checked(at_least(1, whole_number)),
+    "failures_per_account": checked(at_least(1, whole_number)),
+    "failures_per_address": checked(at_least(1, whole_number)),
+    "max_upload_kilobytes": checked(at_least(1, whole_number)),
+    "workers_beside_server": checked(at_least(0, whole_number)),
+    "job_lease_seconds": checked(at_least(5, whole_number)),
+}
+
+
+def load_web_settings(config_dir: Path | None = None) -> WebSettings:
+    """``web.toml`` from the configuration folder; the defaults when the file is absent."""
+    path = config_file(FILE_NAME, config_dir)
+    if not path.exists():
+        return WebSettings()
+    problems = Problems()
+    data = read_toml(path, problems)
+    settings = read_dataclass(WebSettings, data, At(str(path), problems), checks=_CHECKS) if data is not None else None
+    problems.raise_if_any(HEADING)
+    if settings is None:
+        raise ConfigurationError(f"{path}: the web application settings could not be read")
+    return settings

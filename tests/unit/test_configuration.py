@@ -23,6 +23,7 @@ from docgen.configuration.circulation import (
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR, config_dir, config_file
 from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
 from docgen.configuration.transports import OutboxFolderSettings, SmtpSettings, TransportSettings, load_transport
+from docgen.configuration.web import WebSettings
 from docgen.domain.authority import Authority, Contact, Contacts, Marking
 from docgen.domain.outbox import Backoff
 from docgen.entrypoints.cli_schedule import FLAG_KEYS, register, with_flags
@@ -331,6 +332,7 @@ DOCUMENTED = [
                  id="circulation"),
     pytest.param(_keys(TransportSettings, SmtpSettings, OutboxFolderSettings), id="transport"),
     pytest.param(_keys(SchedulerSettings), id="scheduler"),
+    pytest.param(_keys(WebSettings), id="web"),
 ]
 
 

@@ -71,7 +71,8 @@ def index() -> str:
                            tags=STATE_TAGS, is_chair=account().role is Role.CHAIR)
 
 
-def problems_by_field(error: CaseFileError, fields: dict[str, str]) -> tuple[list[dict[str, str]], dict[str, str]]:
+def problems_by_field(error: CaseFileError, fields: dict[str, str], messages: dict[str, str] | None = None
+                      ) -> tuple[list[dict[str, str]], dict[str, str]]:
     """The error summary's entries and each form field's message, from a case file's problems
     ("PATH: message"); a problem with no field of its own goes to the summary only."""
     summary: list[dict[str, str]] = []
@@ -79,7 +80,7 @@ def problems_by_field(error: CaseFileError, fields: dict[str, str]) -> tuple[lis
     for problem in error.problems:
         path, _, message = problem.partition(": ")
         field = fields.get(path)
-        text = f"{message[:1].upper()}{message[1:]}" if message else problem
+        text = (messages or {}).get(path) or (f"{message[:1].upper()}{message[1:]}" if message else problem)
         if field is None:
             summary.append({"text": problem})
         else:
@@ -94,8 +95,10 @@ NEW_FIELDS = {
     "professionals[0].name": "chair_name", "professionals[0].email": "chair_email",
     "professionals[0].id": "chair_id", "conference.chair": "chair_id", "professionals[0].role": "chair_role",
     "agencies[0].name": "agency_name", "children[0].name": "child_name",
-    "children[0].date_of_birth": "child_date_of_birth", "children": "child_name",
+    "children[0].date_of_birth": "child_date_of_birth", "children": "child_name", "children[0]": "child_date_of_birth",
 }
+#: Messages in the booking form's own words where the case file's are about its fields.
+NEW_MESSAGES = {"children[0]": "Enter the child's date of birth"}
 
 
 def _new_case(form: dict[str, str]) -> dict[str, object]:
@@ -138,7 +141,7 @@ def new() -> Response | str | tuple[str, int]:
         saved = save_conference(runtime(), _new_case(form), based_on=None, saved_by=account().actor,
                                 source="the booking form")
     except CaseFileError as error:
-        summary, by_field = problems_by_field(error, NEW_FIELDS)
+        summary, by_field = problems_by_field(error, NEW_FIELDS, NEW_MESSAGES)
         return render_template("conferences/new.html", form=form, errors=summary, field_errors=by_field), 400
     flash(f"Conference {saved.reference} booked (version {saved.version}).")
     return redirect(url_for("conferences.overview", reference=saved.reference))

@@ -58,7 +58,7 @@ def edit_account(account_id: int) -> Response | str | tuple[str, int]:
         return render_template("admin/edit_account.html", shown=shown, roles=ROLE_LABELS)
     try:
         change_account(runtime, account_id, actor=account().actor, role=request.form.get("role") or None,
-                       active=request.form.get("active") == "yes",
+                       active=(request.form["active"] == "yes") if "active" in request.form else None,
                        professional=request.form.get("professional", None),
                        password=request.form.get("password") or None)
     except AccountError as problem:

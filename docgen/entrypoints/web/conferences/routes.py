@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from docgen.domain.accounts import Permission, Role, sees_every_conference
 from docgen.entrypoints.web.security import account, requires
 from docgen.errors import CaseFileError, NotFoundError
-from docgen.services.board import BoardFilter, WindowState, conference_board
+from docgen.services.board import BoardFilter, WindowState, conference_board, conference_summary
 from docgen.services.importing import conference_history, import_case_bytes, save_conference, stored_version
 from docgen.services.runtime import Runtime
 
@@ -66,9 +66,14 @@ def index() -> str:
     wanted = BoardFilter(state=WindowState(state) if state in {s.value for s in WindowState} else None,
                          starts_from=_date(request.args.get("from")), starts_to=_date(request.args.get("to")),
                          chair=(request.args.get("chair") or None))
-    board = conference_board(runtime(), only_chair=only_chair(), wanted=wanted)
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    board = conference_board(runtime(), only_chair=only_chair(), wanted=wanted, page=page)
     return render_template("conferences/index.html", board=board, wanted=wanted, states=list(WindowState),
-                           tags=STATE_TAGS, is_chair=account().role is Role.CHAIR)
+                           tags=STATE_TAGS, is_chair=account().role is Role.CHAIR,
+                           page_link=lambda number: url_for("conferences.index", **{**request.args, "page": number}))
 
 
 def problems_by_field(error: CaseFileError, fields: dict[str, str], messages: dict[str, str] | None = None
@@ -175,8 +180,7 @@ def import_file() -> Response | str | tuple[str, int]:
 @requires(Permission.VIEW_CONFERENCES)
 def overview(reference: str) -> str:
     version = visible_conference(reference)
-    board = conference_board(runtime(), wanted=BoardFilter(chair=version.case["conference"]["chair"]))
-    summary = next((s for s in board if s.reference == reference), None)
+    summary = conference_summary(runtime(), reference)
     return render_template("conferences/overview.html", version=version, case=version.case, summary=summary,
                            tags=STATE_TAGS)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from docgen.adapters.case_store import (
     StoredVersion,
     VersionSummary,
@@ -17,6 +19,7 @@ from docgen.adapters.casefile import ValidatedCase, load_case_file, parse_case_t
 from docgen.adapters.casefile.loader import MAX_CASE_FILE_BYTES
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import sha256
+from docgen.adapters.orm_governance import append_event
 from docgen.errors import CaseFileError, NotFoundError
 from docgen.services.runtime import Runtime
 
@@ -52,6 +55,7 @@ def import_case_bytes(runtime: Runtime, raw: bytes, *, source: str, actor: str, 
     with unit_of_work(runtime.sessions) as session:
         saved = save_case(session, case, saved_by=actor, now=runtime.clock().replace(tzinfo=None),
                           source_sha256=sha256(raw), replace=replace)
+        _audit_saved(session, runtime, saved, how="imported")
         return saved.reference, saved.version
 
 
@@ -63,7 +67,15 @@ def save_conference(runtime: Runtime, data: object, *, based_on: int | None, sav
     first, and nothing was saved."""
     case = validate_case(data, source=source)
     with unit_of_work(runtime.sessions) as session:
-        return save_case(session, case, saved_by=saved_by, now=runtime.clock().replace(tzinfo=None), based_on=based_on)
+        saved = save_case(session, case, saved_by=saved_by, now=runtime.clock().replace(tzinfo=None), based_on=based_on)
+        _audit_saved(session, runtime, saved, how="edited" if based_on is not None else "booked")
+        return saved
+
+
+def _audit_saved(session: Session, runtime: Runtime, saved: VersionSummary, *, how: str) -> None:
+    """Every saved version in the audit trail, in the same transaction: who saved which content."""
+    append_event(session, at=runtime.clock(), actor=saved.saved_by, action="conference_saved", reference=saved.reference,
+                 subject=f"version {saved.version}", details={"how": how, "content_sha256": saved.sha256})
 
 
 def stored_case(runtime: Runtime, reference: str) -> ValidatedCase:

@@ -114,7 +114,7 @@ def test_each_route_allows_and_denies_as_the_table_says(web: WebWorld, who: str)
 def test_a_chair_is_refused_the_conferences_they_do_not_chair(web: WebWorld) -> None:
     import_case_file(web.runtime, EXAMPLE, actor="tests")
     client = web.signed_in("otherchair")
-    for endpoint, method, path in _routes(web):
+    for _endpoint, method, path in _routes(web):
         if method == "GET" and "NM-ICPC-2026-0147" in path:
             assert client.get(path).status_code == 404, path
 

@@ -95,9 +95,12 @@ def test_only_files_the_manifest_lists_are_served(web: WebWorld) -> None:
     # Another conference's address for the same generation is not found either.
     assert support.get(job_page.replace(REFERENCE, "NM-OTHER-1") + "/files/0").status_code == 404
     # A file changed on disk after generation is not handed over.
-    first = folder / next(p for p in sorted(folder.rglob("*.pdf")) if p.name != "not-in-the-manifest.pdf").relative_to(folder)
-    index_page = support.get(job_page).get_data(as_text=True)
-    assert first.name in index_page
+    name = re.search(rf'href="{job_page}/files/0" download>Download ([^<]+)<', support.get(job_page).get_data(as_text=True))
+    assert name
+    [changed] = list(folder.rglob(name.group(1)))
+    changed.write_bytes(changed.read_bytes() + b"%% changed")
+    refused = support.get(f"{job_page}/files/0")
+    assert refused.status_code == 400 and "not the file its manifest lists" in refused.get_data(as_text=True)
     assert _events(web, "downloaded") == []
 
 

@@ -33,7 +33,14 @@ def import_certificate(runtime: Runtime, professional_key: str, path: Path, *,
         data = path.read_bytes()
     except OSError as exc:
         raise CertificateError(f"{path}: cannot be read: {exc.strerror}") from None
-    certificate = load_certificate(data, source=str(path))
+    return import_certificate_bytes(runtime, professional_key, data, source=str(path), ca_certificates=ca_certificates)
+
+
+def import_certificate_bytes(runtime: Runtime, professional_key: str, data: bytes, *, source: str,
+                             ca_certificates: list[x509.Certificate] | None = None) -> CertificateSummary:
+    """:func:`import_certificate` for a certificate already read (an upload); ``source`` names it in
+    messages and in the directory."""
+    certificate = load_certificate(data, source=source)
     now = runtime.clock()
     with unit_of_work(runtime.sessions) as session:
         person = _professional(session, professional_key)
@@ -46,7 +53,7 @@ def import_certificate(runtime: Runtime, professional_key: str, path: Path, *,
                 fingerprint_sha256=fingerprint, subject=summary.subject[:500],
                 not_before=certificate.not_valid_before_utc.replace(tzinfo=None),
                 not_after=certificate.not_valid_after_utc.replace(tzinfo=None),
-                source=str(path), imported_at=now.replace(tzinfo=None)))
+                source=source[:500], imported_at=now.replace(tzinfo=None)))
     return summary
 
 

@@ -116,10 +116,16 @@ def claim_job(runtime: Runtime, worker: str, *, lease: timedelta) -> JobView | N
                 return None
             job_id, attempts = found
             if attempts >= MAX_ATTEMPTS:
-                session.execute(update(Job).where(Job.id == job_id, claimable).values(
+                given_up = session.execute(update(Job).where(Job.id == job_id, claimable).values(
                     state="failed", finished_at=now, lease_until=None,
                     error=f"stopped {attempts} times before finishing (a worker was killed or ran out of memory); "
                           "request it again"))
+                if given_up.rowcount == 1:  # type: ignore[attr-defined]
+                    row = session.get(Job, job_id)
+                    assert row is not None
+                    append_event(session, at=now, actor=worker, action=f"{row.kind}_failed",
+                                 reference=row.conference_reference, subject=f"job {job_id}",
+                                 details={"attempts": attempts})
                 continue
             taken = session.execute(update(Job).where(Job.id == job_id, claimable).values(
                 state="running", claimed_by=worker, lease_until=now + lease, attempts=attempts + 1))
@@ -177,19 +183,23 @@ def run_one(runtime: Runtime, handlers: Mapping[str, Handler], worker: str, *, l
         report_progress(runtime, job.id, worker, done, total, lease=lease)
 
     try:
-        result = handler(runtime, job, progress)
+        try:
+            result = handler(runtime, job, progress)
+        except LeaseLost:
+            raise
+        except DocgenError as error:
+            fail_job(runtime, job.id, worker, str(error))
+            return True
+        except Exception as error:  # noqa: BLE001 - the job fails with a message, the worker goes on to the next
+            log.error("job %s failed with %s", job.id, type(error).__name__)
+            fail_job(runtime, job.id, worker, f"the job stopped with an unexpected {type(error).__name__}; nothing "
+                                              "was kept. Request it again; if it happens again, tell your system "
+                                              "administrator")
+            return True
+        finish_job(runtime, job.id, worker, result)
     except LeaseLost:
+        # Too slow to renew the lease: another worker has the job now and its outcome is theirs to record.
         log.warning("job %s was taken over by another worker", job.id)
-        return True
-    except DocgenError as error:
-        fail_job(runtime, job.id, worker, str(error))
-        return True
-    except Exception as error:  # noqa: BLE001 - the job fails with a message, the worker goes on to the next
-        log.error("job %s failed with %s", job.id, type(error).__name__)
-        fail_job(runtime, job.id, worker, f"the job stopped with an unexpected {type(error).__name__}; nothing was "
-                                          "kept. Request it again; if it happens again, tell your system administrator")
-        return True
-    finish_job(runtime, job.id, worker, result)
     return True
 
 

@@ -63,6 +63,9 @@ def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls:
     app.extensions["docgen.frontend"] = frontend_folder(frontend_dir)
     CSRFProtect(app)
 
+    import docgen.entrypoints.web.conferences.outbox
+    import docgen.entrypoints.web.conferences.pack
+    import docgen.entrypoints.web.conferences.recipients  # noqa: F401
     from docgen.entrypoints.web.admin.routes import admin
     from docgen.entrypoints.web.auth.routes import auth
     from docgen.entrypoints.web.conferences.routes import conferences

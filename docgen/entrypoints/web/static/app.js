@@ -22,7 +22,9 @@ if (progress) {
     holder.innerHTML = html
     const fresh = holder.querySelector('[data-progress-url]')
     if (fresh) {
-      progress.innerHTML = fresh.innerHTML
+      // Replaced only when it changed: the region is a live region, and a screen reader would
+      // otherwise read the same progress out every second.
+      if (progress.innerHTML !== fresh.innerHTML) progress.innerHTML = fresh.innerHTML
       if (fresh.getAttribute('data-finished') === 'true') {
         window.location.reload()
         return

@@ -1,0 +1,54 @@
+"""The conference's outbox: every item with its state in words, its window, when and by which route
+it went, what is held and why; and, for those who manage the outbox, resend and cancel, each with a
+reason that is audited."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from docgen.domain.accounts import Permission
+from docgen.entrypoints.web.conferences.routes import conferences, runtime, visible_conference
+from docgen.entrypoints.web.security import account, requires
+from docgen.errors import DocgenError, NotFoundError
+from docgen.services.outbox_view import STATE_WORDS, cancel, conference_outbox, outbox_row, resend
+
+ACTIONS = {"resend": ("Send again", resend, "will be sent again"), "cancel": ("Cancel", cancel, "is cancelled")}
+
+
+@conferences.route("/<reference>/outbox")
+@requires(Permission.VIEW_CONFERENCES)
+def outbox(reference: str) -> str:
+    visible_conference(reference)
+    wanted = tuple(state for state in request.args.getlist("state") if state in STATE_WORDS)
+    rows = conference_outbox(runtime(), reference, states=wanted)
+    return render_template("conferences/outbox.html", reference=reference, rows=rows, wanted=wanted,
+                           states=STATE_WORDS)
+
+
+@conferences.route("/<reference>/outbox/<int:item_id>/<action>", methods=["GET", "POST"])
+@requires(Permission.MANAGE_OUTBOX)
+def outbox_change(reference: str, item_id: int, action: str) -> Response | str | tuple[str, int]:
+    visible_conference(reference)
+    if action not in ACTIONS:
+        raise NotFoundError(f"there is no outbox action {action!r}")
+    label, change, outcome = ACTIONS[action]
+    row = outbox_row(runtime(), reference, item_id)
+    reason = request.form.get("reason", "")[:2000]
+    if request.method == "GET":
+        return render_template("conferences/outbox_change.html", reference=reference, row=row, action=action,
+                               label=label, reason="", reason_error=None)
+    if not reason.strip():
+        message = f"Give the reason to {label.lower()} this item"
+        return render_template("conferences/outbox_change.html", reference=reference, row=row, action=action,
+                               label=label, reason=reason, reason_error=message,
+                               errors=[{"text": message, "href": "#reason"}]), 400
+    try:
+        moved = change(runtime(), reference, item_id, reason=reason, actor=account().actor)
+    except DocgenError as error:
+        message = f"{str(error)[:1].upper()}{str(error)[1:]}"
+        return render_template("conferences/outbox_change.html", reference=reference, row=row, action=action,
+                               label=label, reason=reason, reason_error=None,
+                               errors=[{"text": message}]), 409
+    flash(f"Outbox item {moved.id} {outcome}.")
+    return redirect(url_for("conferences.outbox", reference=reference))

@@ -1,0 +1,123 @@
+"""A conference's outbox as business support sees it, and their changes to it by hand (resend,
+cancel), each with a reason recorded in the audit trail with who gave it. A thin layer over
+``dispatch`` and ``scheduling``: the outbox's own rules stay there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_directory import DeliveryRecord
+from docgen.adapters.orm_governance import append_event
+from docgen.domain.outbox import OutboxItem
+from docgen.errors import DocgenError, NotFoundError, SchedulingError
+from docgen.services.dispatch import cancel_item, release_item, retry_item
+from docgen.services.runtime import Runtime
+from docgen.services.scheduling import conference_items
+
+#: Each state in words, and the tag colour that goes with the words (never the colour alone).
+STATE_WORDS = {
+    "waiting_for_content": ("Waiting for the document", "govuk-tag--grey"),
+    "waiting_for_approval": ("Held for the chair", "govuk-tag--yellow"),
+    "ready": ("Ready to send", "govuk-tag--blue"),
+    "sending": ("Sending", "govuk-tag--light-blue"),
+    "sent": ("Sent", "govuk-tag--green"),
+    "failed": ("Failed", "govuk-tag--red"),
+    "cancelled": ("Cancelled", "govuk-tag--grey"),
+}
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One outbox item with the route it went by, when it has gone."""
+
+    item: OutboxItem
+    channel: str | None  # smime or protected_pdf
+    transport: str | None
+
+    @property
+    def state_words(self) -> str:
+        return STATE_WORDS[self.item.state][0]
+
+    @property
+    def tag_class(self) -> str:
+        return STATE_WORDS[self.item.state][1]
+
+    @property
+    def may_resend(self) -> bool:
+        return self.item.state in ("failed", "waiting_for_approval")
+
+    @property
+    def may_cancel(self) -> bool:
+        return self.item.state not in ("sent", "cancelled", "sending")
+
+
+def conference_outbox(runtime: Runtime, reference: str, *, states: tuple[str, ...] = ()) -> list[OutboxRow]:
+    """The conference's outbox items by deadline, only those in ``states`` when given."""
+    unknown = [state for state in states if state not in STATE_WORDS]
+    if unknown:
+        raise DocgenError(f"unknown outbox state {unknown[0]!r}; use one of {', '.join(STATE_WORDS)}")
+    with unit_of_work(runtime.sessions) as session:
+        items = [item for item in conference_items(session, reference) if not states or item.state in states]
+        keys = [item.idempotency_key for item in items if item.state == "sent"]
+        routes = {row.idempotency_key: (row.channel, row.transport) for row in session.scalars(
+            select(DeliveryRecord).where(DeliveryRecord.idempotency_key.in_(keys)))} if keys else {}
+    return [OutboxRow(item, *routes.get(item.idempotency_key, (None, None))) for item in items]
+
+
+def _reason(reason: str) -> str:
+    text = " ".join(reason.split())
+    if not text:
+        raise DocgenError("give the reason: it is recorded in the audit trail")
+    if len(text) > MAX_REASON:
+        raise DocgenError(f"the reason is {len(text)} characters long; keep it to {MAX_REASON}")
+    return text
+
+
+def _item_of(session: object, reference: str, item_id: int) -> OutboxItem:
+    found = next((item for item in conference_items(session, reference) if item.id == item_id), None)  # type: ignore[arg-type]
+    if found is None:
+        raise NotFoundError(f"conference {reference} has no outbox item {item_id}")
+    return found
+
+
+def resend(runtime: Runtime, reference: str, item_id: int, *, reason: str, actor: str) -> OutboxItem:
+    """A failed item tried again (``retry``), or a held family copy looked at again now (``release``:
+    the chair's approval is still checked before it goes). Audited with ``actor`` and the reason."""
+    text = _reason(reason)
+    now = runtime.clock()
+    with unit_of_work(runtime.sessions) as session:
+        item = _item_of(session, reference, item_id)
+        if item.state == "failed":
+            moved, how = retry_item(session, item_id, now=now), "retry"
+        elif item.state == "waiting_for_approval":
+            moved, how = release_item(session, item_id, now=now), "release"
+        else:
+            raise SchedulingError(f"outbox item {item_id} is {STATE_WORDS[item.state][0].lower()}; only a failed "
+                                  "item or one held for the chair can be sent again")
+        append_event(session, at=now, actor=actor, action="outbox_item_resent", reference=reference,
+                     subject=f"outbox item {item_id}", details={"how": how, "reason": text, "was": item.state})
+        return moved
+
+
+def cancel(runtime: Runtime, reference: str, item_id: int, *, reason: str, actor: str) -> OutboxItem:
+    """Stop an item for good (for example a copy handed over by hand). Audited with ``actor`` and the reason."""
+    text = _reason(reason)
+    now = runtime.clock()
+    with unit_of_work(runtime.sessions) as session:
+        item = _item_of(session, reference, item_id)
+        moved = cancel_item(session, item_id, reason=f"cancelled by {actor}: {text}", now=now)
+        append_event(session, at=now, actor=actor, action="outbox_item_cancelled", reference=reference,
+                     subject=f"outbox item {item_id}", details={"reason": text, "was": item.state})
+        return moved
+
+
+def outbox_row(runtime: Runtime, reference: str, item_id: int) -> OutboxRow:
+    """One of the conference's outbox items; NotFoundError if it has no such item."""
+    found = next((row for row in conference_outbox(runtime, reference) if row.item.id == item_id), None)
+    if found is None:
+        raise NotFoundError(f"conference {reference} has no outbox item {item_id}")
+    return found

@@ -81,7 +81,8 @@ def check_access() -> BaseResponse | None:
     app = current_app
     g.account = None
     if request.endpoint is not None and needs_of(app, request.endpoint) == API_KEY:
-        return _check_api_key()  # the session cookie is not even read: API calls carry only their key
+        _check_api_key()  # the session cookie is not even read: API calls carry only their key
+        return None
     if request.endpoint is None and request.path.startswith("/api/"):
         return None  # no such API address: answered in JSON, still without reading the session
     token = session.get("token")
@@ -112,7 +113,6 @@ def _check_api_key() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     g.api_system = authenticate(current_app.extensions["docgen.runtime"],
                                 key.strip() if scheme.lower() == "bearer" else "")
-    return None
 
 
 def api_system() -> str:

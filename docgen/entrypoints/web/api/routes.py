@@ -148,8 +148,20 @@ def openapi_document() -> dict[str, Any]:
     """The API's OpenAPI 3.1 description, with the case file schema it refers to."""
     document: dict[str, Any] = json.loads(files("docgen.entrypoints.web.api").joinpath("openapi.json").read_text("utf-8"))
     schema = json.loads(files("docgen.adapters.casefile").joinpath("case-file.schema.json").read_text("utf-8"))
-    document["components"]["schemas"]["CaseFile"] = schema
+    # Placed inside this document, the schema's own references ("#/$defs/date") are made to point at
+    # where it now is, and its $id goes, so that every reader resolves them alike.
+    schema.pop("$id", None)
+    document["components"]["schemas"]["CaseFile"] = _rebased(schema, "#/components/schemas/CaseFile")
     return document
+
+
+def _rebased(node: Any, base: str) -> Any:
+    if isinstance(node, dict):
+        return {key: (base + value[1:] if key == "$ref" and isinstance(value, str) and value.startswith("#/")
+                      else _rebased(value, base)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rebased(value, base) for value in node]
+    return node
 
 
 @api.after_request

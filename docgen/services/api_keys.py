@@ -13,17 +13,18 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import append_event
-from docgen.adapters.orm_web import ApiKey
+from docgen.adapters.orm_web import ApiKey, SignInAttempt
+from docgen.configuration.web import WebSettings
 from docgen.errors import ApiKeyError
 from docgen.services.runtime import Runtime
 
-__all__ = ["ApiKeyInfo", "NewApiKey", "api_actor", "authenticate", "create_api_key", "list_api_keys",
+__all__ = ["ApiKeyInfo", "ApiKeyThrottled", "NewApiKey", "api_actor", "authenticate", "create_api_key", "list_api_keys",
            "revoke_api_key"]
 
 #: Every key starts with this, so that a key pasted somewhere it should not be is recognisable (and
@@ -33,6 +34,12 @@ KEY_START = "dgk_"
 PREFIX_LENGTH = len(KEY_START) + 8
 #: A system's name: short, lower-case, safe in logs and in the audit actor ``api:<system>``.
 SYSTEM_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,58}$")
+#: How a failed API call is counted among sign-in failures (no staff username can take this form).
+FAILED_KEY = "api-key:failed"
+
+
+class ApiKeyThrottled(ApiKeyError):
+    """Too many calls with a wrong key came from the address; refused until the window has passed."""
 
 
 @dataclass(frozen=True)
@@ -117,13 +124,25 @@ def revoke_api_key(runtime: Runtime, prefix: str, *, actor: str) -> ApiKeyInfo:
         return _info(row)
 
 
-def authenticate(runtime: Runtime, presented: str) -> str:
+def authenticate(runtime: Runtime, presented: str, *, address: str, settings: WebSettings) -> str:
     """The name of the system whose key ``presented`` is; ApiKeyError if it is not a key in use (the
-    message says no more than that, whatever the reason)."""
-    if presented.startswith(KEY_START) and len(presented) <= 200:
-        with unit_of_work(runtime.sessions) as session:
+    message says no more than that, whatever the reason). Failures are counted per address, with the
+    staff sign-in failures, and an address with too many in the sign-in window is refused outright
+    (ApiKeyThrottled) until the window has passed."""
+    now = runtime.clock()
+    address = address[:64]
+    with unit_of_work(runtime.sessions) as session:
+        since = now - timedelta(minutes=settings.sign_in_window_minutes)
+        failures = session.scalar(select(func.count()).select_from(SignInAttempt).where(
+            SignInAttempt.address == address, SignInAttempt.at > since)) or 0
+        if failures >= settings.failures_per_address:
+            raise ApiKeyThrottled(f"too many calls with a wrong API key from this address; wait "
+                                  f"{settings.sign_in_window_minutes} minutes")
+        if presented.startswith(KEY_START) and len(presented) <= 200:
             # Looked up by the key's SHA-256, which only someone holding the key can compute.
             row = session.scalar(select(ApiKey).where(ApiKey.key_sha256 == _digest(presented)))
             if row is not None and row.revoked_at is None:
                 return row.system
+        # Committed before raising, so that the failure counts towards the limit.
+        session.add(SignInAttempt(account=FAILED_KEY, address=address, at=now))
     raise ApiKeyError("the API key is missing, unknown or revoked")

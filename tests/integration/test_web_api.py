@@ -28,11 +28,12 @@ def key(web: WebWorld) -> str:
 
 
 def _call(client: FlaskClient, method: str, path: str, key: str | None, body: Any = None, *,
-          raw: bytes | None = None, **headers: str) -> Any:
+          raw: bytes | None = None, environ_base: dict[str, str] | None = None, **headers: str) -> Any:
     if key is not None:
         headers["Authorization"] = f"Bearer {key}"
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    return client.open(path, method=method, data=data, headers=headers, content_type="application/json")
+    return client.open(path, method=method, data=data, headers=headers, content_type="application/json",
+                       environ_base=environ_base or {})
 
 
 def _versions(web: WebWorld) -> list[tuple[int, str]]:
@@ -266,3 +267,18 @@ def test_api_errors_are_json_never_a_page(web: WebWorld, key: str, method: str, 
     response = _call(web.client(), method, path, key)
     assert response.status_code == status
     assert response.is_json and "message" in response.get_json()
+
+
+def test_too_many_wrong_keys_from_one_address_are_refused_429_even_with_the_right_key(
+        web: WebWorld, key: str, example_data: dict[str, Any]) -> None:
+    limit = web.app.extensions["docgen.web_settings"].failures_per_address
+    client = web.client()
+    for _ in range(limit):
+        assert _call(client, "GET", f"/api/v1/conferences/{REFERENCE}", "dgk_guessing").status_code == 401
+    refused = _call(client, "POST", "/api/v1/conferences", key, example_data)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert _versions(web) == []
+    other_address = _call(client, "POST", "/api/v1/conferences", key, example_data,
+                          environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other_address.status_code == 201

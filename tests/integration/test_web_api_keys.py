@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import AuditEvent
+from docgen.configuration.web import WebSettings
 from docgen.entrypoints import cli_api_keys
 from docgen.entrypoints.web.security import API_KEY
 from docgen.errors import ApiKeyError
@@ -36,7 +37,7 @@ def test_an_administrator_makes_a_key_sees_it_once_and_revokes_it(web: WebWorld)
     key = _KEY.search(made.get_data(as_text=True))
     assert key, "the new key is shown"
     assert made.headers["Cache-Control"] == "no-store"
-    assert authenticate(web.runtime, key.group(1)) == "mosaic"
+    assert authenticate(web.runtime, key.group(1), address="test", settings=WebSettings()) == "mosaic"
 
     listed = client.get("/admin/api-keys").get_data(as_text=True)
     prefix = key.group(1)[:12]
@@ -48,7 +49,7 @@ def test_an_administrator_makes_a_key_sees_it_once_and_revokes_it(web: WebWorld)
     page = client.get("/admin/api-keys").get_data(as_text=True)
     assert f"API key {prefix} of mosaic revoked" in page and "Revoked" in page
     with pytest.raises(ApiKeyError):
-        authenticate(web.runtime, key.group(1))
+        authenticate(web.runtime, key.group(1), address="test", settings=WebSettings())
     assert ("admin", "api_key_created", prefix) in _audit(web)
     assert ("admin", "api_key_revoked", prefix) in _audit(web)
 
@@ -90,7 +91,7 @@ def test_the_command_line_adds_lists_and_revokes_keys(database_url: str, web: We
     _cli(database_url, "api-keys", "add", "mosaic", "--actor", "it-admin")
     printed = capsys.readouterr().out.splitlines()
     key = printed[-1]
-    assert authenticate(web.runtime, key) == "mosaic"
+    assert authenticate(web.runtime, key, address="test", settings=WebSettings()) == "mosaic"
     _cli(database_url, "api-keys", "list")
     listing = capsys.readouterr().out
     assert key[:12] in listing and key not in listing and "in use" in listing
@@ -101,7 +102,7 @@ def test_the_command_line_adds_lists_and_revokes_keys(database_url: str, web: We
     with pytest.raises(ApiKeyError, match="no API key"):
         _cli(database_url, "api-keys", "revoke", "dgk_nothere0")
     with pytest.raises(ApiKeyError):
-        authenticate(web.runtime, key)
+        authenticate(web.runtime, key, address="test", settings=WebSettings())
     assert ("it-admin", "api_key_revoked", key[:12]) in _audit(web)
 
 

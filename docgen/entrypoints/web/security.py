@@ -112,7 +112,8 @@ def _check_api_key() -> None:
 
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     g.api_system = authenticate(current_app.extensions["docgen.runtime"],
-                                key.strip() if scheme.lower() == "bearer" else "")
+                                key.strip() if scheme.lower() == "bearer" else "",
+                                address=request.remote_addr or "-", settings=current_app.extensions["docgen.web_settings"])
 
 
 def api_system() -> str:

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from docgen.adapters.casefile.loader import MAX_CASE_FILE_BYTES
 from docgen.entrypoints.web.security import api_key, api_system
 from docgen.errors import ApiKeyError, CaseFileError, ConflictError, DocgenError, NotFoundError
+from docgen.services.api_keys import ApiKeyThrottled
 from docgen.services.conference_api import import_conference, update_conference
 from docgen.services.importing import stored_version
 from docgen.services.runtime import Runtime
@@ -196,6 +197,9 @@ def error_response(error: Exception) -> Response:
         noun = "problem" if len(entries) == 1 else "problems"
         return _json({"message": f"the conference has {len(entries)} {noun}; nothing was saved", "errors": entries},
                      422)
+    if isinstance(error, ApiKeyThrottled):
+        window = current_app.extensions["docgen.web_settings"].sign_in_window_minutes
+        return _json({"message": str(error)}, 429, **{"Retry-After": str(window * 60)})
     if isinstance(error, ApiKeyError):
         return _json({"message": "give a valid API key: Authorization: Bearer <key>"}, 401,
                      **{"WWW-Authenticate": 'Bearer realm="docgen", error="invalid_token"'})

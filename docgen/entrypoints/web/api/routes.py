@@ -175,6 +175,8 @@ def _no_store(response: Response) -> Response:
 
 _LEADING_VALUE = re.compile(r"""^(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")(?:\.\.\.)? """)
 _VALUE_STARTS = re.compile(r"\.? ?The value starts .*$")
+_QUOTED = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_THE_ID = re.compile(r"\bthe id " + _QUOTED + " ")
 
 
 def problem_entry(problem: str) -> dict[str, str]:
@@ -186,6 +188,7 @@ def problem_entry(problem: str) -> dict[str, str]:
         return {"path": "(top level)", "message": problem}
     message = _VALUE_STARTS.sub("", message)
     message = _LEADING_VALUE.sub("the value ", message)
+    message = _THE_ID.sub("an id ", message)
     return {"path": path, "message": message}
 
 

@@ -59,7 +59,7 @@ def test_a_bad_system_name_is_shown_beside_the_field(web: WebWorld) -> None:
     response = post_form(client, "/admin/api-keys", {"system": "Has Spaces!"})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert 'href="#system"' in page and "system&#39;s name must be" in page
+    assert 'href="#system"' in page and "The system&#39;s name must be" in page
     assert list_api_keys(web.runtime) == []
 
 

@@ -32,8 +32,9 @@ def create() -> str | tuple[str, int]:
     try:
         made = create_api_key(_runtime(), system, actor=account().actor)
     except ApiKeyError as problem:
+        message = str(problem)[:1].upper() + str(problem)[1:]
         return render_template("admin/api_keys.html", keys=list_api_keys(_runtime()), system=system,
-                               errors=[{"text": str(problem), "href": "#system"}], system_error=str(problem)), 400
+                               errors=[{"text": message, "href": "#system"}], system_error=message), 400
     # Shown in the answer to the form, not after a redirect: the key must not pass through the session
     # (flash messages live in the cookie). The page is never cached (Cache-Control: no-store).
     return render_template("admin/api_key_made.html", made=made)

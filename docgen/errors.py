@@ -82,3 +82,7 @@ class SignInRefused(DocgenError):
 
 class AccessDenied(DocgenError):
     """The signed-in person's role, or their relation to the conference, does not allow what was asked."""
+
+
+class ApiKeyError(DocgenError):
+    """An API key cannot be made or revoked as asked, or a request's key is missing, unknown or revoked."""

@@ -233,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_governance.register(commands)
     cli_schedule.register(commands)
     cli_web.register(commands)
+    from docgen.entrypoints import cli_api_keys
+    cli_api_keys.register(commands)
     return parser
 
 

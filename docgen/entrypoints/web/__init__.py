@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from flask.templating import Environment as FlaskEnvironment
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -61,18 +61,22 @@ def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls:
     app.extensions["docgen.runtime"] = runtime
     app.extensions["docgen.web_settings"] = settings
     app.extensions["docgen.frontend"] = frontend_folder(frontend_dir)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
 
+    # The conferences area's modules add their views to its blueprint when imported.
     import docgen.entrypoints.web.conferences.outbox
     import docgen.entrypoints.web.conferences.pack
     import docgen.entrypoints.web.conferences.recipients  # noqa: F401
+    from docgen.entrypoints.web.admin.api_keys import api_keys
     from docgen.entrypoints.web.admin.routes import admin
+    from docgen.entrypoints.web.api.routes import api
     from docgen.entrypoints.web.auth.routes import auth
     from docgen.entrypoints.web.conferences.routes import conferences
     from docgen.entrypoints.web.pages.routes import pages
 
-    for blueprint in (assets, auth, pages, conferences, admin):
+    for blueprint in (assets, auth, pages, conferences, admin, api_keys, api):
         app.register_blueprint(blueprint)
+    csrf.exempt(api)  # API calls carry an API key and no cookie, so there is nothing to forge
 
     app.before_request(security.check_access)
     app.after_request(security.add_headers)
@@ -138,7 +142,10 @@ def _register_errors(app: Flask) -> None:
                                        "reload the page and try again."), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> tuple[str, int] | Response:
+        if request.path.startswith("/api/"):  # no view matched, so the API's own handlers were not asked
+            from docgen.entrypoints.web.api.routes import error_response
+            return error_response(error)
         titles = {403: "You cannot open this page", 404: "Page not found", 405: "This page cannot be used like that",
                   413: "The file is too large"}
         messages = {403: "Your account does not allow this. If you think it should, ask your manager.",

@@ -80,6 +80,11 @@ def check_access() -> BaseResponse | None:
     """The ``before_request`` hook: load the session's account and enforce the view's declaration."""
     app = current_app
     g.account = None
+    if request.endpoint is not None and needs_of(app, request.endpoint) == API_KEY:
+        _check_api_key()  # the session cookie is not even read: API calls carry only their key
+        return None
+    if request.endpoint is None and request.path.startswith("/api/"):
+        return None  # no such API address: answered in JSON, still without reading the session
     token = session.get("token")
     if isinstance(token, str):
         g.account = session_account(app.extensions["docgen.runtime"], token, app.extensions["docgen.web_settings"])
@@ -99,6 +104,22 @@ def check_access() -> BaseResponse | None:
     if not may(g.account.role, needs):  # type: ignore[arg-type]
         raise Forbidden()
     return None
+
+
+def _check_api_key() -> None:
+    """An API view: the request's ``Authorization: Bearer <key>`` names the calling system, or it is refused."""
+    from docgen.services.api_keys import authenticate
+
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    g.api_system = authenticate(current_app.extensions["docgen.runtime"],
+                                key.strip() if scheme.lower() == "bearer" else "",
+                                address=request.remote_addr or "-", settings=current_app.extensions["docgen.web_settings"])
+
+
+def api_system() -> str:
+    """The case management system whose key authenticated this request, in a view declared ``@api_key``."""
+    system: str = g.api_system
+    return system
 
 
 def add_headers(response: Response) -> Response:

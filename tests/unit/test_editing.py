@@ -1,0 +1,162 @@
+"""Editing a case's data by path, and describing the differences between two versions in words."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from docgen.errors import NotFoundError
+from docgen.services.editing import (
+    AddEntry,
+    Edit,
+    MoveEntry,
+    RemoveEntry,
+    SetFields,
+    added_path,
+    apply_edit,
+    describe_changes,
+)
+
+
+def _case() -> dict[str, Any]:
+    return {
+        "reference": "NM-1",
+        "conference": {"kind": "initial", "venue": "Room 2"},
+        "children": [{"id": "lena", "name": "Lena"}],
+        "family": [{"id": "zofia", "name": "Zofia Wiśniewska", "email": "z@example.org"},
+                   {"id": "karim", "name": "Karim Haddad", "email": "k@example.net"}],
+        "agencies": [{"id": "social-care", "name": "Social care"}],
+        "professionals": [{"id": "hannah", "name": "Hannah Okafor", "agency": "social-care"}],
+        "invitations": [{"invitee": "karim", "attendance": "invited"}, {"invitee": "hannah"}],
+        "record": {"sections": [
+            {"title": "Progress", "items": [{"text": "One."}, {"text": "Two."}]},
+            {"title": "Views", "items": [{"table": {"columns": ["Who", "View"],
+                                                     "rows": [{"cells": ["A", "yes"]}, {"cells": ["B", "no"]}]}}]},
+            {"title": "Next", "items": []},
+        ]},
+    }
+
+
+EDITS: list[tuple[str, Edit, str, Any]] = [
+    ("set a field", SetFields(("family", 1), {"email": "new@example.net"}), "family[1].email", "new@example.net"),
+    ("remove a field with None", SetFields(("family", 1), {"email": None}), "family[1]",
+     {"id": "karim", "name": "Karim Haddad"}),
+    ("set a marking", SetFields(("record", "sections", 0, "items", 1),
+                                {"withheld_from": ["karim"], "reason": "risk_to_child"}),
+     "record.sections[0].items[1]", {"text": "Two.", "withheld_from": ["karim"], "reason": "risk_to_child"}),
+    ("add at the end", AddEntry(("record", "sections", 0, "items"), {"text": "Three."}),
+     "record.sections[0].items", [{"text": "One."}, {"text": "Two."}, {"text": "Three."}]),
+    ("add at a position", AddEntry(("record", "sections", 0, "items"), {"text": "Zero."}, position=0),
+     "record.sections[0].items", [{"text": "Zero."}, {"text": "One."}, {"text": "Two."}]),
+    ("add to a list not there yet", AddEntry(("reports",), {"id": "r"}), "reports", [{"id": "r"}]),
+    ("add a table row", AddEntry(("record", "sections", 1, "items", 0, "table", "rows"), {"cells": ["C", "?"]}),
+     "record.sections[1].items[0].table.rows[2]", {"cells": ["C", "?"]}),
+    ("remove", RemoveEntry(("family", 0)), "family", [{"id": "karim", "name": "Karim Haddad", "email": "k@example.net"}]),
+    ("move up", MoveEntry(("record", "sections", 2), -1), "record.sections", ["Progress", "Next", "Views"]),
+    ("move down", MoveEntry(("record", "sections", 0), 1), "record.sections", ["Views", "Progress", "Next"]),
+    ("move up from the top stays", MoveEntry(("record", "sections", 0), -1), "record.sections",
+     ["Progress", "Views", "Next"]),
+    ("move down from the bottom stays", MoveEntry(("record", "sections", 2), 1), "record.sections",
+     ["Progress", "Views", "Next"]),
+]
+
+
+def _at(data: Any, dotted: str) -> Any:
+    node = data
+    for part in dotted.replace("[", ".[").split("."):
+        node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+    return node
+
+
+@pytest.mark.parametrize(("edit", "where", "expected"), [c[1:] for c in EDITS], ids=[c[0] for c in EDITS])
+def test_an_edit_changes_what_it_names_and_leaves_the_original_alone(edit: Edit, where: str, expected: Any) -> None:
+    original = _case()
+    kept = copy.deepcopy(original)
+    changed = apply_edit(original, edit)
+    found = _at(changed, where)
+    if where == "record.sections":
+        found = [section["title"] for section in found]
+    assert found == expected
+    assert original == kept
+
+
+MISSING: list[tuple[str, Edit]] = [
+    ("set on an entry past the end", SetFields(("family", 5), {"email": "x"})),
+    ("remove past the end", RemoveEntry(("record", "sections", 3))),
+    ("move an entry not there", MoveEntry(("record", "sections", 0, "items", 9), 1)),
+    ("set under a missing part", SetFields(("plan", "actions", 0), {"what": "x"})),
+    ("add into a text", AddEntry(("reference",), {"x": 1})),
+]
+
+
+@pytest.mark.parametrize("edit", [c[1] for c in MISSING], ids=[c[0] for c in MISSING])
+def test_an_edit_of_something_not_there_is_refused_with_its_path(edit: Edit) -> None:
+    with pytest.raises(NotFoundError, match=r"\w"):
+        apply_edit(_case(), edit)
+
+
+def test_the_path_of_an_added_entry_is_where_it_lands() -> None:
+    assert added_path(_case(), AddEntry(("family",), {"id": "x"})) == ("family", 2)
+    assert added_path(_case(), AddEntry(("record", "sections", 0, "items"), {"text": "x"}, position=1)) == \
+        ("record", "sections", 0, "items", 1)
+    assert added_path(_case(), AddEntry(("reports",), {"id": "r"})) == ("reports", 0)
+
+
+DIFFERENCES: list[tuple[str, Edit, list[tuple[str, str]]]] = [
+    ("an email corrected", SetFields(("family", 1), {"email": "new@example.net"}),
+     [("family[1]", "Family member Karim Haddad: email changed")]),
+    ("a venue changed", SetFields(("conference",), {"venue": "Room 3"}),
+     [("conference", "Conference details: venue changed")]),
+    ("attendance recorded", SetFields(("invitations", 0), {"attendance": "apologies"}),
+     [("invitations[0]", "Invitation of Karim Haddad: attendance changed")]),
+    ("a person added", AddEntry(("children",), {"id": "adam", "name": "Adam Haddad"}),
+     [("children[1]", "Child Adam Haddad added")]),
+    ("a person removed", RemoveEntry(("family", 0)), [("family[0]", "Family member Zofia Wiśniewska removed")]),
+    ("an agency marked", SetFields(("agencies", 0), {"confidentiality": "confidential", "reason": "third_party"}),
+     [("agencies[0]", "Agency Social care: confidentiality marking changed")]),
+    ("a paragraph added", AddEntry(("record", "sections", 2, "items"), {"text": "New."}),
+     [("record.sections[2].items[0]", "Record, section 3, paragraph 1 added")]),
+    ("a paragraph added between two", AddEntry(("record", "sections", 0, "items"), {"text": "New."}, position=1),
+     [("record.sections[0].items[1]", "Record, section 1, paragraph 2 added")]),
+    ("a paragraph's text changed", SetFields(("record", "sections", 0, "items", 1), {"text": "Deux."}),
+     [("record.sections[0].items[1]", "Record, section 1, paragraph 2: text changed")]),
+    ("a paragraph withheld", SetFields(("record", "sections", 0, "items", 0), {"withheld_from": ["karim"]}),
+     [("record.sections[0].items[0]", "Record, section 1, paragraph 1: confidentiality marking changed")]),
+    ("a paragraph removed", RemoveEntry(("record", "sections", 0, "items", 0)),
+     [("record.sections[0].items[0]", "Record, section 1, paragraph 1 removed")]),
+    ("a section retitled", SetFields(("record", "sections", 1), {"title": "Views of the family"}),
+     [("record.sections[1]", "Record, section 2: title changed")]),
+    ("a section moved", MoveEntry(("record", "sections", 2), -1),
+     [("record.sections[1]", "Record, section 2 moved (was 3)")]),
+    ("a table row added", AddEntry(("record", "sections", 1, "items", 0, "table", "rows"), {"cells": ["C", "?"]}),
+     [("record.sections[1].items[0].table.rows[2]", "Record, section 2, table 1, row 3 added")]),
+    ("a table row marked", SetFields(("record", "sections", 1, "items", 0, "table", "rows", 0),
+                                     {"confidentiality": "confidential"}),
+     [("record.sections[1].items[0].table.rows[0]", "Record, section 2, table 1, row 1: confidentiality marking changed")]),
+    ("a new section", AddEntry(("record", "sections"), {"title": "Decisions", "items": []}),
+     [("record.sections[3]", "Record, section 4 added")]),
+    ("people reordered", MoveEntry(("family", 1), -1), [("family", "Family members put in a different order")]),
+    ("a report added", AddEntry(("reports",), {"id": "r"}), [("reports", "Reports changed")]),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in DIFFERENCES], ids=[c[0] for c in DIFFERENCES])
+def test_the_difference_between_two_versions_is_said_in_words_by_path(edit: Edit, expected: list[tuple[str, str]]) -> None:
+    old = _case()
+    changes = describe_changes(old, apply_edit(old, edit))
+    assert [(change.path, change.text) for change in changes] == expected
+
+
+def test_the_same_data_has_no_differences() -> None:
+    assert describe_changes(_case(), _case()) == []
+
+
+def test_several_changes_are_all_listed() -> None:
+    old = _case()
+    new = apply_edit(apply_edit(old, SetFields(("family", 1), {"email": "x@example.net", "phone": "01632"})),
+                     AddEntry(("record", "sections", 2, "items"), {"text": "Added."}))
+    assert [change.text for change in describe_changes(old, new)] == [
+        "Family member Karim Haddad: email changed", "Family member Karim Haddad: phone changed",
+        "Record, section 3, paragraph 1 added"]

@@ -202,7 +202,7 @@ def parse(fields: Sequence[Field], typed: Mapping[str, Any], entry: Mapping[str,
         values["address"] = ({**(entry.get("address") or {}), "lines": lines,
                               **({"postcode": postcode} if postcode else {})} if lines or postcode else None)
         if isinstance(values["address"], dict) and not postcode:
-            values["address"].pop("postcode", None)  # type: ignore[union-attr]
+            values["address"].pop("postcode", None)
     if "starts_on" in keys:
         day = str(typed.get("starts_on", "")).strip()
         start, end = str(typed.get("starts_time", "")).strip(), str(typed.get("ends_time", "")).strip()
@@ -249,9 +249,9 @@ def field_for(problem_path: str, entry_path: str, fields: Sequence[Field]) -> st
             relative = _PATHS.get(field.key, (field.key,))
         for path in relative:
             full = f"{entry_path}.{path}" if entry_path else path
-            if problem_path == full or problem_path.startswith((f"{full}.", f"{full}[")):
-                if best is None or len(full) > best[0]:
-                    best = (len(full), field.key)
+            holds = problem_path == full or problem_path.startswith((f"{full}.", f"{full}["))
+            if holds and (best is None or len(full) > best[0]):
+                best = (len(full), field.key)
     return best[1] if best else None
 
 

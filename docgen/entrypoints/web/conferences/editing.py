@@ -18,16 +18,7 @@ from docgen.entrypoints.web.conferences import edit_forms as forms
 from docgen.entrypoints.web.conferences.routes import conferences, runtime, visible_conference
 from docgen.entrypoints.web.security import account, requires
 from docgen.errors import CaseFileError
-from docgen.services.editing import (
-    AddEntry,
-    Edit,
-    EditConflict,
-    Path,
-    RemoveEntry,
-    SetFields,
-    added_path,
-    save_edit,
-)
+from docgen.services.editing import AddEntry, Edit, EditConflict, Path, RemoveEntry, SetFields, added_path, save_edit
 from docgen.services.importing import stored_version
 
 Page = Response | str | tuple[str, int]

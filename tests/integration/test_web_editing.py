@@ -16,8 +16,11 @@ from docgen.adapters.orm_governance import AuditEvent
 from docgen.domain.redaction import PROFESSIONALS, Audience, redact
 from docgen.domain.views import build_case_view
 from docgen.entrypoints.web.conferences import edit_forms as forms
+from docgen.errors import ApprovalError
+from docgen.services import approval
 from docgen.services.importing import conference_history, import_case_file, stored_version
 from tests.conftest import EXAMPLE
+from tests.support.chair import review_and_approve
 from tests.support.web import WebWorld, post_form
 
 REFERENCE = "NM-ICPC-2026-0147"
@@ -231,3 +234,18 @@ def test_a_missing_entry_is_not_found(imported: WebWorld) -> None:
     for path in ("/edit/family/9", "/edit/nothing/0", "/record/sections/9", "/record/sections/0/items/9",
                  "/record/sections/0/items/0/rows/0", "/record/sections/0/items/new?kind=poem"):
         assert client.get(f"/conferences/{REFERENCE}{path}").status_code == 404, path
+
+
+def test_an_edited_record_needs_the_chairs_approval_again(web: WebWorld) -> None:
+    """The approval binds the content version: after a web edit, the father's copy approved for
+    version 1 is refused ("content_changed") until the chair approves version 2."""
+    import_case_file(web.runtime, EXAMPLE, actor="business-support")
+    approved = review_and_approve(web.runtime, REFERENCE, "karim", chair="david-pryce")
+    approval.check_approval(web.runtime, REFERENCE, "karim", "0" * 64, 1, view_sha256=approved.view_sha256)
+
+    client = web.signed_in("support")
+    path = f"/conferences/{REFERENCE}/record/sections/0/items/new?kind=paragraph"
+    assert post_form(client, path, {"version": "1", "text": "Added after approval.", "marking": "open"}).status_code == 302
+    with pytest.raises(ApprovalError, match="changed after the chair approved it"):
+        approval.check_approval(web.runtime, REFERENCE, "karim", "0" * 64, 2, view_sha256=approved.view_sha256)
+    assert "version 2" in _text(client.get(f"/conferences/{REFERENCE}/record"))

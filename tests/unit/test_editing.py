@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from docgen.entrypoints.web.conferences import edit_forms as forms
 from docgen.errors import NotFoundError
 from docgen.services.editing import (
     AddEntry,
@@ -160,3 +161,64 @@ def test_several_changes_are_all_listed() -> None:
     assert [change.text for change in describe_changes(old, new)] == [
         "Family member Karim Haddad: email changed", "Family member Karim Haddad: phone changed",
         "Record, section 3, paragraph 1 added"]
+
+
+FIELDS_FOR: list[tuple[str, str, str, tuple[Any, ...], str | None]] = [
+    ("a field of the entry", "family[1].email", "family[1]", forms.PARTS["family"][1], "email"),
+    ("inside the address", "family[1].address.lines[0]", "family[1]", forms.PARTS["family"][1], "address_lines"),
+    ("the postcode, the longer path", "family[1].address.postcode", "family[1]", forms.PARTS["family"][1],
+     "address_postcode"),
+    ("another entry's field", "family[0].email", "family[1]", forms.PARTS["family"][1], None),
+    ("a marking", "agencies[2].withheld_from[0]", "agencies[2]", forms.PARTS["agencies"][1], "withheld_from"),
+    ("the confidentiality", "agencies[2].confidentiality", "agencies[2]", forms.PARTS["agencies"][1], "marking"),
+    ("the start of the conference", "conference.starts_at", "conference", forms.CONFERENCE, "starts_on"),
+    ("an opinion's text", "record.sections[0].items[1].opinion.text", "record.sections[0].items[1]", forms.OPINION,
+     "text"),
+    ("a table row's cell", "record.sections[0].items[1].table.rows[0].cells[1]", "record.sections[0].items[1].table.rows[0]",
+     forms.row_fields(["Who", "View"]), "cell_1"),
+    ("another row's cell", "record.sections[0].items[1].table.rows[1].cells[1]",
+     "record.sections[0].items[1].table.rows[0]", forms.row_fields(["Who", "View"]), None),
+    ("a prefix that is not the field", "family[1].emails", "family[1]", forms.PARTS["family"][1], None),
+]
+
+
+@pytest.mark.parametrize(("problem", "entry", "fields", "expected"), [c[1:] for c in FIELDS_FOR],
+                         ids=[c[0] for c in FIELDS_FOR])
+def test_a_problem_goes_beside_the_field_it_concerns(problem: str, entry: str, fields: Any, expected: str | None) -> None:
+    assert forms.field_for(problem, entry, fields) == expected
+
+
+MARKINGS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, object], set[str]]] = [
+    ("open", {"marking": "open"}, {}, {"confidentiality": None, "withheld_from": None, "reason": None}, set()),
+    ("open kept as written", {"marking": "open"}, {"confidentiality": "open"},
+     {"confidentiality": "open", "withheld_from": None, "reason": None}, set()),
+    ("confidential with a reason", {"marking": "confidential", "reason": "legal_advice", "withheld_from": ["karim"]}, {},
+     {"confidentiality": "confidential", "withheld_from": None, "reason": "legal_advice"}, set()),
+    ("withheld from the father", {"marking": "withheld", "withheld_from": ["karim"], "reason": "risk_to_child"}, {},
+     {"confidentiality": None, "withheld_from": ["karim"], "reason": "risk_to_child"}, set()),
+    ("withheld from nobody", {"marking": "withheld", "reason": "other"}, {},
+     {"confidentiality": None, "withheld_from": None, "reason": "other"}, {"withheld_from"}),
+    ("withheld without a reason", {"marking": "withheld", "withheld_from": ["karim"]}, {},
+     {"confidentiality": None, "withheld_from": ["karim"], "reason": None}, {"reason"}),
+    ("an answer the form does not offer", {"marking": "hidden", "reason": "other"}, {},
+     {"confidentiality": None, "withheld_from": None, "reason": "other"}, {"marking"}),
+]
+
+
+@pytest.mark.parametrize(("typed", "entry", "expected", "problems"), [c[1:] for c in MARKINGS],
+                         ids=[c[0] for c in MARKINGS])
+def test_a_marking_from_the_form(typed: dict[str, Any], entry: dict[str, Any], expected: dict[str, object],
+                                 problems: set[str]) -> None:
+    parsed = forms.parse(forms.SECTION, {"title": "Facts", **typed}, entry)
+    assert {key: parsed.values[key] for key in expected} == expected
+    assert set(parsed.problems) == problems
+
+
+def test_an_address_keeps_its_marking_and_an_empty_answer_removes_a_field() -> None:
+    entry = {"id": "zofia", "name": "Zofia", "email": "z@example.org",
+             "address": {"lines": ["Flat 3"], "postcode": "NM4 6QT", "withheld_from": ["karim"], "reason": "victim_whereabouts"}}
+    typed = {**forms.form_values(forms.PARTS["family"][1], entry), "email": "  ", "address_lines": "Flat 4\r\n\r\nLinden Court"}
+    parsed = forms.parse(forms.PARTS["family"][1], typed, entry)
+    assert parsed.values["email"] is None and "id" not in parsed.values
+    assert parsed.values["address"] == {"lines": ["Flat 4", "Linden Court"], "postcode": "NM4 6QT",
+                                        "withheld_from": ["karim"], "reason": "victim_whereabouts"}

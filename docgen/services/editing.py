@@ -230,7 +230,7 @@ def _sequence(old: list[Any], new: list[Any], path: str, label: str,
             if j not in moved_in and old_keys[i] == new_keys[j]:
                 moved_out.add(i)
                 moved_in.add(j)
-                yield Change(f"{path}[{j}]", f"{label}{name(new[j], j)} moved (was {i + 1})")
+                yield Change(f"{path}[{j}]", f"{label}{name(old[i], i)} moved to place {j + 1}")
                 break
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

@@ -174,7 +174,7 @@ def test_the_record_is_arranged_with_buttons_and_each_move_is_a_version(imported
     moved = post_form(client, f"{record}/arrange", {"version": "1", "at": "1", "action": "up"}, form_page=record)
     assert moved.status_code == 302
     assert [s["title"] for s in _newest(imported).case["record"]["sections"]] == [titles[1], titles[0], *titles[2:]]
-    assert "Record, section 1 moved (was 2)" in _text(client.get(moved.headers["Location"]))
+    assert "Record, section 2 moved to place 1" in _text(client.get(moved.headers["Location"]))
     first_items = _newest(imported).case["record"]["sections"][0]["items"]
     removed = post_form(client, f"{record}/arrange", {"version": "2", "at": "0.0", "action": "remove"}, form_page=record)
     assert removed.status_code == 302

@@ -130,7 +130,7 @@ DIFFERENCES: list[tuple[str, Edit, list[tuple[str, str]]]] = [
     ("a section retitled", SetFields(("record", "sections", 1), {"title": "Views of the family"}),
      [("record.sections[1]", "Record, section 2: title changed")]),
     ("a section moved", MoveEntry(("record", "sections", 2), -1),
-     [("record.sections[1]", "Record, section 2 moved (was 3)")]),
+     [("record.sections[1]", "Record, section 3 moved to place 2")]),
     ("a table row added", AddEntry(("record", "sections", 1, "items", 0, "table", "rows"), {"cells": ["C", "?"]}),
      [("record.sections[1].items[0].table.rows[2]", "Record, section 2, table 1, row 3 added")]),
     ("a table row marked", SetFields(("record", "sections", 1, "items", 0, "table", "rows", 0),

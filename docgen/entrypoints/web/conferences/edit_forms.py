@@ -41,7 +41,7 @@ class Field:
 
 def marking_fields(what: str) -> tuple[Field, ...]:
     return (Field("marking", f"Who may see this {what}", "marking"),
-            Field("withheld_from", "Withheld from", "people", "Tick each family member or child who must not see it",
+            Field("withheld_from", "Withheld from", "people", "If it is withheld from named people: tick each family member or child who must not see it",
                   "people"),
             Field("reason", "Why it is withheld", "reason", "For the chair only; never printed in a family copy"))
 

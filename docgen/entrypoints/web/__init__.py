@@ -71,6 +71,7 @@ def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls:
     from docgen.entrypoints.web.admin.routes import admin
     from docgen.entrypoints.web.api.routes import api
     from docgen.entrypoints.web.auth.routes import auth
+    from docgen.entrypoints.web.conferences import editing, record  # noqa: F401  (their routes, on conferences)
     from docgen.entrypoints.web.conferences.routes import conferences
     from docgen.entrypoints.web.pages.routes import pages
 

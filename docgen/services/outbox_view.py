@@ -15,7 +15,7 @@ from docgen.domain.outbox import OutboxItem
 from docgen.errors import DocgenError, NotFoundError, SchedulingError
 from docgen.services.dispatch import cancel_item, release_item, retry_item
 from docgen.services.runtime import Runtime
-from docgen.services.scheduling import conference_items
+from docgen.services.scheduling import ScheduleResult, conference_items, schedule_conference
 
 #: Each state in words, and the tag colour that goes with the words (never the colour alone).
 STATE_WORDS = {
@@ -121,3 +121,22 @@ def outbox_row(runtime: Runtime, reference: str, item_id: int) -> OutboxRow:
     if found is None:
         raise NotFoundError(f"conference {reference} has no outbox item {item_id}")
     return found
+
+
+def schedule(runtime: Runtime, reference: str, *, actor: str, reason: str | None = None) -> ScheduleResult:
+    """Put the conference's newest version's copies in the outbox with their windows (or bring them up
+    to date after a change), as ``docgen schedule`` does; audited with who asked. BookingReasonRequired
+    when the booking is late and no reason for the delay was given."""
+    from docgen.adapters.case_store import load_case
+    from docgen.configuration.circulation import load_rules
+    from docgen.configuration.folder import config_file
+
+    rules = load_rules(config_file("circulation.toml"))
+    given = _reason(reason) if reason and reason.strip() else None
+    with unit_of_work(runtime.sessions) as session:
+        result = schedule_conference(session, load_case(session, reference), rules, now=runtime.clock(),
+                                     envelope_from=runtime.settings.authority.email, reason=given)
+        append_event(session, at=runtime.clock(), actor=actor, action="scheduled", reference=reference,
+                     details={"created": result.created, "updated": result.updated, "made_ready": result.made_ready,
+                              "cancelled": result.cancelled, "delay_reason_given": given is not None})
+    return result

@@ -51,6 +51,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("conferences.outbox", "GET"): VIEWERS,
     ("conferences.outbox_change", "GET"): OUTBOX,
     ("conferences.outbox_change", "POST"): OUTBOX,
+    ("conferences.schedule_documents", "POST"): OUTBOX,
     ("conferences.pack", "GET"): SUPPORT,
     ("conferences.request_pack_job", "POST"): SUPPORT,
     ("conferences.pack_job_page", "GET"): SUPPORT,

@@ -11,7 +11,8 @@ from docgen.domain.accounts import Permission
 from docgen.entrypoints.web.conferences.routes import conferences, runtime, visible_conference
 from docgen.entrypoints.web.security import account, requires
 from docgen.errors import DocgenError, NotFoundError
-from docgen.services.outbox_view import STATE_WORDS, cancel, conference_outbox, outbox_row, resend
+from docgen.services.outbox_view import STATE_WORDS, cancel, conference_outbox, outbox_row, resend, schedule
+from docgen.services.scheduling import BookingReasonRequired, describe_breach
 
 ACTIONS = {"resend": ("Send again", resend, "will be sent again"), "cancel": ("Cancel", cancel, "is cancelled")}
 
@@ -51,4 +52,24 @@ def outbox_change(reference: str, item_id: int, action: str) -> Response | str |
                                label=label, reason=reason, reason_error=None,
                                errors=[{"text": message}]), 409
     flash(f"Outbox item {moved.id} {outcome}.")
+    return redirect(url_for("conferences.outbox", reference=reference))
+
+
+@conferences.route("/<reference>/outbox/schedule", methods=["POST"])
+@requires(Permission.MANAGE_OUTBOX)
+def schedule_documents(reference: str) -> Response | str | tuple[str, int]:
+    """Put the conference's copies in the outbox with their windows (again, after a change)."""
+    visible_conference(reference)
+    reason = request.form.get("reason", "")[:2000]
+    try:
+        result = schedule(runtime(), reference, actor=account().actor, reason=reason or None)
+    except BookingReasonRequired as late:
+        message = "Give the reason for the delay, agreed with the team manager" if not reason.strip() else str(late)
+        rows = conference_outbox(runtime(), reference)
+        return render_template("conferences/outbox.html", reference=reference, rows=rows, wanted=(),
+                               states=STATE_WORDS, late=[describe_breach(b) for b in late.breaches],
+                               reason=reason, reason_error=message,
+                               errors=[{"text": message, "href": "#reason"}]), 400
+    flash(f"Scheduled: {result.created} new outbox items, {result.updated} brought up to date, "
+          f"{result.cancelled} no longer needed.")
     return redirect(url_for("conferences.outbox", reference=reference))

@@ -48,7 +48,7 @@ def _server_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 def _run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(DOCGEN + args, env=env, input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return subprocess.run([*DOCGEN, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[str]) -> None:
@@ -82,7 +82,7 @@ def test_an_administrator_is_added_and_signs_in_over_https(tmp_path: Path) -> No
     certificate, key = _server_certificate(tmp_path)
     port = free_port()
     env["DOCGEN_WEB_SECRET_KEY"] = "a-secret-for-this-test-only-" + os.urandom(16).hex()
-    process = subprocess.Popen(DOCGEN + ["serve", "--port", str(port), "--tls-certificate", str(certificate),
+    process = subprocess.Popen([*DOCGEN, "serve", "--port", str(port), "--tls-certificate", str(certificate),
                                          "--tls-key", str(key)], env=env, cwd=tmp_path, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -1,0 +1,72 @@
+"""axe-core on every screen of the application, not only those the journeys pass through: every page a
+role may open (from the authorization table), with the example conference scheduled and its pack made,
+and each form once with its problems shown."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_web import StaffUser
+from docgen.configuration.circulation import load_rules
+from docgen.configuration.folder import config_file
+from docgen.services.importing import import_case_file, stored_case
+from docgen.services.jobs import request_job, run_one
+from docgen.services.pack_jobs import PACK, pack_handler
+from docgen.services.scheduling import schedule_conference
+from tests.browser.conftest import Site
+from tests.conftest import EXAMPLE
+from tests.integration.test_web_authorization import API, EXPECTED, SAMPLES
+
+ROLES = ("support", "manager", "chair", "admin")
+
+
+def _prepare(site: Site, tmp_path) -> dict[str, object]:
+    runtime = site.runtime
+    reference, version = import_case_file(runtime, EXAMPLE, actor="tests")
+    with unit_of_work(runtime.sessions) as session:
+        schedule_conference(session, stored_case(runtime, reference), load_rules(config_file("circulation.toml")),
+                            now=runtime.clock(), envelope_from="cp@northmoor.gov.uk", reason="tests")
+        account_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "support"))
+    job = request_job(runtime, PACK, reference, content_version=version, parameters={"formats": ["pdf"]}, actor="tests")
+    return {**SAMPLES, "account_id": account_id, "job_id": job.id}
+
+
+def test_every_screen_has_no_accessibility_violations(site: Site, tmp_path) -> None:
+    samples = _prepare(site, tmp_path)
+    app_rules = _rules(site)
+    page = site.page()
+    checked: set[str] = set()
+    for role in ROLES:
+        site.sign_in(page, role)
+        for (endpoint, method), allowed in EXPECTED.items():
+            if method != "GET" or allowed == API or role not in allowed or endpoint in ("static", "assets.file"):
+                continue
+            if endpoint in ("conferences.pack_download",):  # a file, not a screen
+                continue
+            path = app_rules[endpoint].build({k: samples[k] for k in app_rules[endpoint].arguments})[1]
+            response = page.goto(path)
+            assert response is not None and response.status < 500, f"{role} {path}: {response and response.status}"
+            site.check(page)
+            checked.add(endpoint)
+            # A form sent empty shows its problems: the error summary and messages are checked too.
+            submit = page.locator("main form[method=post] button[type=submit]")
+            if submit.count() == 1 and endpoint not in ("conferences.outbox",):
+                submit.click()
+                page.wait_for_load_state()
+                site.check(page)
+        page.context.clear_cookies()
+    expected = {e for (e, m), allowed in EXPECTED.items()
+                if m == "GET" and allowed != API and e not in ("static", "assets.file", "conferences.pack_download")}
+    assert checked == expected
+
+
+def _rules(site: Site):  # type: ignore[no-untyped-def]
+    from docgen.configuration.web import WebSettings
+    from docgen.entrypoints.web import create_app
+
+    app = create_app(site.runtime, WebSettings(workers_beside_server=0), secret_key="x" * 48)
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+
+
+__all__ = ["pack_handler", "run_one"]

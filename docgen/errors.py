@@ -69,3 +69,7 @@ class ConflictError(DocgenError):
 
 class StoredContentError(DocgenError):
     """What the database holds for a conference is not what docgen saved: it was changed outside docgen."""
+
+
+class FolderInUseError(DocgenError):
+    """Another docgen process is writing into the same folder; the message says who and since when."""

@@ -25,7 +25,7 @@ from docgen.configuration.folder import config_file
 from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
 from docgen.configuration.transports import OutboxFolderSettings, TransportSettings, load_transport
 from docgen.domain.outbox import STATES
-from docgen.errors import ConfigurationError, DocgenError
+from docgen.errors import ConfigurationError
 from docgen.services.runtime import Runtime
 
 CONFERENCE_WORDS = {"initial", "review", "transfer_in", "pre_birth"}
@@ -358,14 +358,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run these commands without the rest of the CLI (and without loading the renderers)."""
     parser = argparse.ArgumentParser(prog="docgen")
     parser.add_argument("--database", help="database URL (default: DOCGEN_DATABASE_URL, else var/docgen.sqlite3)")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback too (case values masked)")
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)
     try:
         args.handler(args)
-    except (DocgenError, KeyboardInterrupt):
+    except (Exception, KeyboardInterrupt):
         from docgen.entrypoints.cli import error_messages  # errors become messages in one place
 
-        with error_messages():
+        with error_messages(debug=args.debug):
             raise
 
 

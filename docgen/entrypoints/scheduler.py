@@ -88,8 +88,12 @@ class SchedulerProcess:
         with self._in_pass:
             try:
                 report = self.dispatcher.drain()
-            except Exception:
-                log.exception("dispatch pass failed; trying again at the next interval")
+            except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+                from docgen.adapters.faults import describe_fault, masked_traceback
+
+                log.error("dispatch pass failed, trying again at the next interval: %s",
+                          describe_fault(exc) or type(exc).__name__)
+                log.debug("%s", masked_traceback(exc))
                 return
         if report.claimed or report.warnings or report.breaches:
             log.info("pass: %d claimed, %d sent (%d late), %d retrying, %d failed, %d held, %d warnings, "

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from distribution.abc import Delivery, Transport
 from distribution.errors import TransportError
+from docgen.adapters.faults import mask, masked_traceback
 from docgen.adapters.outbox_store import OutboxConflict, OutboxSource, OutboxStore, outbox_store
 from docgen.domain.calendar import WorkingCalendar
 from docgen.domain.outbox import (
@@ -221,8 +222,9 @@ class Dispatcher:
         except DocgenError as exc:  # redaction, certificate, encryption: stop this item, say why
             self._fail(item, str(exc), report)
             return
-        except Exception as exc:
-            log.exception("building the message for item %s failed", item.id)
+        except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+            log.error("building the message for item %s failed (%s)", item.id, type(exc).__name__)
+            log.debug("%s", masked_traceback(exc))
             self._fail(item, f"building the message failed unexpectedly ({type(exc).__name__}); "
                              "see the scheduler log", report)
             return
@@ -242,8 +244,9 @@ class Dispatcher:
         except TransportError as exc:
             self._after_failure(item, exc, report)
             return
-        except Exception as exc:
-            log.exception("transport failed unexpectedly for item %s", item.id)
+        except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+            log.error("transport failed unexpectedly for item %s (%s)", item.id, type(exc).__name__)
+            log.debug("%s", masked_traceback(exc))
             self._fail(item, f"the transport failed unexpectedly ({type(exc).__name__}); whether the message "
                              "went is not known: check before retrying", report)
             return
@@ -273,8 +276,9 @@ class Dispatcher:
                                                                  self.policy.zone)
         try:
             self._commit_sent(item, delivery, now, late, record=True)
-        except Exception:
-            log.exception("item %s was sent but its delivery record could not be written", item.id)
+        except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+            log.error("item %s was sent but its delivery record could not be written (%s)", item.id, type(exc).__name__)
+            log.debug("%s", masked_traceback(exc))
             self._commit_sent(item, delivery, now, late, record=False)
         if late and item.deadline is not None:
             # Separately, after "sent" is safely committed: a clash with another scheduler
@@ -300,12 +304,13 @@ class Dispatcher:
         now = self.clock()
         delay = self.policy.backoff.delay(max(item.attempts, 1), self.rng.random())
         self.store.retry_later(item, now=now, due_at=now + delay, error=str(exc))
-        log.warning("item %s: transient failure, retrying in %ss: %s", item.id, int(delay.total_seconds()), exc)
+        log.warning("item %s: transient failure, retrying in %ss: %s", item.id, int(delay.total_seconds()), mask(str(exc)))
         report.retrying += 1
 
     def _fail(self, item: OutboxItem, reason: str, report: PassReport) -> bool:
         done = self.store.fail(item, now=self.clock(), reason=reason)
-        log.error("item %s (%s for %s) failed: %s", item.id, item.copy, item.recipient, reason)
+        # The reason can name the recipient; it is kept with the item (`docgen outbox list`), not logged.
+        log.error("item %s (%s) failed; `docgen outbox list` says why", item.id, item.document)
         report.failed += 1
         return done
 

@@ -1,0 +1,157 @@
+"""Signed checkpoints of the audit trail's head, kept outside the database in an append-only file.
+
+Someone who can write to the database can rewrite the whole hash chain, but not this file, and not
+the authority's signature: each line holds one checkpoint (entry number, its hash, when), signed
+with the authority's signing key (the S/MIME key) and carrying the certificate to check it with.
+A line whose signature does not verify, or made with another certificate than the one configured,
+is reported, never trusted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from docgen.domain.audit import Checkpoint, to_utc
+from docgen.errors import AuditError
+
+FORMAT = "docgen.audit-checkpoint/1"
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def _statement(trail: str, checkpoint: Checkpoint) -> bytes:
+    """The bytes a checkpoint's signature is over: which trail, which entry, its hash, when."""
+    document = {"format": FORMAT, "trail": trail, "sequence": checkpoint.sequence, "sha256": checkpoint.sha256,
+                "signed_at": to_utc(checkpoint.signed_at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _sign(private_key: Any, data: bytes) -> bytes:
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    raise AuditError(f"the signing key is a {type(private_key).__name__}; audit checkpoints are signed with an RSA "
+                     "or elliptic-curve key")
+
+
+def _verify(certificate: x509.Certificate, signature: bytes, data: bytes) -> bool:
+    public_key = certificate.public_key()
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class CheckpointSigner:
+    """The authority's signing key and certificate, as the checkpoints are signed with."""
+
+    private_key: Any
+    certificate: x509.Certificate
+
+
+@dataclass(frozen=True)
+class ReadCheckpoints:
+    """The checkpoints whose signatures verify, oldest first, and what was wrong with any other line."""
+
+    checkpoints: tuple[Checkpoint, ...]
+    problems: tuple[str, ...]
+
+
+class CheckpointLog:
+    """The append-only file of signed checkpoints for one trail (one database).
+
+    ``trail`` names the database the checkpoints are for, so that a checkpoint of one database is
+    never taken for another's; ``certificate``, when given, is the only certificate trusted.
+    """
+
+    def __init__(self, path: Path, *, trail: str, certificate: x509.Certificate | None = None) -> None:
+        self.path = path
+        self.trail = trail
+        self.certificate = certificate
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def append(self, checkpoint: Checkpoint, signer: CheckpointSigner) -> None:
+        """Sign ``checkpoint`` and add it as a line at the end of the file, flushed to disk."""
+        signature = _sign(signer.private_key, _statement(self.trail, checkpoint))
+        line = {"sequence": checkpoint.sequence, "sha256": checkpoint.sha256,
+                "signed_at": to_utc(checkpoint.signed_at).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "trail": self.trail, "signature": base64.b64encode(signature).decode("ascii"),
+                "certificate": signer.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")}
+        data = (json.dumps(line, sort_keys=True) + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(descriptor, data)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+    def read(self) -> ReadCheckpoints:
+        """Every checkpoint in the file whose signature verifies; the others as problems."""
+        found: list[Checkpoint] = []
+        problems: list[str] = []
+        for number, line in self._lines():
+            checkpoint, problem = self._parse(line)
+            if problem is not None:
+                problems.append(f"{self.path}, line {number}: {problem}")
+            elif checkpoint is not None:
+                if found and checkpoint.sequence < found[-1].sequence:
+                    problems.append(f"{self.path}, line {number}: checkpoint of entry {checkpoint.sequence} comes "
+                                    f"after one of entry {found[-1].sequence}; the file was reordered")
+                    continue
+                found.append(checkpoint)
+        return ReadCheckpoints(tuple(found), tuple(problems))
+
+    def _lines(self) -> Iterator[tuple[int, str]]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuditError(f"the audit checkpoints {self.path} cannot be read ({exc}); nothing can be released "
+                             "until they can") from None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                yield number, line
+
+    def _parse(self, line: str) -> tuple[Checkpoint | None, str | None]:
+        try:
+            record = json.loads(line)
+            checkpoint = Checkpoint(sequence=int(record["sequence"]), sha256=str(record["sha256"]),
+                                    signed_at=datetime.strptime(record["signed_at"], "%Y-%m-%dT%H:%M:%S.%fZ"))
+            certificate = x509.load_pem_x509_certificate(record["certificate"].encode("ascii"))
+            signature = base64.b64decode(record["signature"], validate=True)
+        except (ValueError, KeyError, TypeError) as exc:
+            return None, f"not a checkpoint ({type(exc).__name__})"
+        if record.get("trail") != self.trail:
+            return None, None  # another database's checkpoint: not this trail's business
+        if self.certificate is not None and fingerprint(certificate) != fingerprint(self.certificate):
+            return None, "signed with a certificate other than the authority's; not trusted"
+        if not _verify(certificate, signature, _statement(self.trail, checkpoint)):
+            return None, f"the signature of the checkpoint of entry {checkpoint.sequence} does not verify; not trusted"
+        return checkpoint, None

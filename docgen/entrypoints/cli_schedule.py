@@ -182,6 +182,11 @@ def _document_messages(settings: SchedulerSettings, runtime: Runtime, sender: st
     prompt = getpass.getpass if sys.stdin.isatty() else None
     signer = load_signing_identity(str(identity), prompt=prompt)
     check_signing_identity(signer, at=runtime.clock())
+    # The same key signs the audit trail's checkpoints, after every item sent.
+    from docgen.adapters.audit_checkpoints import CheckpointSigner
+    from docgen.services.audit_trail import use_audit_seal
+
+    use_audit_seal(runtime, signer=CheckpointSigner(signer.private_key, signer.certificate))
     try:
         archive_certificate = load_certificate(archive_path.read_bytes(), source=str(archive_path))
         cas = load_certificates(bundle.read_bytes(), source=str(bundle)) if bundle else None

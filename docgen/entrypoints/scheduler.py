@@ -54,7 +54,10 @@ class SchedulerProcess:
                  build_message: MessageBuilder, approval_gate: ApprovalGate = no_approval_gate,
                  on_sent: SentHook | None = None, hand_delivery: Transport | None = None,
                  worker: str | None = None, stopping: threading.Event | None = None) -> None:
-        """``stopping``: an event already set by a signal received while the process was starting."""
+        """``stopping``: an event already set by a signal received while the process was starting.
+        After each item sent, the audit trail's head is checkpointed (when the trail is sealed)."""
+        from docgen.services.audit_trail import checkpoint_quietly
+
         self.stopping = stopping or threading.Event()
         # A stop asked for by a signal: a plain flag and a byte down a pipe, because a signal
         # handler runs in the middle of whatever the main thread was doing and must take no lock
@@ -68,7 +71,8 @@ class SchedulerProcess:
         self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
                                      clock=runtime.clock, approval_gate=approval_gate, on_sent=on_sent,
                                      hand_delivery=hand_delivery, worker=worker,
-                                     should_stop=self._should_stop)
+                                     should_stop=self._should_stop,
+                                     after_sent=lambda: checkpoint_quietly(runtime, actor="distribution"))
         self.scheduler = BlockingScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(1)},

@@ -133,8 +133,10 @@ def checkpoint(runtime: Runtime, *, vouch_for: Iterable[int] = (), actor: str = 
     _check_stretch(entries, newest, read.checkpoints, read.problems)
     if not entries or (previous is not None and entries[-1].sequence == previous.sequence):
         return None
+    # The first checkpoint of a trail covers what is there (nothing signed before can contradict it);
+    # after that, only what the signer itself wrote, or was told to confirm.
     strangers = [e.sequence for e in entries if e.action in DECISIONS and e.sequence not in vouched
-                 and (previous is None or e.sequence > previous.sequence)]
+                 and previous is not None and e.sequence > previous.sequence]
     if strangers:
         raise AuditError(f"entries {', '.join(map(str, strangers))} are decisions that no checkpoint covers and "
                          f"that {actor} did not write; they are not signed as genuine. Check them with `docgen audit "
@@ -179,7 +181,8 @@ def _check_stretch(entries: list[AuditEntry], newest: int, checkpoints: tuple[Ch
 def trusted_decision(session: Session, runtime_seal: AuditSeal | None, *, reference: str, subject: str,
                      actions: frozenset[str]) -> AuditEntry | None:
     """The newest decision entry about ``subject`` in ``reference``, once the trail from it to the
-    head chains, agrees with the signed checkpoints, and a checkpoint covers the decision.
+    head chains, agrees with the signed checkpoints, and a checkpoint covers the decision (once the
+    trail has any checkpoint: until its first, the chain is all there is to check).
 
     Raises AuditError saying why the decision cannot be trusted; returns None if there is none.
     """
@@ -193,7 +196,7 @@ def trusted_decision(session: Session, runtime_seal: AuditSeal | None, *, refere
     if read.checkpoints:
         start = min(start, read.checkpoints[-1].sequence)
     _check_stretch(*_stretch(session, start), read.checkpoints, read.problems)
-    if runtime_seal is not None and (not read.checkpoints or read.checkpoints[-1].sequence < decision.sequence):
+    if read.checkpoints and read.checkpoints[-1].sequence < decision.sequence:
         raise AuditError(f"the decision (audit entry {decision.sequence}) is not yet covered by a signed checkpoint, "
                          "as every genuine decision is when it is made; if it is genuine, run `docgen audit "
                          "checkpoint --confirm` with the authority's signing key")

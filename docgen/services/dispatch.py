@@ -137,10 +137,12 @@ class Dispatcher:
                  build_message: MessageBuilder, policy: DispatchPolicy, clock: Callable[[], datetime],
                  approval_gate: ApprovalGate = no_approval_gate, on_sent: SentHook | None = None,
                  hand_delivery: Transport | None = None, worker: str | None = None,
-                 rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
+                 rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False,
+                 after_sent: Callable[[], None] | None = None) -> None:
         """``sessions``: the database's sessions (each step of a pass is its own transaction) or an
         ``OutboxStore``. ``hand_delivery``, when given, takes the items of recipients without an
-        email address (children, parents without email); without it those items fail and are shown."""
+        email address (children, parents without email); without it those items fail and are shown.
+        ``after_sent`` runs once an item's "sent" is committed: the audit trail's signed checkpoint."""
         if isinstance(sessions, Session):  # a pass inside one transaction would commit no claim and no "sent"
             raise SchedulingError("the dispatcher commits each step itself: give it the sessionmaker, not a session")
         self.store: OutboxStore = outbox_store(sessions)
@@ -154,6 +156,7 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
         self.should_stop = should_stop
+        self.after_sent = after_sent
 
     # -- passes ------------------------------------------------------------------------------
 
@@ -286,6 +289,8 @@ class Dispatcher:
             self.store.record_breach(self._breach(item, now, sent_at=now))
         report.sent += 1
         report.sent_late += 1 if late else 0
+        if self.after_sent is not None:
+            self.after_sent()
 
     def _commit_sent(self, item: OutboxItem, delivery: Delivery, now: datetime, late: int, *, record: bool) -> None:
         on_sent = self.on_sent if record and not item.is_notice else None

@@ -308,8 +308,8 @@ def register(commands: Any) -> None:
     # file is read only when the scheduler runs, so a broken file never stops other commands.
     run.add_argument("--interval", type=float, help="seconds between passes (default interval_seconds [10])")
     run.add_argument("--batch-size", type=int, help="items a pass claims at a time (default batch_size [20])")
-    run.add_argument("--lease", type=float, help="seconds an item stays claimed (default lease_seconds [300]); "
-                     "must exceed the slowest send")
+    run.add_argument("--lease", type=float, help="seconds an item stays claimed unless renewed (default lease_seconds [60]); "
+                     "renewed every third of it while the scheduler runs")
     run.add_argument("--max-attempts", type=int, help="tries before an item fails (default max_attempts [12])")
     run.add_argument("--backoff-base", type=float, help="seconds before the first retry "
                      "(default backoff_base_seconds [30])")

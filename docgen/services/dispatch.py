@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from distribution.abc import Delivery, Transport
 from distribution.errors import TransportError
-from docgen.adapters.faults import mask, masked_traceback
+from docgen.adapters.faults import describe_fault, mask, masked_traceback
 from docgen.adapters.outbox_store import OutboxConflict, OutboxSource, OutboxStore, outbox_store
 from docgen.domain.calendar import WorkingCalendar
 from docgen.domain.outbox import (
@@ -83,6 +84,39 @@ class DispatchPolicy:
             raise SchedulingError("batch_size and max_attempts must be at least 1")
         if self.lease <= timedelta(0) or self.warn_before < timedelta(0):
             raise SchedulingError("the lease must be positive and warn_before not negative")
+
+
+class _LeaseKeeper:
+    """Renews the leases of a pass's claimed items in the background, every third of the lease,
+    while the pass works through them, a send in progress included. So a lease can be short (a
+    minute), and a dead scheduler's items are taken over soon after it dies, while a live one's
+    slow send is never taken over; an item's renewal stops once its claim no longer holds it."""
+
+    def __init__(self, store: OutboxStore, items: list[OutboxItem], *, lease: timedelta,
+                 clock: Callable[[], datetime]) -> None:
+        self.store, self.items, self.lease, self.clock = store, list(items), lease, clock
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        if self.items:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def _run(self) -> None:
+        while self.items and not self.stopped.wait(self.lease.total_seconds() / 3):
+            try:
+                now = self.clock()
+                held = self.store.renew_leases(self.items, now=now, lease_until=now + self.lease)
+            except Exception as exc:  # noqa: BLE001 - logged without case content; the next round tries again
+                log.error("renewing leases failed (%s); trying again", describe_fault(exc) or type(exc).__name__)
+                continue
+            self.items = [item for item in self.items if item.id in held]
 
 
 @dataclass
@@ -165,11 +199,12 @@ class Dispatcher:
         report = PassReport()
         claimed = self._claim(self.clock())
         report.claimed = len(claimed)
-        for index, item in enumerate(claimed):
-            if self.should_stop():
-                self.store.unclaim(claimed[index:], now=self.clock())
-                break
-            self._process(item, report)
+        with _LeaseKeeper(self.store, claimed, lease=self.policy.lease, clock=self.clock):
+            for index, item in enumerate(claimed):
+                if self.should_stop():
+                    self.store.unclaim(claimed[index:], now=self.clock())
+                    break
+                self._process(item, report)
         try:
             warned, full_w = self._raise_warnings(self.clock())
             breached, full_b = self._record_breaches(self.clock())

@@ -95,14 +95,15 @@ class CheckpointLog:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def append(self, checkpoint: Checkpoint, signer: CheckpointSigner) -> None:
-        """Sign ``checkpoint`` and add it as a line at the end of the file, flushed to disk."""
+    def append(self, checkpoint: Checkpoint, signer: CheckpointSigner) -> str:
+        """Sign ``checkpoint`` and add it as a line at the end of the file, flushed to disk; the line."""
         signature = _sign(signer.private_key, _statement(self.trail, checkpoint))
         line = {"sequence": checkpoint.sequence, "sha256": checkpoint.sha256,
                 "signed_at": to_utc(checkpoint.signed_at).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 "trail": self.trail, "signature": base64.b64encode(signature).decode("ascii"),
                 "certificate": signer.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")}
-        data = (json.dumps(line, sort_keys=True) + "\n").encode("utf-8")
+        text = json.dumps(line, sort_keys=True)
+        data = (text + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:
@@ -110,6 +111,7 @@ class CheckpointLog:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+        return text
 
     def read(self) -> ReadCheckpoints:
         """Every checkpoint in the file whose signature verifies; the others as problems."""

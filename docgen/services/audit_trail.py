@@ -33,6 +33,7 @@ from docgen.services.runtime import Runtime
 log = logging.getLogger("docgen.audit")
 
 CHECKPOINTS_ENV = "DOCGEN_AUDIT_CHECKPOINTS"
+SYSLOG_ENV = "DOCGEN_AUDIT_SYSLOG"
 SIGNING_IDENTITY_ENV = "DOCGEN_SIGNING_IDENTITY"
 
 
@@ -143,8 +144,40 @@ def checkpoint(runtime: Runtime, *, vouch_for: Iterable[int] = (), actor: str = 
                          "list`, then run `docgen audit checkpoint --confirm`")
     head = entries[-1]
     made = Checkpoint(sequence=head.sequence, sha256=head.sha256, signed_at=runtime.clock())
-    seal.log.append(made, seal.signer)
+    line = seal.log.append(made, seal.signer)
+    _send_to_syslog(line)
     return made
+
+
+def _send_to_syslog(line: str) -> None:
+    """A second copy of the checkpoint, off the machine, when ``DOCGEN_AUDIT_SYSLOG`` names a syslog
+    server (``HOST:PORT``, UDP) or socket (a path such as ``/dev/log``)."""
+    target = os.environ.get(SYSLOG_ENV)
+    if not target:
+        return
+    import json
+    import logging.handlers
+
+    # Without the certificate (a syslog message may be cut at 1 or 2 KB): its SHA-256 instead.
+    record = json.loads(line)
+    certificate = record.pop("certificate", "")
+    record["certificate_sha256"] = hashlib.sha256(certificate.encode("ascii")).hexdigest()
+    line = json.dumps(record, sort_keys=True)
+
+    address: str | tuple[str, int] = target
+    if not target.startswith("/"):
+        host, _, port = target.rpartition(":")
+        address = (host or "localhost", int(port or 514))
+    try:
+        handler = logging.handlers.SysLogHandler(address=address, facility=logging.handlers.SysLogHandler.LOG_AUTH)
+    except OSError as exc:
+        log.error("audit checkpoint not sent to syslog %s: %s", target, exc.strerror or type(exc).__name__)
+        return
+    try:
+        handler.emit(logging.LogRecord("docgen.audit", logging.INFO, __file__, 0, "docgen-audit-checkpoint %s",
+                                       (line,), None))
+    finally:
+        handler.close()
 
 
 def checkpoint_quietly(runtime: Runtime, *, vouch_for: Iterable[int] = (), actor: str = "docgen") -> None:

@@ -6,6 +6,7 @@ chair's later return deleted) does not release the copy."""
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -149,6 +150,21 @@ def test_expect_head_accepts_a_trail_grown_from_it(runtime: Runtime, reference: 
     assert "Audit trail intact: 5 entries" in capsys.readouterr().out
     with pytest.raises(AuditError, match="no entry has the expected hash"):
         run_governance_cli(database_url, "audit", "verify", "--expect-head", "ab" * 32)
+
+
+def test_each_checkpoint_can_also_go_to_syslog(runtime: Runtime, reference: str, checkpoints: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(10)
+        monkeypatch.setenv("DOCGEN_AUDIT_SYSLOG", f"127.0.0.1:{server.getsockname()[1]}")
+        approval.record_event(runtime, "generated", actor="docgen", reference=reference, details={"copies": 43})
+        message = server.recv(65536).decode("utf-8")
+    assert "docgen-audit-checkpoint " in message
+    sent = json.loads(message.split("docgen-audit-checkpoint ", 1)[1].rstrip("\x00"))
+    last = json.loads(checkpoints.read_text(encoding="utf-8").splitlines()[-1])
+    assert (sent["sequence"], sent["sha256"], sent["signature"]) == (5, last["sha256"], last["signature"])
+    assert "certificate" not in sent
 
 
 # -- release decisions are the trail's, not the tables' ---------------------------------------------

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -91,6 +90,13 @@ class CheckpointLog:
         self.path = path
         self.trail = trail
         self.certificate = certificate
+        # The file only grows: what was read and verified is kept, and only new lines are read
+        # again (the scheduler reads it after every item it sends).
+        self._read_to = 0
+        self._lines_read = 0
+        self._found: list[Checkpoint] = []
+        self._problems: list[str] = []
+        self._certificates: dict[str, x509.Certificate] = {}
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -115,38 +121,55 @@ class CheckpointLog:
 
     def read(self) -> ReadCheckpoints:
         """Every checkpoint in the file whose signature verifies; the others as problems."""
-        found: list[Checkpoint] = []
-        problems: list[str] = []
-        for number, line in self._lines():
-            checkpoint, problem = self._parse(line)
-            if problem is not None:
-                problems.append(f"{self.path}, line {number}: {problem}")
-            elif checkpoint is not None:
-                if found and checkpoint.sequence < found[-1].sequence:
-                    problems.append(f"{self.path}, line {number}: checkpoint of entry {checkpoint.sequence} comes "
-                                    f"after one of entry {found[-1].sequence}; the file was reordered")
-                    continue
-                found.append(checkpoint)
-        return ReadCheckpoints(tuple(found), tuple(problems))
+        if self._size() < self._read_to:  # not the file read before: read it all again
+            self._read_to, self._lines_read, self._found, self._problems = 0, 0, [], []
+        data = self._bytes_from(self._read_to)
+        complete = data.rfind(b"\n") + 1  # a line still being written is read next time
+        if complete:
+            text = data[:complete].decode("utf-8", "replace")
+            for line in text.split("\n")[:-1]:
+                self._lines_read += 1
+                if line.strip():
+                    self._take(self._lines_read, line)
+            self._read_to += complete
+        return ReadCheckpoints(tuple(self._found), tuple(self._problems))
 
-    def _lines(self) -> Iterator[tuple[int, str]]:
+    def _take(self, number: int, line: str) -> None:
+        checkpoint, problem = self._parse(line)
+        if problem is not None:
+            self._problems.append(f"{self.path}, line {number}: {problem}")
+        elif checkpoint is not None:
+            if self._found and checkpoint.sequence < self._found[-1].sequence:
+                self._problems.append(f"{self.path}, line {number}: checkpoint of entry {checkpoint.sequence} comes "
+                                      f"after one of entry {self._found[-1].sequence}; the file was reordered")
+            else:
+                self._found.append(checkpoint)
+
+    def _size(self) -> int:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return self.path.stat().st_size
         except FileNotFoundError:
-            return
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AuditError(f"the audit checkpoints {self.path} cannot be read ({exc}); nothing can be released "
-                             "until they can") from None
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                yield number, line
+            return 0
+
+    def _bytes_from(self, offset: int) -> bytes:
+        try:
+            with self.path.open("rb") as stream:
+                stream.seek(offset)
+                return stream.read()
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise AuditError(f"the audit checkpoints {self.path} cannot be read ({exc.strerror or exc}); nothing "
+                             "can be released until they can") from None
 
     def _parse(self, line: str) -> tuple[Checkpoint | None, str | None]:
         try:
             record = json.loads(line)
             checkpoint = Checkpoint(sequence=int(record["sequence"]), sha256=str(record["sha256"]),
                                     signed_at=datetime.strptime(record["signed_at"], "%Y-%m-%dT%H:%M:%S.%fZ"))
-            certificate = x509.load_pem_x509_certificate(record["certificate"].encode("ascii"))
+            pem = str(record["certificate"])
+            certificate = self._certificates.get(pem) or x509.load_pem_x509_certificate(pem.encode("ascii"))
+            self._certificates[pem] = certificate
             signature = base64.b64decode(record["signature"], validate=True)
         except (ValueError, KeyError, TypeError) as exc:
             return None, f"not a checkpoint ({type(exc).__name__})"

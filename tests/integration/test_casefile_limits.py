@@ -19,6 +19,7 @@ from docgen.adapters.orm import Base
 from docgen.errors import CaseFileError
 from docgen.services.importing import import_case_file
 from docgen.services.runtime import Runtime
+from tests.conftest import EXAMPLE
 
 
 def _refusal(text: str, fmt: str) -> tuple[list[str], float, int]:
@@ -141,3 +142,21 @@ def test_a_refused_json_import_leaves_the_database_unchanged(runtime: Runtime, t
     with runtime.sessions() as session:
         for table in Base.metadata.sorted_tables:
             assert session.execute(select(func.count()).select_from(table)).scalar_one() == 0, table.name
+
+
+def test_a_large_yaml_file_is_read_in_seconds_not_minutes() -> None:
+    # Through libyaml's parser: PyYAML's own took 17 s for this on the development machine.
+    text = "record:\n  sections:\n" + "".join(
+        f"  - title: Section {s}\n    items:\n" + "".join(f"    - text: \"{'word ' * 3000}\"\n" for _ in range(17))
+        for s in range(20))
+    assert 4_900_000 < len(text) < LIMITS.max_bytes
+    started = time.perf_counter()
+    data = parse_case_text(text, source="case.yaml", fmt="yaml")
+    assert time.perf_counter() - started < 5
+    assert len(data["record"]["sections"]) == 20
+
+
+def test_both_yaml_parsers_read_the_examples_the_same(example_data: dict[str, Any]) -> None:
+    from docgen.adapters.casefile.loader import _StrictLoader
+
+    assert yaml.load(EXAMPLE.read_text(encoding="utf-8"), Loader=_StrictLoader) == example_data

@@ -160,9 +160,14 @@ def audit_entries(session: Session, *, reference: str | None = None) -> Iterator
 
 
 def entries_from(session: Session, sequence: int) -> list[AuditEntry]:
-    """The entries numbered ``sequence`` and after, oldest first."""
-    query = select(AuditEvent).where(AuditEvent.sequence >= sequence).order_by(AuditEvent.sequence)
-    return [row.entry() for row in session.scalars(query.execution_options(yield_per=500))]
+    """The entries numbered ``sequence`` and after, oldest first (read as plain rows: the release
+    check reads every entry since the decision it relies on, so this is on its path)."""
+    table = AuditEvent.__table__
+    query = select(*table.c).where(table.c.sequence >= sequence).order_by(table.c.sequence)
+    return [AuditEntry(sequence=row.sequence, recorded_at=row.recorded_at, actor=row.actor, action=row.action,
+                       reference=row.reference, subject=row.subject, details=dict(row.details or {}),
+                       previous_sha256=row.previous_sha256, sha256=row.sha256)
+            for row in session.execute(query)]
 
 
 def newest_entry(session: Session, *, reference: str | None = None, subject: str | None = None,

@@ -132,6 +132,8 @@ class CheckpointLog:
                 if line.strip():
                     self._take(self._lines_read, line)
             self._read_to += complete
+            # Schedulers running side by side append as they go, so lines need not be in order.
+            self._found.sort(key=lambda c: c.sequence)
         return ReadCheckpoints(tuple(self._found), tuple(self._problems))
 
     def _take(self, number: int, line: str) -> None:
@@ -139,10 +141,11 @@ class CheckpointLog:
         if problem is not None:
             self._problems.append(f"{self.path}, line {number}: {problem}")
         elif checkpoint is not None:
-            if self._found and checkpoint.sequence < self._found[-1].sequence:
-                self._problems.append(f"{self.path}, line {number}: checkpoint of entry {checkpoint.sequence} comes "
-                                      f"after one of entry {self._found[-1].sequence}; the file was reordered")
-            else:
+            same = [c for c in self._found if c.sequence == checkpoint.sequence]
+            if any(c.sha256 != checkpoint.sha256 for c in same):
+                self._problems.append(f"{self.path}, line {number}: two signed checkpoints of entry "
+                                      f"{checkpoint.sequence} disagree on its hash; the trail was forked")
+            elif not same:
                 self._found.append(checkpoint)
 
     def _size(self) -> int:

@@ -75,3 +75,22 @@ def test_a_checkpoint_signed_with_another_key_is_not_trusted(tmp_path: Path, sig
     read = CheckpointLog(path, trail="t1", certificate=signer.certificate).read()
     assert read.checkpoints == ()
     assert read.problems == (f"{path}, line 1: signed with a certificate other than the authority's; not trusted",)
+
+
+def test_checkpoints_appended_out_of_order_by_schedulers_side_by_side_are_all_kept(
+        tmp_path: Path, signer: CheckpointSigner) -> None:
+    log = CheckpointLog(tmp_path / "c.jsonl", trail="t1", certificate=signer.certificate)
+    for sequence in (4, 9, 8, 9):
+        log.append(_checkpoint(sequence), signer)
+    read = CheckpointLog(tmp_path / "c.jsonl", trail="t1", certificate=signer.certificate).read()
+    assert [c.sequence for c in read.checkpoints] == [4, 8, 9]
+    assert read.problems == ()
+
+
+def test_two_checkpoints_of_one_entry_that_disagree_are_reported(tmp_path: Path, signer: CheckpointSigner) -> None:
+    path = tmp_path / "c.jsonl"
+    log = CheckpointLog(path, trail="t1", certificate=signer.certificate)
+    log.append(_checkpoint(4), signer)
+    log.append(Checkpoint(sequence=4, sha256="ef" * 32, signed_at=AT), signer)
+    read = CheckpointLog(path, trail="t1", certificate=signer.certificate).read()
+    assert read.problems == (f"{path}, line 2: two signed checkpoints of entry 4 disagree on its hash; the trail was forked",)

@@ -86,3 +86,7 @@ class AccessDenied(DocgenError):
 
 class ApiKeyError(DocgenError):
     """An API key cannot be made or revoked as asked, or a request's key is missing, unknown or revoked."""
+
+
+class FolderInUseError(DocgenError):
+    """Another docgen process is writing into the same folder; the message says who and since when."""

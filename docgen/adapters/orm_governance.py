@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from docgen.adapters.orm import Base
-from docgen.domain.audit import GENESIS, AuditEntry, seal, verify_chain
+from docgen.domain.audit import GENESIS, AuditEntry, Checkpoint, compare_with_checkpoints, seal, verify_chain
 from docgen.errors import AuditError
 
 DECISIONS = ("approved", "returned")
@@ -159,20 +159,59 @@ def audit_entries(session: Session, *, reference: str | None = None) -> Iterator
         yield row.entry()
 
 
-def verify_trail(session: Session, *, expected_head: str | None = None) -> tuple[int, str]:
-    """Check the whole trail; the number of entries and the newest entry's hash, or AuditError
-    saying where it is broken and what to do."""
-    count, head = 0, GENESIS
+def entries_from(session: Session, sequence: int) -> list[AuditEntry]:
+    """The entries numbered ``sequence`` and after, oldest first (read as plain rows: the release
+    check reads every entry since the decision it relies on, so this is on its path)."""
+    table = AuditEvent.__table__
+    query = select(*table.c).where(table.c.sequence >= sequence).order_by(table.c.sequence)
+    return [AuditEntry(sequence=row.sequence, recorded_at=row.recorded_at, actor=row.actor, action=row.action,
+                       reference=row.reference, subject=row.subject, details=dict(row.details or {}),
+                       previous_sha256=row.previous_sha256, sha256=row.sha256)
+            for row in session.execute(query)]
+
+
+def newest_entry(session: Session, *, reference: str | None = None, subject: str | None = None,
+                 actions: frozenset[str] | None = None) -> AuditEntry | None:
+    """The newest entry (of one conference, about one subject, of some actions), as the table holds it."""
+    query = select(AuditEvent).order_by(AuditEvent.sequence.desc()).limit(1)
+    if reference is not None:
+        query = query.where(AuditEvent.reference == reference)
+    if subject is not None:
+        query = query.where(AuditEvent.subject == subject)
+    if actions is not None:
+        query = query.where(AuditEvent.action.in_(sorted(actions)))
+    row = session.scalars(query).first()
+    return row.entry() if row is not None else None
+
+
+TAMPERED = ("It was changed outside docgen. Release no more copies, keep the database as it is, and report this to "
+            "your information governance lead; comparing the audit_events table with a backup shows what was changed")
+
+
+def verify_trail(session: Session, *, expected_head: str | None = None,
+                 checkpoints: tuple[Checkpoint, ...] | None = None) -> tuple[int, str]:
+    """Check the whole trail, and against the signed ``checkpoints`` when given; the number of entries
+    and the newest entry's hash, or AuditError saying where it is broken, which entries, and what to do."""
+    count, head, newest = 0, GENESIS, 0
+    named = {c.sequence for c in checkpoints or ()}
+    last = checkpoints[-1].sequence if checkpoints else None
+    hashes: dict[int, str] = {}
+    uncovered: list[AuditEntry] = []
 
     def counted() -> Iterator[AuditEntry]:
-        nonlocal count, head
+        nonlocal count, head, newest
         for entry in audit_entries(session):
-            count, head = count + 1, entry.sha256
+            count, head, newest = count + 1, entry.sha256, entry.sequence
+            if entry.sequence in named:
+                hashes[entry.sequence] = entry.sha256
+            if last is not None and entry.sequence > last:
+                uncovered.append(entry)
             yield entry
 
     broken = verify_chain(counted(), expected_head=expected_head)
-    if broken is not None:
-        raise AuditError(f"the audit trail is broken at {broken}. It was changed outside docgen. Release no "
-                         "more copies, keep the database as it is, and report this to your information governance "
-                         "lead; comparing the audit_events table with a backup shows what was changed")
+    problems = [f"the audit trail is broken at {broken}."] if broken is not None else []
+    problems += compare_with_checkpoints(hashes, newest, checkpoints or (), uncovered)
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise AuditError(f"the audit trail does not check out:\n{listed}\n{TAMPERED}")
     return count, head

@@ -50,6 +50,36 @@ OPTIONAL_RULE_KEYS = ("conference_kinds", "description", "enabled")
 CALENDAR_KEYS = ("region", "closures", "end_of_day", "timezone")
 TOP_LEVEL_KEYS = ("calendar", "rules")
 
+#: Every delivery docgen times by a configured rule, as (document, audience): each needs a rule in
+#: the rules file for every kind of conference, enabled or (to say it is not circulated) not.
+#: Invitations, guidance, the exclusion letter and report forms need none: docgen sends them
+#: before the conference starts (``services/scheduling.py``, ``BEFORE_CONFERENCE``).
+REQUIRED_TIMESCALES: tuple[tuple[str, str], ...] = (
+    ("conference", "all_invited"),
+    ("social_worker_report", "chair"),
+    ("social_worker_report", "family"),
+    ("social_worker_report", "excluded_family"),
+    ("social_worker_report", "absent_invitees"),
+    ("agency_report", "family"),
+    ("exclusion_representation", "chair"),
+    ("decisions_notice", "all_invited"),
+    ("outline_plan", "all_invited"),
+    ("conference_record", "attendees_and_invited"),
+    ("record_amendments", "chair"),
+    ("core_group", "core_group"),
+    ("detailed_plan", "core_group"),
+    ("discharge_notification", "ica_agencies"),
+)
+#: What exists only once the conference has met: a rule anchored on the conference cannot have it due before.
+AFTER_CONFERENCE = frozenset({"decisions_notice", "outline_plan", "conference_record", "detailed_plan",
+                              "record_amendments", "core_group"})
+#: What the conference needs beforehand: a deadline anchored on the conference falls on or before it.
+BEFORE_CONFERENCE = frozenset({"social_worker_report", "agency_report", "exclusion_representation",
+                               "parent_invitation", "child_invitation", "professional_invitation",
+                               "professional_guidance", "exclusion_letter"})
+#: The longest offset in each unit: a year. Anything longer is a typing mistake, not a timescale.
+MAX_OFFSET = {"working_days": 260, "calendar_days": 366, "months": 12}
+
 DEFAULT_END_OF_DAY = time(17, 0)
 #: A closure range longer than this is almost certainly a typing mistake in a year.
 MAX_CLOSURE_RANGE_DAYS = 366
@@ -158,6 +188,9 @@ def parse_rules(
 
     calendar, end_of_day, zone = _build_calendar(calendar_raw)
     rules = [rule for entry in merged.values() if (rule := _build_rule(entry))]
+    if not problems:  # what is missing is worth saying only once what is there is right
+        sources = default_source if override is None else f"{default_source} with {override_source}"
+        _check_coverage(rules, At(sources, problems))
     problems.raise_if_any(HEADING, CirculationRuleError)
     if calendar is None or end_of_day is None or zone is None:
         raise CirculationRuleError(f"{HEADING}: the calendar could not be read")  # reported above
@@ -238,7 +271,46 @@ def _build_rule(entry: _Entry) -> CirculationRule | None:
             "books; use e.g. 'strategy_discussion'"
         )
         return None
+    problem = offset_problem(fields["document"], fields["anchor"], fields["offset"], fields["unit"], fields["window"])
+    if problem is not None:
+        entry.touched_by.key("offset").report(problem)
+        return None
     return CirculationRule(**fields)
+
+
+def offset_problem(document: str, anchor: str, offset: int, unit: str, window: str) -> str | None:
+    """What is wrong with a rule's offset, if anything: longer than a year, or pointing the wrong way
+    (a report due after the conference, the record due before it)."""
+    longest = MAX_OFFSET[unit]
+    if abs(offset) > longest:
+        return (f"{offset} {unit.replace('_', ' ')} is more than a year; an offset is at most {longest} "
+                f"{unit.replace('_', ' ')} either way")
+    what = document.replace("_", " ")
+    if anchor == "conference" and document in AFTER_CONFERENCE and offset < 0:
+        return (f"{offset} would make the {what} due before the conference, where it is made; "
+                "a rule anchored on the conference needs an offset of 0 or more for it")
+    if anchor == "conference" and document in BEFORE_CONFERENCE and window == "no_later_than" and offset > 0:
+        return (f"{offset} would let the {what} arrive after the conference it is for; a deadline "
+                "anchored on the conference needs an offset of 0 or less (e.g. -3 for 3 days before)")
+    return None
+
+
+def _check_coverage(rules: Sequence[CirculationRule], at: At) -> None:
+    """Every timescale docgen needs has a rule for every kind of conference, enabled or switched off."""
+    if not rules:
+        at.key("rules").report("there are no rules; the file must give a rule for each document docgen "
+                               "circulates (see docs/circulation-rules.md), or it would send nothing on time")
+        return
+    for document, audience in REQUIRED_TIMESCALES:
+        covered = {kind for rule in rules if (rule.document, rule.audience) == (document, audience)
+                   for kind in rule.conference_kinds}
+        uncovered = [kind for kind in CONFERENCE_KINDS if kind not in covered]
+        if uncovered:
+            what = "booking the conference" if document == BOOKING_DOCUMENT else f"{document} to {audience}"
+            where = "any" if len(uncovered) == len(CONFERENCE_KINDS) else ", ".join(uncovered)
+            at.key("rules").report(
+                f"no rule for {what} at {where} conferences; add one, or add one with "
+                "enabled = false to say it is not circulated")
 
 
 def _build_calendar(

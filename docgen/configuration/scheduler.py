@@ -50,7 +50,7 @@ class SchedulerSettings:
 
     interval_seconds: float = 10.0
     batch_size: int = 20
-    lease_seconds: float = 300.0
+    lease_seconds: float = 60.0
     max_attempts: int = 12
     backoff_base_seconds: float = 30.0
     backoff_cap_seconds: float = 1800.0

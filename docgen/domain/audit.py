@@ -4,15 +4,17 @@ Pure: no I/O and no clock. Each entry's hash covers every field of the entry and
 entry before it, so changing any field of any entry, deleting an entry or putting entries in a
 different order breaks the chain at the first entry affected. Removing entries from the *end*, or
 rewriting the whole chain from some entry onwards, leaves a chain that is consistent in itself;
-that is caught only by comparing the head (the newest entry's hash) with one noted down earlier,
-which :func:`verify_chain` does when given ``expected_head``.
+that is caught only by comparing it with heads noted down earlier: ``expected_head`` in
+:func:`verify_chain`, and the signed checkpoints kept outside the database, which
+:func:`compare_with_checkpoints` checks (truncation, recomputation, a re-created table, and
+decisions appended after the last checkpoint, which a checkpoint would have covered).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -106,16 +108,22 @@ def seal(entry: AuditEntry, previous: AuditEntry | None) -> AuditEntry:
     return replace(linked, sha256=entry_hash(linked))
 
 
-def verify_chain(entries: Iterable[AuditEntry], *, expected_head: str | None = None) -> ChainBreak | None:
+def verify_chain(entries: Iterable[AuditEntry], *, expected_head: str | None = None,
+                 partial: bool = False) -> ChainBreak | None:
     """The first broken entry of a chain given oldest first, or None if the chain is intact.
 
     Entries must be numbered 1, 2, 3, ... with no gaps, each must point at the hash of the one
-    before, and each hash must match the entry's contents. With ``expected_head``, the newest
-    entry's hash must also equal it (catches entries removed from the end).
+    before, and each hash must match the entry's contents. With ``expected_head``, the chain must
+    hold an entry with that hash (it may have grown since: entries appended after it are fine), so
+    entries removed from the end, or a chain rewritten from before that entry, are found. With
+    ``partial``, the entries are a stretch of a chain: the first is taken as numbered and linked.
     """
     previous: AuditEntry | None = None
     position = -1
+    head_seen = expected_head is None or expected_head == GENESIS
     for position, entry in enumerate(entries):
+        if partial and previous is None:
+            previous = replace(entry, sequence=entry.sequence - 1, sha256=entry.previous_sha256)
         expected_sequence = 1 if previous is None else previous.sequence + 1
         if entry.sequence != expected_sequence:
             return ChainBreak(position, entry.sequence, f"is numbered {entry.sequence} where {expected_sequence} "
@@ -130,10 +138,64 @@ def verify_chain(entries: Iterable[AuditEntry], *, expected_head: str | None = N
             return ChainBreak(position, entry.sequence, f"cannot be hashed ({exc})")
         if entry.sha256 != actual:
             return ChainBreak(position, entry.sequence, "its contents do not match its hash: the entry was changed")
+        head_seen = head_seen or entry.sha256 == expected_head
         previous = entry
-    if expected_head is not None:
+    if not head_seen and expected_head is not None:
         head = previous.sha256 if previous is not None else GENESIS
-        if head != expected_head:
-            return ChainBreak(position + 1, None, f"the newest entry's hash is {head[:16]}..., not the expected "
-                              f"{expected_head[:16]}...: entries were removed from the end, or the chain was rewritten")
+        return ChainBreak(position + 1, None, f"no entry has the expected hash {expected_head[:16]}... (the newest "
+                          f"is {head[:16]}...): entries were removed from the end, or the chain was rewritten")
     return None
+
+
+#: The entries a release depends on: the chair's decisions on family copies and on sharing reports.
+DECISIONS = frozenset({"approved", "returned", "report_sharing_decided"})
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A head of the chain noted outside the database and signed: entry ``sequence`` had hash ``sha256``."""
+
+    sequence: int
+    sha256: str
+    signed_at: datetime  # UTC
+
+    def describe(self) -> str:
+        return f"the signed checkpoint of {to_utc(self.signed_at):%Y-%m-%d %H:%M:%S} UTC (entry {self.sequence})"
+
+
+def compare_with_checkpoints(hashes: Mapping[int, str], newest: int, checkpoints: Sequence[Checkpoint],
+                             uncovered: Sequence[AuditEntry] = ()) -> list[str]:
+    """What the trail's entries contradict in the signed checkpoints, each naming the entries affected.
+
+    ``hashes`` holds the trail's hash of each entry a checkpoint names (where the entry exists),
+    ``newest`` the newest entry's sequence (0 for an empty trail), ``checkpoints`` the signed
+    checkpoints oldest first, ``uncovered`` the entries after the newest checkpoint.
+    """
+    if not checkpoints:
+        return []
+    problems: list[str] = []
+    last = checkpoints[-1]
+    if newest == 0:
+        problems.append(f"the trail is empty, but {last.describe()} covers entries 1 to {last.sequence}: the table "
+                        f"was emptied, or dropped and created again; entries 1 to {last.sequence} are missing")
+        return problems
+    if newest < last.sequence:
+        problems.append(f"the trail ends at entry {newest}, but {last.describe()} covers entries up to "
+                        f"{last.sequence}: entries {newest + 1} to {last.sequence} were removed from the end")
+    matched = 0
+    for checkpoint in checkpoints:
+        found = hashes.get(checkpoint.sequence)
+        if found is None:
+            continue
+        if found != checkpoint.sha256:
+            problems.append(f"entry {checkpoint.sequence} does not have the hash signed in {checkpoint.describe()}: "
+                            f"the chain was rewritten (recomputed) from an entry after entry {matched}; entries "
+                            f"{matched + 1} to {checkpoint.sequence} cannot be trusted")
+            break
+        matched = checkpoint.sequence
+    for entry in uncovered:
+        if entry.action in DECISIONS:
+            problems.append(f"entry {entry.sequence} ({entry.action}, conference {entry.reference or '-'}) was added "
+                            f"after {last.describe()} and no checkpoint covers it, as every genuine decision's does: "
+                            "it may be forged; if it is genuine, `docgen audit checkpoint --confirm` covers it")
+    return problems

@@ -37,8 +37,9 @@ class UsageError(DocgenError):
 
 
 @contextmanager
-def error_messages() -> Iterator[None]:
-    """Turn the product's errors into messages for people and an exit status."""
+def error_messages(*, debug: bool = False) -> Iterator[None]:
+    """Turn the product's errors, and operational faults (database, disk, network), into messages for
+    people and an exit status; never a traceback unless ``debug``, and then with case values masked."""
     try:
         yield
     except UsageError as exc:
@@ -48,11 +49,29 @@ def error_messages() -> Iterator[None]:
         print(f"docgen: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR) from None
     except DocgenError as exc:
+        _debug_traceback(exc, debug)
         print(f"docgen: error: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         print("docgen: stopped", file=sys.stderr)
         raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001 - a fault or a defect: a message, never case content
+        from docgen.adapters.faults import describe_fault
+
+        _debug_traceback(exc, debug)
+        fault = describe_fault(exc)
+        if fault is None:
+            fault = (f"docgen failed unexpectedly ({type(exc).__name__}); nothing more is shown because the "
+                     "details may quote case content: run the command again with --debug to see where")
+        print(f"docgen: error: {fault}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None
+
+
+def _debug_traceback(exc: BaseException, debug: bool) -> None:
+    if debug or os.environ.get("DOCGEN_DEBUG") == "1":
+        from docgen.adapters.faults import masked_traceback
+
+        print(masked_traceback(exc), file=sys.stderr, end="")
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
@@ -84,12 +103,15 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_pack(args: argparse.Namespace) -> None:
+    from docgen.adapters.folder_lock import folder_lock
+
     runtime = _runtime(args)
     case = _case_from(args, lambda: runtime)
     out = Path(args.out)
-    artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats,
-                           approved_reports=reports_shared(runtime, case, actor=args.actor))
-    record_generated(runtime, case["reference"], out, artifacts, actor=args.actor)
+    with folder_lock(out, holder=args.actor, now=runtime.clock()):
+        artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats,
+                               approved_reports=reports_shared(runtime, case, actor=args.actor))
+        record_generated(runtime, case["reference"], out, artifacts, actor=args.actor)
     print_summary(artifacts, out)
 
 
@@ -185,6 +207,7 @@ def print_summary(artifacts: Sequence[Artifact], folder: Path) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="docgen", description="Child protection conference documents: generate and distribute.")
     parser.add_argument("--database", help="database URL (default: DOCGEN_DATABASE_URL, else var/docgen.sqlite3)")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback too (case values masked)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="import the example conference, write its complete pack and send it encrypted")
@@ -240,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    with error_messages():
+    with error_messages(debug=args.debug):
         args.handler(args)
 
 

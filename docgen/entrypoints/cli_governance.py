@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from docgen.adapters.database import unit_of_work
-from docgen.adapters.orm_governance import audit_entries, verify_trail
+from docgen.adapters.orm_governance import audit_entries
 from docgen.bootstrap import bootstrap
 from docgen.domain.audit import AuditEntry
 from docgen.domain.calendar import LONDON
+from docgen.errors import AuditError
 from docgen.services import approval, review, risk
 
 
@@ -81,12 +82,40 @@ def cmd_share_report(args: argparse.Namespace) -> None:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
+    from docgen.services.audit_trail import verify_sealed_trail
+
     runtime = bootstrap(args.database)
-    with unit_of_work(runtime.sessions) as session:
-        count, head = verify_trail(session, expected_head=args.expect_head)
+    count, head, seal, checked = verify_sealed_trail(runtime, expected_head=args.expect_head)
     print(f"Audit trail intact: {count} entries; newest entry's SHA-256 {head}")
+    if seal is None:
+        print("No signed checkpoints are configured, so only the chain itself was checked: set "
+              "DOCGEN_SIGNING_IDENTITY (or DOCGEN_AUDIT_CHECKPOINTS) to check it against them.")
+    else:
+        print(f"Checked against {checked} signed checkpoint{'s' if checked != 1 else ''} in {seal.log.path}.")
     print("Note that hash down: `docgen audit verify --expect-head HASH` later also detects entries "
           "removed from the end.")
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> None:
+    from docgen.adapters.orm_governance import entries_from
+    from docgen.services.audit_trail import audit_seal, checkpoint, signed_checkpoints
+
+    runtime = bootstrap(args.database)
+    seal = audit_seal(runtime)
+    if seal is None or seal.signer is None:
+        raise AuditError("no signing key: set DOCGEN_SIGNING_IDENTITY (and DOCGEN_SIGNING_PASSPHRASE) to the "
+                         "authority's signing identity to sign a checkpoint")
+    vouched: list[int] = []
+    if args.confirm:
+        read = signed_checkpoints(seal)
+        with unit_of_work(runtime.sessions) as session:
+            since = entries_from(session, read.checkpoints[-1].sequence + 1 if read.checkpoints else 1)
+        vouched = [entry.sequence for entry in since]
+    made = checkpoint(runtime, vouch_for=vouched, actor=args.actor)
+    if made is None:
+        print("Nothing new to sign: the newest checkpoint covers the newest entry.")
+    else:
+        print(f"Signed checkpoint of entry {made.sequence} (SHA-256 {made.sha256}) added to {seal.log.path}.")
 
 
 def cmd_audit_list(args: argparse.Namespace) -> None:
@@ -159,8 +188,15 @@ def register(commands: Any) -> None:
     audit = commands.add_parser("audit", help="check or list the audit trail")
     actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = actions.add_parser("verify", help="check that no audit entry was changed, removed or reordered")
-    verify.add_argument("--expect-head", help="the newest entry's SHA-256 noted at an earlier check")
+    verify.add_argument("--expect-head", help="the newest entry's SHA-256 noted at an earlier check (the trail "
+                        "may have grown since)")
     verify.set_defaults(handler=cmd_audit_verify)
+    sign = actions.add_parser("checkpoint", help="sign the trail's head into the checkpoint file "
+                              "(needs the authority's signing key)")
+    sign.add_argument("--confirm", action="store_true", help="also cover decisions no checkpoint covers yet, once "
+                      "you have checked them with `docgen audit list`")
+    sign.add_argument("--actor", default="business support", help="who is signing (named if a decision is not covered)")
+    sign.set_defaults(handler=cmd_audit_checkpoint)
     listing = actions.add_parser("list", help="list audit entries, oldest first")
     listing.add_argument("reference", nargs="?", help="only this conference's entries")
     listing.set_defaults(handler=cmd_audit_list)

@@ -25,7 +25,7 @@ from docgen.configuration.folder import config_file
 from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
 from docgen.configuration.transports import OutboxFolderSettings, TransportSettings, load_transport
 from docgen.domain.outbox import STATES
-from docgen.errors import ConfigurationError, DocgenError
+from docgen.errors import ConfigurationError
 from docgen.services.runtime import Runtime
 
 CONFERENCE_WORDS = {"initial", "review", "transfer_in", "pre_birth"}
@@ -182,6 +182,11 @@ def _document_messages(settings: SchedulerSettings, runtime: Runtime, sender: st
     prompt = getpass.getpass if sys.stdin.isatty() else None
     signer = load_signing_identity(str(identity), prompt=prompt)
     check_signing_identity(signer, at=runtime.clock())
+    # The same key signs the audit trail's checkpoints, after every item sent.
+    from docgen.adapters.audit_checkpoints import CheckpointSigner
+    from docgen.services.audit_trail import use_audit_seal
+
+    use_audit_seal(runtime, signer=CheckpointSigner(signer.private_key, signer.certificate))
     try:
         archive_certificate = load_certificate(archive_path.read_bytes(), source=str(archive_path))
         cas = load_certificates(bundle.read_bytes(), source=str(bundle)) if bundle else None
@@ -303,8 +308,8 @@ def register(commands: Any) -> None:
     # file is read only when the scheduler runs, so a broken file never stops other commands.
     run.add_argument("--interval", type=float, help="seconds between passes (default interval_seconds [10])")
     run.add_argument("--batch-size", type=int, help="items a pass claims at a time (default batch_size [20])")
-    run.add_argument("--lease", type=float, help="seconds an item stays claimed (default lease_seconds [300]); "
-                     "must exceed the slowest send")
+    run.add_argument("--lease", type=float, help="seconds an item stays claimed unless renewed (default lease_seconds [60]); "
+                     "renewed every third of it while the scheduler runs")
     run.add_argument("--max-attempts", type=int, help="tries before an item fails (default max_attempts [12])")
     run.add_argument("--backoff-base", type=float, help="seconds before the first retry "
                      "(default backoff_base_seconds [30])")
@@ -358,14 +363,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run these commands without the rest of the CLI (and without loading the renderers)."""
     parser = argparse.ArgumentParser(prog="docgen")
     parser.add_argument("--database", help="database URL (default: DOCGEN_DATABASE_URL, else var/docgen.sqlite3)")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback too (case values masked)")
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)
     try:
         args.handler(args)
-    except (DocgenError, KeyboardInterrupt):
+    except (Exception, KeyboardInterrupt):
         from docgen.entrypoints.cli import error_messages  # errors become messages in one place
 
-        with error_messages():
+        with error_messages(debug=args.debug):
             raise
 
 

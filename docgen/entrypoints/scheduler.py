@@ -54,7 +54,10 @@ class SchedulerProcess:
                  build_message: MessageBuilder, approval_gate: ApprovalGate = no_approval_gate,
                  on_sent: SentHook | None = None, hand_delivery: Transport | None = None,
                  worker: str | None = None, stopping: threading.Event | None = None) -> None:
-        """``stopping``: an event already set by a signal received while the process was starting."""
+        """``stopping``: an event already set by a signal received while the process was starting.
+        After each item sent, the audit trail's head is checkpointed (when the trail is sealed)."""
+        from docgen.services.audit_trail import checkpoint_quietly
+
         self.stopping = stopping or threading.Event()
         # A stop asked for by a signal: a plain flag and a byte down a pipe, because a signal
         # handler runs in the middle of whatever the main thread was doing and must take no lock
@@ -68,7 +71,8 @@ class SchedulerProcess:
         self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
                                      clock=runtime.clock, approval_gate=approval_gate, on_sent=on_sent,
                                      hand_delivery=hand_delivery, worker=worker,
-                                     should_stop=self._should_stop)
+                                     should_stop=self._should_stop,
+                                     after_sent=lambda: checkpoint_quietly(runtime, actor="distribution"))
         self.scheduler = BlockingScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(1)},
@@ -88,8 +92,12 @@ class SchedulerProcess:
         with self._in_pass:
             try:
                 report = self.dispatcher.drain()
-            except Exception:
-                log.exception("dispatch pass failed; trying again at the next interval")
+            except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+                from docgen.adapters.faults import describe_fault, masked_traceback
+
+                log.error("dispatch pass failed, trying again at the next interval: %s",
+                          describe_fault(exc) or type(exc).__name__)
+                log.debug("%s", masked_traceback(exc))
                 return
         if report.claimed or report.warnings or report.breaches:
             log.info("pass: %d claimed, %d sent (%d late), %d retrying, %d failed, %d held, %d warnings, "

@@ -20,6 +20,7 @@ of exactly the approved content; the copy's own SHA-256 is recorded in the audit
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,12 +32,13 @@ from sqlalchemy.orm import Session
 from docgen.adapters.case_store import content_hash, load_version
 from docgen.adapters.clock import london_now
 from docgen.adapters.database import unit_of_work
-from docgen.adapters.orm_governance import Approval, AuditEvent, ReportSharingDecision, append_event
+from docgen.adapters.orm_governance import DECISIONS, Approval, AuditEvent, ReportSharingDecision, append_event
 from docgen.domain.calendar import LONDON
 from docgen.domain.documents import CopySpec, family_audience, plan_copies, report_shareable
 from docgen.domain.redaction import Audience, redact
 from docgen.domain.views import build_case_view
-from docgen.errors import ApprovalError, NotFoundError
+from docgen.errors import ApprovalError, AuditError, NotFoundError
+from docgen.services.audit_trail import audit_seal, checkpoint_quietly, trusted_decision
 from docgen.services.pack import render_copy
 from docgen.services.runtime import Runtime
 
@@ -65,6 +67,8 @@ __all__ = [
 ]
 
 RECORD = "conference_record"
+
+log = logging.getLogger("docgen.approval")
 
 
 def view_hash(case: dict[str, Any], audience: Audience) -> str:
@@ -257,9 +261,10 @@ def _decide(runtime: Runtime, reference: str, person: str, *, chair: str, decisi
                        generated_on=copy.generated_on if copy else None)
         session.add(row)
         session.flush()
-        append_event(session, at=now, actor=chair, action=decision, reference=reference, subject=person,
-                     details=_approval_details(row))
-        return row
+        sequence = append_event(session, at=now, actor=chair, action=decision, reference=reference, subject=person,
+                                details=_approval_details(row)).sequence
+    checkpoint_quietly(runtime, vouch_for=[sequence], actor=chair)
+    return row
 
 
 def _approval_details(row: Approval) -> dict[str, Any]:
@@ -290,9 +295,10 @@ def approve_report_sharing(runtime: Runtime, reference: str, report_id: str, *, 
                                     report_sha256=content_hash(report))
         session.add(row)
         session.flush()
-        append_event(session, at=now, actor=chair, action="report_sharing_decided", reference=reference,
-                     subject=report_id, details=_sharing_details(row))
-        return row
+        sequence = append_event(session, at=now, actor=chair, action="report_sharing_decided", reference=reference,
+                                subject=report_id, details=_sharing_details(row)).sequence
+    checkpoint_quietly(runtime, vouch_for=[sequence], actor=chair)
+    return row
 
 
 def _report(content: Content, report_id: str) -> dict[str, Any]:
@@ -311,15 +317,23 @@ def approved_reports(runtime: Runtime, reference: str) -> frozenset[str]:
 
 
 def shared_reports(session: Session, content: Content, now: datetime, *, actor: str) -> frozenset[str]:
-    rows = session.scalars(select(ReportSharingDecision).where(
-        ReportSharingDecision.conference_reference == content.reference).order_by(ReportSharingDecision.id)).all()
-    latest = {row.report: row for row in rows}
-    recorded = [e.details for e in _events(session, content.reference, "report_sharing_decided")]
+    """Reports whose latest decision in the audit trail (checked against the signed checkpoints)
+    shares them, on their content as it is now. A decision the trail cannot vouch for, or that the
+    decisions table does not match, shares nothing."""
     noted = {e.details.get("decision") for e in _events(session, content.reference, "report_sharing_invalidated")}
     current = {r["id"]: content_hash(r) for r in content.case["reports"]}
+    seal = audit_seal(session)
     shared = set()
-    for report, row in latest.items():
-        if not row.shared or _sharing_details(row) not in recorded:
+    for report in current:
+        try:
+            entry = trusted_decision(session, seal, reference=content.reference, subject=report,
+                                     actions=frozenset({"report_sharing_decided"}))
+        except AuditError as exc:
+            log.error("report %s of %s is not shared: its decision cannot be verified (%s)", report,
+                      content.reference, str(exc)[:200])
+            continue
+        row = session.get(ReportSharingDecision, entry.details.get("decision")) if entry is not None else None
+        if entry is None or row is None or _sharing_details(row) != entry.details or not row.shared:
             continue
         if current.get(report) == row.report_sha256:
             shared.add(report)
@@ -424,11 +438,20 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
         raise refuse("copy_out_of_date", f"it was made from content version {content_version}, but the conference "
                      f"is now at version {content.version} or its content has changed; render the copy again")
     note_lapsed_approvals(session, content, now, actor=actor)
-    row = _latest_decisions(session, reference).get(person)
-    if row is None:
+    try:
+        decided = trusted_decision(session, audit_seal(session), reference=reference, subject=person,
+                                   actions=frozenset(DECISIONS))
+    except AuditError as exc:
+        raise refuse("approval_not_verified", f"its approval cannot be verified: {exc}") from None
+    if decided is None:
         raise refuse("not_approved", f"the chair has not approved it; run `docgen preview` and have the chair "
                      f"({content.chair}) run `docgen approve`")
-    details["approval"] = row.id
+    row = session.get(Approval, decided.details.get("approval"))
+    details["approval"] = decided.details.get("approval")
+    if row is None or row.decision != decided.action or _approval_details(row) != decided.details:
+        raise refuse("approval_not_in_audit_trail", f"the approvals table does not match the chair's decision in "
+                     f"the audit trail (entry {decided.sequence}, {decided.action}), so it cannot be trusted; run "
+                     "`docgen audit verify`, and have the chair decide again")
     if row.decision == "returned":
         # The chair's comment is not repeated here: messages end up in logs, and comments may quote the case.
         raise refuse("returned", f"the chair returned it on {row.decided_at:%d/%m/%Y %H:%M} (decision {row.id}); "
@@ -437,10 +460,6 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
         raise refuse("content_changed", f"the record changed after the chair approved it (approved content version "
                      f"{row.content_version}, now {content.version}); the approval no longer applies; preview and "
                      "have the chair approve the new content")
-    entries = [e for e in _events(session, reference, "approved") if e.details.get("approval") == row.id]
-    if not entries or entries[-1].details != _approval_details(row):
-        raise refuse("approval_not_in_audit_trail", f"approval {row.id} has no matching entry in the audit trail, "
-                     "so it cannot be trusted; run `docgen audit verify` and have the chair approve again")
     same_view = view_sha256 is not None and view_sha256 == row.view_sha256 == view_hash(content.case, audience)
     if copy_sha256 != row.copy_sha256 and not same_view:
         raise refuse("copy_not_approved", "it is neither the copy the chair approved nor made from the approved "
@@ -461,3 +480,4 @@ def record_event(runtime: Runtime, action: str, *, actor: str, reference: str | 
     with unit_of_work(runtime.sessions) as session:
         append_event(session, at=runtime.clock(), actor=actor, action=action, reference=reference, subject=subject,
                      details=details)
+    checkpoint_quietly(runtime, actor=actor)

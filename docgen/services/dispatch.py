@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from distribution.abc import Delivery, Transport
 from distribution.errors import TransportError
+from docgen.adapters.faults import describe_fault, mask, masked_traceback
 from docgen.adapters.outbox_store import OutboxConflict, OutboxSource, OutboxStore, outbox_store
 from docgen.domain.calendar import WorkingCalendar
 from docgen.domain.outbox import (
@@ -84,6 +86,39 @@ class DispatchPolicy:
             raise SchedulingError("the lease must be positive and warn_before not negative")
 
 
+class _LeaseKeeper:
+    """Renews the leases of a pass's claimed items in the background, every third of the lease,
+    while the pass works through them, a send in progress included. So a lease can be short (a
+    minute), and a dead scheduler's items are taken over soon after it dies, while a live one's
+    slow send is never taken over; an item's renewal stops once its claim no longer holds it."""
+
+    def __init__(self, store: OutboxStore, items: list[OutboxItem], *, lease: timedelta,
+                 clock: Callable[[], datetime]) -> None:
+        self.store, self.items, self.lease, self.clock = store, list(items), lease, clock
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        if self.items:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def _run(self) -> None:
+        while self.items and not self.stopped.wait(self.lease.total_seconds() / 3):
+            try:
+                now = self.clock()
+                held = self.store.renew_leases(self.items, now=now, lease_until=now + self.lease)
+            except Exception as exc:  # noqa: BLE001 - logged without case content; the next round tries again
+                log.error("renewing leases failed (%s); trying again", describe_fault(exc) or type(exc).__name__)
+                continue
+            self.items = [item for item in self.items if item.id in held]
+
+
 @dataclass
 class PassReport:
     """What one dispatch pass (or a drain of several) did."""
@@ -136,10 +171,12 @@ class Dispatcher:
                  build_message: MessageBuilder, policy: DispatchPolicy, clock: Callable[[], datetime],
                  approval_gate: ApprovalGate = no_approval_gate, on_sent: SentHook | None = None,
                  hand_delivery: Transport | None = None, worker: str | None = None,
-                 rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
+                 rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False,
+                 after_sent: Callable[[], None] | None = None) -> None:
         """``sessions``: the database's sessions (each step of a pass is its own transaction) or an
         ``OutboxStore``. ``hand_delivery``, when given, takes the items of recipients without an
-        email address (children, parents without email); without it those items fail and are shown."""
+        email address (children, parents without email); without it those items fail and are shown.
+        ``after_sent`` runs once an item's "sent" is committed: the audit trail's signed checkpoint."""
         if isinstance(sessions, Session):  # a pass inside one transaction would commit no claim and no "sent"
             raise SchedulingError("the dispatcher commits each step itself: give it the sessionmaker, not a session")
         self.store: OutboxStore = outbox_store(sessions)
@@ -153,6 +190,7 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
         self.should_stop = should_stop
+        self.after_sent = after_sent
 
     # -- passes ------------------------------------------------------------------------------
 
@@ -161,11 +199,12 @@ class Dispatcher:
         report = PassReport()
         claimed = self._claim(self.clock())
         report.claimed = len(claimed)
-        for index, item in enumerate(claimed):
-            if self.should_stop():
-                self.store.unclaim(claimed[index:], now=self.clock())
-                break
-            self._process(item, report)
+        with _LeaseKeeper(self.store, claimed, lease=self.policy.lease, clock=self.clock):
+            for index, item in enumerate(claimed):
+                if self.should_stop():
+                    self.store.unclaim(claimed[index:], now=self.clock())
+                    break
+                self._process(item, report)
         try:
             warned, full_w = self._raise_warnings(self.clock())
             breached, full_b = self._record_breaches(self.clock())
@@ -221,8 +260,9 @@ class Dispatcher:
         except DocgenError as exc:  # redaction, certificate, encryption: stop this item, say why
             self._fail(item, str(exc), report)
             return
-        except Exception as exc:
-            log.exception("building the message for item %s failed", item.id)
+        except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+            log.error("building the message for item %s failed (%s)", item.id, type(exc).__name__)
+            log.debug("%s", masked_traceback(exc))
             self._fail(item, f"building the message failed unexpectedly ({type(exc).__name__}); "
                              "see the scheduler log", report)
             return
@@ -242,8 +282,9 @@ class Dispatcher:
         except TransportError as exc:
             self._after_failure(item, exc, report)
             return
-        except Exception as exc:
-            log.exception("transport failed unexpectedly for item %s", item.id)
+        except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+            log.error("transport failed unexpectedly for item %s (%s)", item.id, type(exc).__name__)
+            log.debug("%s", masked_traceback(exc))
             self._fail(item, f"the transport failed unexpectedly ({type(exc).__name__}); whether the message "
                              "went is not known: check before retrying", report)
             return
@@ -273,8 +314,9 @@ class Dispatcher:
                                                                  self.policy.zone)
         try:
             self._commit_sent(item, delivery, now, late, record=True)
-        except Exception:
-            log.exception("item %s was sent but its delivery record could not be written", item.id)
+        except Exception as exc:  # noqa: BLE001 - logged without case content (traceback masked, at debug level)
+            log.error("item %s was sent but its delivery record could not be written (%s)", item.id, type(exc).__name__)
+            log.debug("%s", masked_traceback(exc))
             self._commit_sent(item, delivery, now, late, record=False)
         if late and item.deadline is not None:
             # Separately, after "sent" is safely committed: a clash with another scheduler
@@ -282,6 +324,8 @@ class Dispatcher:
             self.store.record_breach(self._breach(item, now, sent_at=now))
         report.sent += 1
         report.sent_late += 1 if late else 0
+        if self.after_sent is not None:
+            self.after_sent()
 
     def _commit_sent(self, item: OutboxItem, delivery: Delivery, now: datetime, late: int, *, record: bool) -> None:
         on_sent = self.on_sent if record and not item.is_notice else None
@@ -300,12 +344,13 @@ class Dispatcher:
         now = self.clock()
         delay = self.policy.backoff.delay(max(item.attempts, 1), self.rng.random())
         self.store.retry_later(item, now=now, due_at=now + delay, error=str(exc))
-        log.warning("item %s: transient failure, retrying in %ss: %s", item.id, int(delay.total_seconds()), exc)
+        log.warning("item %s: transient failure, retrying in %ss: %s", item.id, int(delay.total_seconds()), mask(str(exc)))
         report.retrying += 1
 
     def _fail(self, item: OutboxItem, reason: str, report: PassReport) -> bool:
         done = self.store.fail(item, now=self.clock(), reason=reason)
-        log.error("item %s (%s for %s) failed: %s", item.id, item.copy, item.recipient, reason)
+        # The reason can name the recipient; it is kept with the item (`docgen outbox list`), not logged.
+        log.error("item %s (%s) failed; `docgen outbox list` says why", item.id, item.document)
         report.failed += 1
         return done
 

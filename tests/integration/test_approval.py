@@ -220,9 +220,10 @@ def test_an_approval_written_straight_into_the_table_is_not_trusted(runtime: Run
                              content_version=content.version, content_sha256=content.sha256,
                              view_sha256=approval.view_hash(content.case, audience), copy_sha256="ab" * 32,
                              copy_format="pdf", generated_on=runtime.clock().date()))
-    with pytest.raises(ApprovalError, match="no matching entry in the audit trail"):
+    # Decisions are read from the audit trail: a row it does not record is no decision at all.
+    with pytest.raises(ApprovalError, match="the chair has not approved it"):
         approval.check_approval(runtime, reference, "zofia", "ab" * 32, 1)
-    assert refusal_reasons(runtime, reference) == ["approval_not_in_audit_trail"]
+    assert refusal_reasons(runtime, reference) == ["not_approved"]
 
 
 # -- report sharing -------------------------------------------------------------------------------

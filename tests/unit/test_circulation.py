@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import tomllib
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -260,16 +261,9 @@ def test_overridden_record_window_uses_the_local_calendar(overridden: Circulatio
 
 
 def test_parse_rules_accepts_parsed_toml_without_files() -> None:
-    config = parse_rules(
-        {"rules": [{
-            "name": "only-rule", "document": "agency_report", "audience": "chair",
-            "anchor": "conference", "offset": -3, "unit": "working_days",
-            "window": "no_later_than", "source": "test",
-        }]},
-        default_source="inline",
-    )
-    assert [r.name for r in config.rules] == ["only-rule"]
-    assert config.rules[0].conference_kinds == ALL_KINDS
+    config = parse_rules(tomllib.loads(DEFAULTS.read_text(encoding="utf-8")), default_source="inline")
+    assert [r.name for r in config.rules] == [r.name for r in load_rules(DEFAULTS).rules]
+    assert config.rule("sw-report-to-chair").conference_kinds == ALL_KINDS
     assert config.calendar == WorkingCalendar()
 
 

@@ -107,7 +107,7 @@ PROBLEMS = [
                  "notices: must be true or false, not a whole number", id="scheduler-number-for-boolean"),
     pytest.param("scheduler.toml", shipped("scheduler.toml", "batch_size = 20", "batch_size = 0"),
                  "batch_size: must be at least 1", id="scheduler-batch-size-zero"),
-    pytest.param("scheduler.toml", shipped("scheduler.toml", "lease_seconds = 300", "lease_seconds = 0"),
+    pytest.param("scheduler.toml", shipped("scheduler.toml", "lease_seconds = 60", "lease_seconds = 0"),
                  "lease_seconds: must be more than 0", id="scheduler-lease-zero"),
     pytest.param("scheduler.toml", shipped("scheduler.toml", "warn_before_hours = 24", "warn_before_hours = -1"),
                  "warn_before_hours: must be at least 0", id="scheduler-negative-warning"),
@@ -187,17 +187,18 @@ def test_one_place_finds_the_configuration_folder(monkeypatch: pytest.MonkeyPatc
 # -- the scheduler's policy ----------------------------------------------------------------------
 
 def test_shipped_scheduler_settings_are_the_flag_defaults_they_replace() -> None:
-    # The flags' defaults before scheduler.toml existed: 10, 20, 300, 12, 30, 1800, 24, notices
-    # on, var/delivery, and the authority's email for both addresses.
+    # The flags' defaults before scheduler.toml existed: 10, 20, 12, 30, 1800, 24, notices on,
+    # var/delivery, and the authority's email for both addresses; the lease is now 60 seconds,
+    # renewed while the scheduler runs (it was 300).
     settings = load_scheduler_settings(SHIPPED, environ={})
     assert settings == SchedulerSettings(
-        interval_seconds=10.0, batch_size=20, lease_seconds=300.0, max_attempts=12, backoff_base_seconds=30.0,
+        interval_seconds=10.0, batch_size=20, lease_seconds=60.0, max_attempts=12, backoff_base_seconds=30.0,
         backoff_cap_seconds=1800.0, warn_before_hours=24.0, business_support=None, notices=True,
         envelope_from=None, delivery_folder=Path("var/delivery"), signing_identity=None, archive_certificate=None,
         ca_bundle=None)
     rules = load_rules(SHIPPED / "circulation.toml")
     assert dispatch_policy(settings, authority_email=AUTHORITY_EMAIL, circulation=rules) == DispatchPolicy(
-        envelope_from=AUTHORITY_EMAIL, batch_size=20, lease=timedelta(seconds=300),
+        envelope_from=AUTHORITY_EMAIL, batch_size=20, lease=timedelta(seconds=60),
         backoff=Backoff(timedelta(seconds=30), timedelta(seconds=1800)), max_attempts=12,
         warn_before=timedelta(hours=24), business_support_address=AUTHORITY_EMAIL, calendar=rules.calendar,
         zone=rules.zone)

@@ -128,8 +128,13 @@ class OutboxStore(ABC):
 
     @abstractmethod
     def claim(self, *, now: datetime, lease_until: datetime, limit: int, worker: str) -> list[OutboxItem]:
-        """Claim at most ``limit`` of the items due by ``now`` (earliest due first) under one new
-        claim token, until ``lease_until``; concurrent claims are disjoint. Returned by id."""
+        """Claim at most ``limit`` of the items due by ``now`` under one new claim token, until
+        ``lease_until``; concurrent claims are disjoint. Items whose lease has run out (their
+        scheduler died) come first, then the others earliest due first. Returned by id."""
+
+    @abstractmethod
+    def renew_leases(self, items: Sequence[OutboxItem], *, now: datetime, lease_until: datetime) -> set[int]:
+        """Extend the lease of each item its claim still holds to ``lease_until``; the ids renewed."""
 
     @abstractmethod
     def unclaim(self, items: Sequence[OutboxItem], *, now: datetime) -> None:

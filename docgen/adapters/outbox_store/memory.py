@@ -209,7 +209,9 @@ class MemoryOutboxStore(OutboxStore):
         token = uuid.uuid4().hex
         with self._lock:
             # Of the rows due, those the table lets become ``sending``; the others stay as they are.
-            claimed = [r for r in self._due("due_at", now, limit) if r.state in CLAIMABLE_STATES]
+            due = self._due("due_at", now, len(self._rows))
+            due.sort(key=lambda r: r.state != "sending")  # stable: expired leases first, each part by due time
+            claimed = [r for r in due[:limit] if r.state in CLAIMABLE_STATES]
             for row in claimed:
                 self._change(row, "sending", {"claim_token": token, "claimed_by": worker,
                                               "lease_expires_at": lease_until, "due_at": lease_until,
@@ -229,6 +231,17 @@ class MemoryOutboxStore(OutboxStore):
             if row is not None:
                 self._change(row, target, values)
             return row is not None
+
+    def renew_leases(self, items: Sequence[OutboxItem], *, now: datetime, lease_until: datetime) -> set[int]:
+        renewed: set[int] = set()
+        with self._lock:
+            for item in items:
+                row = self._held(item)
+                if row is not None:
+                    self._change(row, "sending", {"lease_expires_at": lease_until, "due_at": lease_until,
+                                                  "updated_at": now})
+                    renewed.add(item.id)
+        return renewed
 
     def unclaim(self, items: Sequence[OutboxItem], *, now: datetime) -> None:
         for item in items:

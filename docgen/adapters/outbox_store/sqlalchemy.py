@@ -65,6 +65,8 @@ _BEGIN_ATTEMPT = (update(_OUTBOX).where(_claimed("sending"))
                   .values(attempts=_OUTBOX.c.attempts + 1, lease_expires_at=bindparam("lease"),
                           due_at=bindparam("lease"), updated_at=bindparam("now"))
                   .returning(_OUTBOX.c.attempts))
+_RENEW_LEASE = (update(_OUTBOX).where(_claimed("sending"))
+                .values(lease_expires_at=bindparam("lease"), due_at=bindparam("lease"), updated_at=bindparam("now")))
 _SENT_COLUMNS = ("state", "sent_at", "late_by", "due_at", "warn_at", "breach_at", "claim_token", "lease_expires_at",
                  "transport", "delivery_reference", "last_error", "hold_reason", "updated_at")
 _MARK_SENT = update(_OUTBOX).where(_claimed("sent")).values({name: bindparam(name) for name in _SENT_COLUMNS})
@@ -288,7 +290,14 @@ class SQLAlchemyOutboxStore(OutboxStore):
     def claim(self, *, now: datetime, lease_until: datetime, limit: int, worker: str) -> list[OutboxItem]:
         token = uuid.uuid4().hex
         with self._session() as session:
-            ids = list(session.scalars(_due(OutboxItemRow.due_at, now, limit).with_only_columns(OutboxItemRow.id)))
+            # A claimed item's due_at is its lease's end: one whose scheduler died is taken before
+            # items that fell due after it was claimed (through the (state, due_at) index).
+            expired = list(session.scalars(_due(OutboxItemRow.due_at, now, limit)
+                                           .where(OutboxItemRow.state == "sending")
+                                           .with_only_columns(OutboxItemRow.id)))
+            rest = [] if len(expired) >= limit else list(session.scalars(
+                _due(OutboxItemRow.due_at, now, limit).with_only_columns(OutboxItemRow.id)))
+            ids = [*expired, *(i for i in rest if i not in set(expired))][:limit]
             if not ids:
                 return []
             rows = session.execute(
@@ -300,6 +309,15 @@ class SQLAlchemyOutboxStore(OutboxStore):
                 .returning(OutboxItemRow).execution_options(synchronize_session=False)
             ).scalars().all()
             return sorted((to_item(row) for row in rows), key=lambda i: i.id)
+
+    def renew_leases(self, items: Sequence[OutboxItem], *, now: datetime, lease_until: datetime) -> set[int]:
+        renewed: set[int] = set()
+        with self._session() as session:
+            for item in items:
+                values = {"item_id": item.id, "token": item.claim_token, "lease": lease_until, "now": now}
+                if _rowcount(session.execute(_RENEW_LEASE, values)):
+                    renewed.add(item.id)
+        return renewed
 
     def unclaim(self, items: Sequence[OutboxItem], *, now: datetime) -> None:
         with self._session() as session:

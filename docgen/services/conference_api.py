@@ -4,7 +4,8 @@ and versioned saving as the CLI and the web pages, recorded under the actor ``ap
 from __future__ import annotations
 
 from docgen.adapters.case_store import VersionSummary, newest_version, save_case
-from docgen.adapters.casefile import validate_case
+from docgen.adapters.casefile import ValidatedCase, validate_case
+from docgen.adapters.casefile.limits import size_problems
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import sha256
 from docgen.adapters.orm_governance import append_event
@@ -15,10 +16,18 @@ from docgen.services.runtime import Runtime
 SOURCE = "request body"
 
 
+def _validated(data: object) -> ValidatedCase:
+    """The same limits as a case file (string and list lengths, nesting), then the same validation."""
+    problems = size_problems(data)
+    if problems:
+        raise CaseFileError(SOURCE, problems)
+    return validate_case(data, source=SOURCE)
+
+
 def import_conference(runtime: Runtime, data: object, raw: bytes, *, system: str) -> VersionSummary:
     """Validate a new conference and save it as version 1. CaseFileError lists every problem;
     ConflictError if a conference with its reference is already stored. Nothing is saved on either."""
-    case = validate_case(data, source=SOURCE)
+    case = _validated(data)
     actor = api_actor(system)
     now = runtime.clock().replace(tzinfo=None)
     with unit_of_work(runtime.sessions) as session:
@@ -42,7 +51,7 @@ def update_conference(runtime: Runtime, reference: str, data: object, raw: bytes
     with unit_of_work(runtime.sessions) as session:
         if newest_version(session, reference) is None:
             raise NotFoundError(f"no conference with the reference {reference!r} has been imported")
-    case = validate_case(data, source=SOURCE)
+    case = _validated(data)
     if case["reference"] != reference:
         raise CaseFileError(SOURCE, ["reference: differs from the reference in the address; a conference's "
                                      "reference cannot be changed"])

@@ -15,8 +15,7 @@ from docgen.adapters.case_store import (
     newest_version,
     save_case,
 )
-from docgen.adapters.casefile import ValidatedCase, load_case_file, parse_case_text, validate_case
-from docgen.adapters.casefile.loader import MAX_CASE_FILE_BYTES
+from docgen.adapters.casefile import ValidatedCase, load_case_bytes, load_case_file, validate_case
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import sha256
 from docgen.adapters.orm_governance import append_event
@@ -42,16 +41,10 @@ def import_case_file(runtime: Runtime, path: Path, *, actor: str, replace: bool 
 def import_case_bytes(runtime: Runtime, raw: bytes, *, source: str, actor: str, replace: bool = False) -> tuple[str, int]:
     """Validate and store a case file that arrived as bytes (an upload, an API call): judged by its
     content, not its name: JSON if it is a JSON object, YAML otherwise. ``source`` names it in problems."""
-    if len(raw) > MAX_CASE_FILE_BYTES:
-        raise CaseFileError(source, [f"the file is {len(raw)} bytes; the most a case file may be is {MAX_CASE_FILE_BYTES}"])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CaseFileError(source, [f"byte {exc.start}: the file is not UTF-8 text (a case file is YAML or JSON)"]) from None
-    if "\x00" in text:
+    if b"\x00" in raw[:8192]:
         raise CaseFileError(source, ["the file holds binary data; a case file is YAML or JSON text"])
-    fmt = "json" if text.lstrip().startswith("{") else "yaml"
-    case = validate_case(parse_case_text(text, source=source, fmt=fmt), source=source)
+    fmt = "json" if raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "yaml"
+    case = validate_case(load_case_bytes(raw, source=source, fmt=fmt), source=source)
     with unit_of_work(runtime.sessions) as session:
         saved = save_case(session, case, saved_by=actor, now=runtime.clock().replace(tzinfo=None),
                           source_sha256=sha256(raw), replace=replace)

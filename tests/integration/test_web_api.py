@@ -282,3 +282,16 @@ def test_too_many_wrong_keys_from_one_address_are_refused_429_even_with_the_righ
     other_address = _call(client, "POST", "/api/v1/conferences", key, example_data,
                           environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert other_address.status_code == 201
+
+
+def test_the_case_file_limits_hold_for_the_api(web: WebWorld, key: str, example_data: dict[str, Any]) -> None:
+    from docgen.adapters.casefile.limits import MAX_STRING_CHARACTERS
+
+    huge = copy.deepcopy(example_data)
+    huge["record"]["sections"][0]["items"][0]["text"] = "x" * (MAX_STRING_CHARACTERS + 1)
+    response = _call(web.client(), "POST", "/api/v1/conferences", key, huge)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert [e["path"] for e in errors] == ["record.sections[0].items[0].text"]
+    assert len(response.get_data()) < 1000  # the value is not repeated back
+    assert _versions(web) == []

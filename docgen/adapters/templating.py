@@ -50,6 +50,21 @@ class CompilingOnceEnvironment(ImmutableSandboxedEnvironment):
         return template
 
 
+# Characters that change the direction of the text around them: embeddings, overrides, isolates
+# and marks. A value holding one is shown inside an isolate (FSI ... PDI): the Unicode
+# bidirectional algorithm ends every embedding and override opened inside an isolate at its
+# PDI, so data can reorder at most itself, never the template's own words around it.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_FIRST_STRONG_ISOLATE, _POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def isolate_bidi(value: Any) -> Any:
+    """``value`` as a template prints it: text holding a bidirectional control is isolated."""
+    if isinstance(value, str) and not _BIDI_CONTROLS.isdisjoint(value):
+        return _FIRST_STRONG_ISOLATE + value + _POP_DIRECTIONAL_ISOLATE
+    return value
+
+
 def make_environment(templates_dir: Path = TEMPLATES_DIR, *, autoescape: bool = True,
                      environment_class: type[ImmutableSandboxedEnvironment] = ImmutableSandboxedEnvironment,
                      ) -> ImmutableSandboxedEnvironment:
@@ -64,6 +79,7 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR, *, autoescape: bool = 
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        finalize=isolate_bidi,
     )
     env.filters.update(long_date=long_date, short_date=short_date, clock_time=clock_time)
     return env

@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from docgen.configuration.folder import TEMPLATES_DIR
+from docgen.configuration.folder import TEMPLATES_DIR, template_folders
 from docgen.domain.views import clock_time, long_date, short_date
 from docgen.errors import TemplateError
 
@@ -65,13 +65,15 @@ def isolate_bidi(value: Any) -> Any:
     return value
 
 
-def make_environment(templates_dir: Path = TEMPLATES_DIR, *, autoescape: bool = True,
+def make_environment(templates_dir: Path | tuple[Path, ...] = TEMPLATES_DIR, *, autoescape: bool = True,
                      environment_class: type[ImmutableSandboxedEnvironment] = ImmutableSandboxedEnvironment,
                      ) -> ImmutableSandboxedEnvironment:
     """A sandboxed environment: templates cannot reach Python internals or change their data,
-    every value is escaped, and a misspelt name is an error rather than silently blank."""
+    every value is escaped, and a misspelt name is an error rather than silently blank.
+    ``templates_dir`` may be several folders, searched in order (the authority's, then the shipped)."""
+    folders = (templates_dir,) if isinstance(templates_dir, Path) else templates_dir
     env = environment_class(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
         # Every template is escaped except plain-text ones (an SMS), where HTML entities would be wrong.
         autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True)
         if autoescape else False,
@@ -86,22 +88,38 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR, *, autoescape: bool = 
 
 
 @cache
-def html_environment() -> ImmutableSandboxedEnvironment:
-    return make_environment()
+def html_environment(override: str = "") -> ImmutableSandboxedEnvironment:
+    """The environment HTML templates are rendered in; ``override`` is the authority's templates
+    folder, whose files are found before the shipped ones."""
+    return make_environment(template_folders(override))
 
 
-def render_html(template_name: str, context: dict[str, object]) -> str:
+def render_html(template_name: str, context: dict[str, object], *, override: str = "") -> str:
     """Render an HTML template to text, turning any template problem into a TemplateError."""
     try:
-        return html_environment().get_template(template_name).render(context)
+        return html_environment(override).get_template(template_name).render(context)
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template {exc.name!r} was not found under {TEMPLATES_DIR}") from None
+        where = " or ".join(str(folder) for folder in template_folders(override))
+        raise TemplateError(f"template {exc.name!r} was not found under {where}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or template_name}, line {exc.lineno}: {exc.message}") from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"{template_name}: the template tried something the sandbox forbids: {exc}") from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{template_name}: {exc.message}") from None
+        raise TemplateError(f"{undefined_place(exc, template_name)}: {exc.message}; the document's context has no "
+                            "such name (docs/templates.md lists the names it offers)") from None
+
+
+def undefined_place(exc: BaseException, template_name: str) -> str:
+    """Where in a template an undefined name was used: its file and line, from the traceback
+    Jinja rewrites to point into template files."""
+    traceback, place = exc.__traceback__, template_name
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".txt")):
+            place = f"{filename}, line {traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return place
 
 
 _MARKUP = re.compile(r"{#.*?#}|{%-?|-?%}|{{-?|-?}}|<[^>]+>", re.DOTALL)
@@ -111,11 +129,11 @@ _CALENDAR_WORDS = " ".join(
 
 
 @cache
-def fixed_wording(template_name: str) -> str:
+def fixed_wording(template_name: str, override: str = "") -> str:
     """Every word the template itself can print: its text, the words inside its tags (string
     literals such as a heading chosen by a condition) and the names of days and months that
     its date filters write. A reader of any copy may see these."""
-    env = html_environment()
+    env = html_environment(override)
     names, seen = [template_name], set()
     words = [_CALENDAR_WORDS]
     while names:

@@ -63,18 +63,21 @@ def render_copy(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *
         prepared = AudienceView.prepare(view, copy_spec.audience)
         context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
         title = context["document"]["title"]
-        data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on)
+        data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on,
+                              override=settings.templates.folder)
         copy = RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
         check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line)).enforce()
     return copy
 
 
-def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date) -> tuple[bytes, int | None]:
+def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date,
+            override: str = "") -> tuple[bytes, int | None]:
     if fmt == "pdf":
-        return render_pdf(render_html(copy_spec.kind.html_template, context), source=copy_spec.kind.html_template)
+        html = render_html(copy_spec.kind.html_template, context, override=override)
+        return render_pdf(html, source=copy_spec.kind.html_template, override=override)
     if fmt == "docx":
         created = datetime.combine(generated_on, datetime.min.time())
-        return render_docx(copy_spec.kind.docx_template, context, title=title, created=created), None
+        return render_docx(copy_spec.kind.docx_template, context, title=title, created=created, override=override), None
     raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
 
 

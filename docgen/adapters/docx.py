@@ -100,7 +100,7 @@ def docx_package_text(template_name: str, override: str = "") -> str:
 
 
 def render_docx(template_name: str, context: dict[str, object], *, title: str, created: datetime,
-                override: str = "") -> bytes:
+                override: str = "", environment: jinja2.Environment | None = None) -> bytes:
     """Render a DOCX template (the authority's, ``override``, if it has one); the output's
     properties hold the title and nothing of the template's."""
     path = find_template(template_name, override)
@@ -111,7 +111,7 @@ def render_docx(template_name: str, context: dict[str, object], *, title: str, c
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise TemplateError(f"{template_name}: not a usable Word template ({exc})") from None
     try:
-        template.render(context, jinja_env=_environment())
+        template.render(context, jinja_env=environment or _environment())
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{template_name}, line {exc.lineno} of its document XML: {exc.message}") from None
     except jinja2.UndefinedError as exc:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -67,7 +68,7 @@ def isolate_bidi(value: Any) -> Any:
 
 def make_environment(templates_dir: Path | tuple[Path, ...] = TEMPLATES_DIR, *, autoescape: bool = True,
                      environment_class: type[ImmutableSandboxedEnvironment] = ImmutableSandboxedEnvironment,
-                     ) -> ImmutableSandboxedEnvironment:
+                     undefined: type[jinja2.Undefined] = jinja2.StrictUndefined) -> ImmutableSandboxedEnvironment:
     """A sandboxed environment: templates cannot reach Python internals or change their data,
     every value is escaped, and a misspelt name is an error rather than silently blank.
     ``templates_dir`` may be several folders, searched in order (the authority's, then the shipped)."""
@@ -77,7 +78,7 @@ def make_environment(templates_dir: Path | tuple[Path, ...] = TEMPLATES_DIR, *, 
         # Every template is escaped except plain-text ones (an SMS), where HTML entities would be wrong.
         autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True)
         if autoescape else False,
-        undefined=jinja2.StrictUndefined,
+        undefined=undefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
@@ -148,3 +149,44 @@ def fixed_wording(template_name: str, override: str = "") -> str:
         words.append(_MARKUP.sub(" ", source))
         names.extend(re.findall(r"{%-?\s*(?:extends|include|import|from)\s+[\"']([^\"']+)[\"']", source))
     return "\n".join(words)
+
+
+class RecordingUndefined(jinja2.ChainableUndefined):
+    """An undefined name that, instead of stopping the render, notes where it was used (template
+    file and line) in :attr:`used`, so that one render can list every unknown name. For checking
+    templates only; documents are rendered with StrictUndefined."""
+
+    used: ClassVar[list[tuple[str, str]]] = []  # replaced by a fresh list for each check (see recording_environment)
+
+    def _note(self) -> None:
+        place = ""
+        frame = sys._getframe(1)
+        while frame is not None:
+            template = frame.f_globals.get("__jinja_template__")
+            if template is not None:
+                place = f"{template.filename or template.name}, line {template.get_corresponding_lineno(frame.f_lineno)}"
+                break
+            frame = frame.f_back  # type: ignore[assignment]
+        self.used.append((place, self._undefined_message))
+
+    def __str__(self) -> str:
+        self._note()
+        return ""
+
+    def __iter__(self) -> Any:
+        self._note()
+        return iter(())
+
+    def __bool__(self) -> bool:
+        self._note()
+        return False
+
+    def __len__(self) -> int:
+        self._note()
+        return 0
+
+
+def recording_environment(folders: tuple[Path, ...], used: list[tuple[str, str]]) -> ImmutableSandboxedEnvironment:
+    """An environment like the documents', whose undefined names are noted in ``used``."""
+    recording = type("Recording", (RecordingUndefined,), {"used": used})
+    return make_environment(folders, environment_class=CompilingOnceEnvironment, undefined=recording)

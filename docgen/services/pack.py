@@ -32,8 +32,9 @@ from docgen.adapters.templating import render_html
 from docgen.domain.authority import Settings
 from docgen.domain.documents import CopySpec, build_context, plan_copies
 from docgen.domain.views import build_case_view
-from docgen.errors import DocgenError, RenderError
+from docgen.errors import DocgenError, RedactionError, RenderError, TemplateError
 from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy, check_copy
+from docgen.services.templates_check import TemplateCheckError, require_usable, template_name, unknown_names
 
 FORMATS = ("pdf", "docx")
 
@@ -58,15 +59,27 @@ def render_copy(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *
     """Redact, render and check one copy at the leak gate; raises if the copy may not be used.
 
     ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
-    recipient it was sent to."""
+    recipient it was sent to. A template that fails its checks makes no copy
+    (:func:`~docgen.services.templates_check.require_usable`)."""
+    require_usable(copy_spec.kind, fmt, settings.templates.folder)
     with fewer_collections():
         prepared = AudienceView.prepare(view, copy_spec.audience)
         context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
         title = context["document"]["title"]
-        data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on,
-                              override=settings.templates.folder)
+        try:
+            data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on,
+                                  override=settings.templates.folder)
+        except TemplateError as exc:
+            # The message `docgen templates check` gives, naming every unknown name and its place.
+            problems = unknown_names(copy_spec, fmt, context, settings, generated_on)
+            if problems:
+                raise TemplateCheckError.listing(problems) from exc
+            raise
         copy = RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
-        check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line)).enforce()
+        verdict = check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line))
+        if verdict.unmarked:  # name the template, which is where the marking is missing
+            raise RedactionError(f"{verdict.refusal}; made from {template_name(copy_spec, fmt, settings.templates.folder)}")
+        verdict.enforce()
     return copy
 
 

@@ -228,10 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", help="file to write")
     render.set_defaults(handler=cmd_render)
 
-    from docgen.entrypoints import cli_governance, cli_schedule
+    from docgen.entrypoints import cli_governance, cli_schedule, cli_templates
 
     cli_governance.register(commands)
     cli_schedule.register(commands)
+    cli_templates.register(commands)
     return parser
 
 

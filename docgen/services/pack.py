@@ -34,7 +34,13 @@ from docgen.domain.documents import CopySpec, build_context, plan_copies
 from docgen.domain.views import build_case_view
 from docgen.errors import DocgenError, RedactionError, RenderError, TemplateError
 from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy, check_copy
-from docgen.services.templates_check import TemplateCheckError, require_usable, template_name, unknown_names
+from docgen.services.templates_check import (
+    TemplateCheckError,
+    require_usable,
+    template_name,
+    templates_sha256,
+    unknown_names,
+)
 
 FORMATS = ("pdf", "docx")
 
@@ -172,7 +178,9 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
         written = [artifact for artifact in artifacts if artifact is not None]
         if len(written) != len(copies):  # every copy either passed and was written, or raised
             raise RenderError(f"{len(copies) - len(written)} copies of the pack were not rendered; nothing was written")
-        write_manifest(staging, case, written, generated_on=generated_on)
+        kinds = {copy_spec.kind.key: copy_spec.kind for copy_spec, _ in copies}
+        write_manifest(staging, case, written, generated_on=generated_on,
+                       templates=templates_sha256(kinds.values(), formats, settings.templates.folder))
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)
@@ -241,11 +249,15 @@ def _failed(copy_spec: CopySpec, fmt: str, error: DocgenError) -> DocgenError:
     return named
 
 
-def write_manifest(folder: Path, case: dict[str, Any], artifacts: list[Artifact], *, generated_on: date) -> None:
+def write_manifest(folder: Path, case: dict[str, Any], artifacts: list[Artifact], *, generated_on: date,
+                   templates: dict[str, str] | None = None) -> None:
+    """The pack's manifest: every copy with its SHA-256, and the SHA-256 of every template file
+    the copies were made from (the authority's marked as such)."""
     manifest = {
         "format": "docgen.manifest/1",
         "conference": case["reference"],
         "generated_on": generated_on.isoformat(),
         "artifacts": [asdict(a) for a in artifacts],
+        "templates": templates or {},
     }
     write_atomically(folder / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")

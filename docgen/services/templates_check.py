@@ -13,6 +13,8 @@ Two levels, with the same messages ("FILE, PLACE: what is wrong"):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from docgen.configuration.folder import find_template, template_folders
 from docgen.domain.authority import Settings
 from docgen.domain.disclosure import find_missing_marking
 from docgen.domain.documents import KINDS, CopySpec, DocumentKind, build_context, plan_copies
+from docgen.domain.redaction import Audience
 from docgen.domain.views import build_case_view
 from docgen.errors import DocgenError, TemplateError
 from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy, check_copy
@@ -78,6 +81,23 @@ def require_usable(kind: DocumentKind, fmt: str, override: str = "") -> None:
     problems = file_problems(format_files(kind, fmt, override), override)
     if problems:
         raise TemplateCheckError.listing(problems)
+
+
+def templates_sha256(kinds: Iterable[DocumentKind], formats: Iterable[str], override: str = "") -> dict[str, str]:
+    """SHA-256 of every file copies of ``kinds`` in ``formats`` are made from, by the file's name
+    as messages give it (the authority's files marked as such)."""
+    paths = {path for kind in kinds for fmt in formats for path in format_files(kind, fmt, override)}
+    return {template_files.display_name(Path(path), override): digest
+            for path, digest in sorted(template_files.files_sha256(sorted(paths)).items())}
+
+
+def reader_templates_sha256(case: dict[str, Any], audience: Audience, override: str = "") -> str:
+    """One SHA-256 of every template file the copies for ``audience`` are made from: what the
+    chair's approval of that reader's copies binds besides the content, so that a template
+    changed after approval holds the copies it affects."""
+    kinds = {copy_spec.kind.key: copy_spec.kind for copy_spec in plan_copies(case) if copy_spec.audience == audience}
+    files = templates_sha256([kinds[key] for key in sorted(kinds)], ("pdf", "docx"), override)
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 _lock = threading.Lock()

@@ -17,7 +17,7 @@ from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_T
 from docxtpl import DocxTemplate
 
 from docgen.adapters.readback import read_back_docx
-from docgen.adapters.templating import CompilingOnceEnvironment, make_environment
+from docgen.adapters.templating import CompilingOnceEnvironment, folder_state, make_environment
 from docgen.configuration.folder import find_template
 from docgen.errors import RedactionError, RenderError, TemplateError
 
@@ -67,9 +67,13 @@ def _read(path: Path, modified: int, size: int) -> bytes:
 _TAGS = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
 
 
-@cache
 def docx_fixed_wording(template_name: str, override: str = "") -> str:
     """The Word template's own words (tags removed), which every reader of the document may see."""
+    return _docx_fixed_wording(template_name, override, folder_state(override))
+
+
+@lru_cache(maxsize=64)
+def _docx_fixed_wording(template_name: str, override: str, state: tuple[tuple[str, int], ...]) -> str:
     try:
         package = zipfile.ZipFile(io.BytesIO(_template_bytes(find_template(template_name, override))))
     except (FileNotFoundError, zipfile.BadZipFile):
@@ -82,8 +86,13 @@ def docx_fixed_wording(template_name: str, override: str = "") -> str:
     return _TAGS.sub(" ", "\n".join(texts))
 
 
-@cache
 def docx_package_text(template_name: str, override: str = "") -> str:
+    """See :func:`_docx_package_text`; read again when the authority's templates change."""
+    return _docx_package_text(template_name, override, folder_state(override))
+
+
+@lru_cache(maxsize=64)
+def _docx_package_text(template_name: str, override: str, state: tuple[tuple[str, int], ...]) -> str:
     """Everything the leak check reads from the Word template's package, tags removed: content
     types such as "application/vnd.openxmlformats-...", relationship types, part and style names,
     settings. Every copy made from the template holds it whatever the case says, so its *words*

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from weasyprint import CSS, HTML
@@ -22,6 +22,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from docgen.adapters.templating import folder_state
 from docgen.configuration.folder import ASSETS_DIR, template_folders
 from docgen.errors import RenderError
 
@@ -70,8 +71,13 @@ def _fetcher(override: str = "") -> AssetFetcher:
     return AssetFetcher(tuple(folder / "assets" for folder in template_folders(override)))
 
 
-@cache
 def _stylesheet(name: str, override: str = "") -> CSS:
+    """See :func:`_parsed_stylesheet`; parsed again when the authority's templates change."""
+    return _parsed_stylesheet(name, override, folder_state(override))
+
+
+@lru_cache(maxsize=16)
+def _parsed_stylesheet(name: str, override: str, state: tuple[tuple[str, int], ...]) -> CSS:
     """A project stylesheet, fetched and parsed once per process; a parsed ``CSS`` is read-only
     while documents are laid out, so every document can share it."""
     return CSS(url=ASSET_SCHEME + name, url_fetcher=_fetcher(override), font_config=_font_config())

@@ -6,7 +6,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -88,11 +88,23 @@ def make_environment(templates_dir: Path | tuple[Path, ...] = TEMPLATES_DIR, *, 
     return env
 
 
-@cache
 def html_environment(override: str = "") -> ImmutableSandboxedEnvironment:
     """The environment HTML templates are rendered in; ``override`` is the authority's templates
-    folder, whose files are found before the shipped ones."""
+    folder, whose files are found before the shipped ones. A file added to, changed in or removed
+    from that folder gives a new environment, so a running process renders what is there now."""
+    return _environment(override, folder_state(override))
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str, state: tuple[tuple[str, int], ...]) -> ImmutableSandboxedEnvironment:
     return make_environment(template_folders(override))
+
+
+def folder_state(override: str) -> tuple[tuple[str, int], ...]:
+    """Every file in the authority's templates folder with the time it was last changed."""
+    if not override:
+        return ()
+    return tuple(sorted((str(path), path.stat().st_mtime_ns) for path in Path(override).rglob("*") if path.is_file()))
 
 
 def render_html(template_name: str, context: dict[str, object], *, override: str = "") -> str:
@@ -129,8 +141,13 @@ _CALENDAR_WORDS = " ".join(
      "April", "May", "June", "July", "August", "September", "October", "November", "December", "am", "pm"])
 
 
-@cache
 def fixed_wording(template_name: str, override: str = "") -> str:
+    """See :func:`_fixed_wording`; worked out again when the authority's templates change."""
+    return _fixed_wording(template_name, override, folder_state(override))
+
+
+@lru_cache(maxsize=64)
+def _fixed_wording(template_name: str, override: str, state: tuple[tuple[str, int], ...]) -> str:
     """Every word the template itself can print: its text, the words inside its tags (string
     literals such as a heading chosen by a condition) and the names of days and months that
     its date filters write. A reader of any copy may see these."""

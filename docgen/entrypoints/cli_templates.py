@@ -1,5 +1,5 @@
 """The commands for the person who looks after an authority's templates: ``docgen templates list``,
-``export`` and ``check``.
+``export``, ``check`` and ``reference``.
 
 ``register`` adds them to the ``docgen`` command's subparsers; errors are turned into messages by
 the CLI's one error handler.
@@ -23,6 +23,7 @@ from docgen.configuration.folder import EXAMPLES_DIR, TEMPLATES_DIR, find_templa
 from docgen.domain.authority import Settings, Templates
 from docgen.domain.documents import KINDS
 from docgen.errors import DocgenError
+from docgen.services import templates_reference
 from docgen.services.templates_check import check_templates
 
 SYNTHETIC_SIZES = ("S", "M", "L")
@@ -46,6 +47,9 @@ def register(commands: Any) -> None:
     check.add_argument("--examples-only", action="store_true",
                        help="render against the example conferences only, not also the synthetic S, M and L ones")
     check.set_defaults(handler=cmd_check)
+    ref = actions.add_parser("reference", help="print the reference of the names each document's context offers "
+                                               "(as in docs/templates.md)")
+    ref.set_defaults(handler=cmd_reference)
 
 
 def _settings(folder: str | None = None) -> Settings:
@@ -127,3 +131,16 @@ def cmd_check(args: argparse.Namespace) -> None:
         raise DocgenError(f"{len(report.problems)} template problems found; no copy will be made from these templates "
                           f"until they are corrected:\n{lines}")
     print("No problems found.")
+
+
+REFERENCE_DAY = date(2026, 11, 20)  # the examples' pack day: the reference does not depend on today's date
+
+
+def reference_text() -> str:
+    """The generated reference, from the example conferences and the shipped settings."""
+    cases = [case for _, case in conferences(examples_only=True)]
+    return templates_reference.reference(templates_reference.context_names(cases, load_settings(), generated_on=REFERENCE_DAY))
+
+
+def cmd_reference(args: argparse.Namespace) -> None:
+    print(reference_text(), end="")

@@ -8,14 +8,15 @@ import copy
 import io
 import json
 import shutil
+import struct
 import subprocess
 import zipfile
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from docx import Document
-from PIL import Image
 
 from docgen.adapters.casefile import validate_case
 from docgen.configuration.authority import load_settings
@@ -28,9 +29,12 @@ LOGO_WORDS = "Edited Northmoor crest"
 
 
 def another_logo_png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (40, 40), (200, 30, 60)).save(out, format="PNG")
-    return out.getvalue()
+    """A 40 by 40 red square, as a PNG file."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\xc8\x1e\x3c" * 40 for _ in range(40))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40, 40, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def authority_folder(tmp_path: Path) -> Path:

@@ -17,8 +17,8 @@ from docx.opc.pkgwriter import _ContentTypesItem  # python-docx's own [Content_T
 from docxtpl import DocxTemplate
 
 from docgen.adapters.readback import read_back_docx
-from docgen.adapters.templating import CompilingOnceEnvironment, make_environment
-from docgen.configuration.folder import TEMPLATES_DIR
+from docgen.adapters.templating import CompilingOnceEnvironment, folder_state, make_environment
+from docgen.configuration.folder import find_template
 from docgen.errors import RedactionError, RenderError, TemplateError
 
 # Parts a template may carry that must never reach an output: reviewers' comments, people,
@@ -52,19 +52,30 @@ def _environment() -> jinja2.Environment:
     return make_environment(environment_class=CompilingOnceEnvironment)
 
 
-@cache
 def _template_bytes(path: Path) -> bytes:
+    """The template file's bytes, read again when the file has changed (an authority may replace
+    a template while a scheduler process runs)."""
+    status = path.stat()
+    return _read(path, status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read(path: Path, modified: int, size: int) -> bytes:
     return path.read_bytes()
 
 
 _TAGS = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
 
 
-@cache
-def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) -> str:
+def docx_fixed_wording(template_name: str, override: str = "") -> str:
     """The Word template's own words (tags removed), which every reader of the document may see."""
+    return _docx_fixed_wording(template_name, override, folder_state(override))
+
+
+@lru_cache(maxsize=64)
+def _docx_fixed_wording(template_name: str, override: str, state: tuple[tuple[str, int], ...]) -> str:
     try:
-        package = zipfile.ZipFile(io.BytesIO(_template_bytes(templates_dir / template_name)))
+        package = zipfile.ZipFile(io.BytesIO(_template_bytes(find_template(template_name, override))))
     except (FileNotFoundError, zipfile.BadZipFile):
         return ""
     texts = []
@@ -75,8 +86,13 @@ def docx_fixed_wording(template_name: str, templates_dir: Path = TEMPLATES_DIR) 
     return _TAGS.sub(" ", "\n".join(texts))
 
 
-@cache
-def docx_package_text(template_name: str, templates_dir: Path = TEMPLATES_DIR) -> str:
+def docx_package_text(template_name: str, override: str = "") -> str:
+    """See :func:`_docx_package_text`; read again when the authority's templates change."""
+    return _docx_package_text(template_name, override, folder_state(override))
+
+
+@lru_cache(maxsize=64)
+def _docx_package_text(template_name: str, override: str, state: tuple[tuple[str, int], ...]) -> str:
     """Everything the leak check reads from the Word template's package, tags removed: content
     types such as "application/vnd.openxmlformats-...", relationship types, part and style names,
     settings. Every copy made from the template holds it whatever the case says, so its *words*
@@ -86,24 +102,25 @@ def docx_package_text(template_name: str, templates_dir: Path = TEMPLATES_DIR) -
     a substring to decide which withheld items need looking for at all, and the package's run-on
     identifiers and font names ("Calibri" holds "ali") must never excuse a withheld name."""
     try:
-        read_back = read_back_docx(_template_bytes(templates_dir / template_name))
+        read_back = read_back_docx(_template_bytes(find_template(template_name, override)))
     except (FileNotFoundError, RedactionError):
         return ""  # nothing to allow: copies of a template the check cannot read are refused anyway
     return _TAGS.sub(" ", "\n".join(text for part, text in read_back.items() if part != "raw file bytes"))
 
 
 def render_docx(template_name: str, context: dict[str, object], *, title: str, created: datetime,
-                templates_dir: Path = TEMPLATES_DIR) -> bytes:
-    """Render a DOCX template; the output's properties hold the title and nothing of the template's."""
-    path = templates_dir / template_name
+                override: str = "", environment: jinja2.Environment | None = None) -> bytes:
+    """Render a DOCX template (the authority's, ``override``, if it has one); the output's
+    properties hold the title and nothing of the template's."""
+    path = find_template(template_name, override)
     try:
         template = _Template(io.BytesIO(_template_bytes(path)))
     except FileNotFoundError:
-        raise TemplateError(f"template {template_name!r} was not found under {templates_dir}") from None
+        raise TemplateError(f"template {template_name!r} was not found at {path}") from None
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise TemplateError(f"{template_name}: not a usable Word template ({exc})") from None
     try:
-        template.render(context, jinja_env=_environment())
+        template.render(context, jinja_env=environment or _environment())
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{template_name}, line {exc.lineno} of its document XML: {exc.message}") from None
     except jinja2.UndefinedError as exc:

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from weasyprint import CSS, HTML
@@ -22,7 +22,8 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from docgen.configuration.folder import ASSETS_DIR
+from docgen.adapters.templating import folder_state
+from docgen.configuration.folder import ASSETS_DIR, template_folders
 from docgen.errors import RenderError
 
 ASSET_SCHEME = "asset:"
@@ -42,16 +43,19 @@ class AssetFetcher(URLFetcher):
     content can make the renderer read local files or reach the network.
     """
 
-    def __init__(self, assets_dir: Path = ASSETS_DIR) -> None:
+    def __init__(self, assets_dir: Path | tuple[Path, ...] = ASSETS_DIR) -> None:
         super().__init__(allowed_protocols=())
-        self._assets = assets_dir.resolve()
+        # The authority's assets folder first, if it has one: its files override the shipped ones by name.
+        folders = (assets_dir,) if isinstance(assets_dir, Path) else assets_dir
+        self._folders = tuple(folder.resolve() for folder in folders)
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         if not url.startswith(ASSET_SCHEME):
             raise FatalURLFetchingError(f"refused to fetch {url[:80]!r}: only project assets (asset:NAME) may be used")
         name = url[len(ASSET_SCHEME):].lstrip("/")
-        path = (self._assets / name).resolve()
-        if self._assets not in path.parents or not path.is_file():
+        path = next((found for folder in self._folders
+                     if folder in (found := (folder / name).resolve()).parents and found.is_file()), None)
+        if path is None:
             raise FatalURLFetchingError(f"refused to fetch {url[:80]!r}: no such project asset")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
@@ -63,18 +67,23 @@ def _font_config() -> FontConfiguration:
 
 
 @cache
-def _fetcher() -> AssetFetcher:
-    return AssetFetcher()
+def _fetcher(override: str = "") -> AssetFetcher:
+    return AssetFetcher(tuple(folder / "assets" for folder in template_folders(override)))
 
 
-@cache
-def _stylesheet(name: str) -> CSS:
+def _stylesheet(name: str, override: str = "") -> CSS:
+    """See :func:`_parsed_stylesheet`; parsed again when the authority's templates change."""
+    return _parsed_stylesheet(name, override, folder_state(override))
+
+
+@lru_cache(maxsize=16)
+def _parsed_stylesheet(name: str, override: str, state: tuple[tuple[str, int], ...]) -> CSS:
     """A project stylesheet, fetched and parsed once per process; a parsed ``CSS`` is read-only
     while documents are laid out, so every document can share it."""
-    return CSS(url=ASSET_SCHEME + name, url_fetcher=_fetcher(), font_config=_font_config())
+    return CSS(url=ASSET_SCHEME + name, url_fetcher=_fetcher(override), font_config=_font_config())
 
 
-def _split_stylesheets(html: str) -> tuple[str, list[CSS]]:
+def _split_stylesheets(html: str, override: str = "") -> tuple[str, list[CSS]]:
     """The HTML without its links to project stylesheets, and those stylesheets, parsed.
 
     WeasyPrint gives them the user origin rather than the author origin; that orders them below
@@ -84,14 +93,15 @@ def _split_stylesheets(html: str) -> tuple[str, list[CSS]]:
     names = _ASSET_STYLESHEET.findall(html)
     if not names:
         return html, []
-    return _ASSET_STYLESHEET.sub("", html), [_stylesheet(name) for name in names]
+    return _ASSET_STYLESHEET.sub("", html), [_stylesheet(name, override) for name in names]
 
 
-def layout(html: str, *, source: str) -> Document:
-    """Lay out and paginate the HTML; ``source`` names the template in errors."""
+def layout(html: str, *, source: str, override: str = "") -> Document:
+    """Lay out and paginate the HTML; ``source`` names the template in errors; assets are looked
+    for in the authority's templates folder (``override``) first."""
     try:
-        html, stylesheets = _split_stylesheets(html)
-        return HTML(string=html, base_url=ASSET_SCHEME, url_fetcher=_fetcher()).render(
+        html, stylesheets = _split_stylesheets(html, override)
+        return HTML(string=html, base_url=ASSET_SCHEME, url_fetcher=_fetcher(override)).render(
             font_config=_font_config(), stylesheets=stylesheets, **_PDF_OPTIONS)
     except FatalURLFetchingError as exc:
         raise RenderError(f"{source}: {exc}") from None
@@ -109,11 +119,11 @@ def write(document: Document, *, source: str) -> bytes:
         raise RenderError(f"{source}: the PDF could not be written: {type(exc).__name__}: {exc}") from exc
 
 
-def render_pdf(html: str, *, source: str) -> tuple[bytes, int]:
+def render_pdf(html: str, *, source: str, override: str = "") -> tuple[bytes, int]:
     """Render HTML to a tagged PDF/UA-1 document and its page count; ``source`` names the
     template in errors."""
     with fewer_collections():
-        document = layout(html, source=source)
+        document = layout(html, source=source, override=override)
         return write(document, source=source), len(document.pages)
 
 

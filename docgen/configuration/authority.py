@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 from docgen.configuration.folder import config_file
 from docgen.configuration.toml import At, Problems, check_keys, read_dataclass, read_toml
-from docgen.domain.authority import ApprovalRules, Authority, Contacts, Marking, Settings
+from docgen.domain.authority import ApprovalRules, Authority, Contacts, Marking, Settings, Templates
 from docgen.errors import ConfigurationError
 
 FILE_NAME = "authority.toml"
-TABLES = ("authority", "marking", "contacts", "approval")
+TABLES = ("authority", "marking", "contacts", "approval", "templates")
 T = TypeVar("T")
 
 
@@ -44,9 +44,24 @@ def parse_settings(data: Mapping[str, Any], *, source: str, problems: Problems) 
     contacts = _table(Contacts, tables, "contacts", at)
     # [approval] may be left out too: its default is the safe one (a second pair of eyes).
     approval = _table(ApprovalRules, tables, "approval", at, required=False)
-    if authority is None or marking is None or contacts is None or approval is None:
+    # [templates] may be left out: the shipped templates are used.
+    templates = _table(Templates, tables, "templates", at, required=False)
+    if templates is not None and templates.folder:
+        templates = _template_folder(templates.folder, source, at.key("templates").key("folder"))
+    if authority is None or marking is None or contacts is None or approval is None or templates is None:
         return None
-    return Settings(authority=authority, marking=marking, contacts=contacts, approval=approval, source=source)
+    return Settings(authority=authority, marking=marking, contacts=contacts, approval=approval, templates=templates,
+                    source=source)
+
+
+def _template_folder(folder: str, source: str, at: At) -> Templates | None:
+    """The authority's templates folder, relative to the folder ``authority.toml`` is in; it must exist."""
+    path = (Path(source).parent / folder).resolve()
+    if not path.is_dir():
+        at.report(f"the templates folder {str(path)!r} does not exist; create it (`docgen templates export` "
+                  "writes a starting copy of a template into it) or remove the key to use the shipped templates")
+        return None
+    return Templates(folder=str(path))
 
 
 def _table(cls: type[T], tables: Mapping[str, Any], name: str, at: At, *, required: bool = True) -> T | None:

@@ -17,6 +17,22 @@ ASSETS_DIR = TEMPLATES_DIR / "assets"
 EXAMPLES_DIR = PROJECT_ROOT / "examples"
 
 
+def template_folders(override: str = "") -> tuple[Path, ...]:
+    """The folders a template is looked for in, first match wins: the authority's templates
+    folder (``override``, from ``[templates] folder``) if set, then the shipped templates."""
+    return (Path(override), TEMPLATES_DIR) if override else (TEMPLATES_DIR,)
+
+
+def find_template(name: str, override: str = "") -> Path:
+    """The file a template called ``name`` (``records/conference_record.docx``, ``assets/style.css``)
+    is read from: the authority's if it has one, else the shipped one (which may not exist)."""
+    for folder in template_folders(override):
+        path = folder / name
+        if path.is_file():
+            return path
+    return TEMPLATES_DIR / name
+
+
 def config_dir(explicit: Path | None = None) -> Path:
     """The configuration folder: ``explicit`` if given, else ``DOCGEN_CONFIG_DIR`` if set, else ``config/``.
 

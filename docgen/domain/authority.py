@@ -54,9 +54,18 @@ class ApprovalRules:
 
 
 @dataclass(frozen=True)
+class Templates:
+    """Where the authority keeps its own templates. ``folder`` is an absolute path once read (the
+    file gives it relative to the configuration folder); empty means the shipped templates only."""
+
+    folder: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     authority: Authority
     marking: Marking
     contacts: Contacts
     approval: ApprovalRules = ApprovalRules()
+    templates: Templates = Templates()
     source: str = field(default="", compare=False)

@@ -251,12 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", help="file to write")
     render.set_defaults(handler=cmd_render)
 
-    from docgen.entrypoints import cli_governance, cli_schedule, cli_web
+    from docgen.entrypoints import cli_api_keys, cli_governance, cli_schedule, cli_templates, cli_web
 
     cli_governance.register(commands)
     cli_schedule.register(commands)
+    cli_templates.register(commands)
     cli_web.register(commands)
-    from docgen.entrypoints import cli_api_keys
     cli_api_keys.register(commands)
     return parser
 

@@ -5,9 +5,11 @@ deciding is in ``review``.)
 An approval is for one family member or child and binds the content it was given on: the
 conference's content version, the SHA-256 of the whole stored case, the SHA-256 of the redacted
 view every copy for that person is rendered from, and the SHA-256 of the exact PDF of the record
-the chair approved. Every save of the conference (``import --replace``, later an edit) is a new
-content version, so the approval no longer matches and release is refused until the chair
-approves again. The content is read as stored: it was validated once, when it was saved.
+the chair approved; the view's hash is bound together with the SHA-256 of every template file
+that reader's copies are made from (``bound_view_hash``), so a template changed after approval
+holds the copies it affects until the chair approves again. Every save of the conference
+(``import --replace``, later an edit) is a new content version, so the approval no longer
+matches and release is refused until the chair approves again. The content is read as stored: it was validated once, when it was saved.
 
 Why the view and not only the bytes: WeasyPrint does not make the same bytes twice. The font
 subsets it embeds carry a ``head.modified`` time stamp of the moment of rendering (to the second,
@@ -41,6 +43,7 @@ from docgen.errors import ApprovalError, AuditError, NotFoundError
 from docgen.services.audit_trail import audit_seal, checkpoint_quietly, trusted_decision
 from docgen.services.pack import render_copy
 from docgen.services.runtime import Runtime
+from docgen.services.templates_check import reader_templates_sha256
 
 # content_hash is the store's: the hash each saved version carries is the one approvals bind.
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "approve",
     "approve_report_sharing",
     "approved_reports",
+    "bound_view_hash",
     "check_approval",
     "check_approval_of",
     "content_hash",
@@ -74,6 +78,16 @@ log = logging.getLogger("docgen.approval")
 def view_hash(case: dict[str, Any], audience: Audience) -> str:
     """SHA-256 of the redacted view a copy for ``audience`` is rendered from."""
     return content_hash(redact(build_case_view(case), audience).view)
+
+
+def bound_view_hash(view_sha256: str, case: dict[str, Any], audience: Audience, templates_folder: str | None) -> str:
+    """The view hash an approval binds: the view's with the SHA-256 of every template file the
+    reader's copies are made from (``templates_folder``: the authority's, "" for none), so that a
+    template changed after approval holds the copies it affects. ``None``: templates unknown."""
+    if templates_folder is None:
+        return view_sha256
+    templates = reader_templates_sha256(case, audience, templates_folder)
+    return hashlib.sha256(f"{view_sha256}\n{templates}".encode()).hexdigest()
 
 
 # -- reading the current content ----------------------------------------------------------------
@@ -256,7 +270,9 @@ def _decide(runtime: Runtime, reference: str, person: str, *, chair: str, decisi
         note_lapsed_approvals(session, content, now, actor=chair)
         row = Approval(conference_reference=reference, person=person, document=RECORD, decision=decision, chair=chair,
                        decided_at=_local(now), comment=comment, content_version=content.version,
-                       content_sha256=content.sha256, view_sha256=view_hash(content.case, copy_spec.audience),
+                       content_sha256=content.sha256,
+                       view_sha256=bound_view_hash(view_hash(content.case, copy_spec.audience), content.case,
+                                                   copy_spec.audience, runtime.settings.templates.folder),
                        copy_sha256=copy.sha256 if copy else None, copy_format="pdf" if copy else None,
                        generated_on=copy.generated_on if copy else None)
         session.add(row)
@@ -388,13 +404,15 @@ def check_approval(target: Session | Runtime, reference: str, person: str, copy_
     """
     if isinstance(target, Session):
         _check(target, reference, person, copy_sha256, content_version, view_sha256=view_sha256,
-               content_sha256=content_sha256, report=report, actor=actor, now=(clock or london_now)())
+               content_sha256=content_sha256, report=report, actor=actor, now=(clock or london_now)(),
+               templates_folder=None)
         return
     refusal: ApprovalError | None = None
     with unit_of_work(target.sessions) as session:
         try:
             _check(session, reference, person, copy_sha256, content_version, view_sha256=view_sha256,
-                   content_sha256=content_sha256, report=report, actor=actor, now=(clock or target.clock)())
+                   content_sha256=content_sha256, report=report, actor=actor, now=(clock or target.clock)(),
+                   templates_folder=target.settings.templates.folder)
         except ApprovalError as exc:
             refusal = exc
     if refusal is not None:
@@ -420,7 +438,8 @@ def check_approval_of(runtime: Runtime, reference: str, copy_spec: CopySpec, dat
 
 
 def _check(session: Session, reference: str, person: str, copy_sha256: str, content_version: int, *,
-           view_sha256: str | None, content_sha256: str | None, report: str | None, actor: str, now: datetime) -> None:
+           view_sha256: str | None, content_sha256: str | None, report: str | None, actor: str, now: datetime,
+           templates_folder: str | None) -> None:
     content = current_content(session, reference)
     details: dict[str, Any] = {"copy_sha256": copy_sha256, "content_version": content_version, "report": report}
 
@@ -460,10 +479,14 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
         raise refuse("content_changed", f"the record changed after the chair approved it (approved content version "
                      f"{row.content_version}, now {content.version}); the approval no longer applies; preview and "
                      "have the chair approve the new content")
-    same_view = view_sha256 is not None and view_sha256 == row.view_sha256 == view_hash(content.case, audience)
+    # Given no runtime, the templates in use are unknown: only the approved copy itself passes.
+    same_view = (view_sha256 is not None and templates_folder is not None
+                 and bound_view_hash(view_sha256, content.case, audience, templates_folder) == row.view_sha256
+                 == bound_view_hash(view_hash(content.case, audience), content.case, audience, templates_folder))
     if copy_sha256 != row.copy_sha256 and not same_view:
         raise refuse("copy_not_approved", "it is neither the copy the chair approved nor made from the approved "
-                     "content for this reader; render it from the stored content and check again")
+                     "content and templates for this reader; render it from the stored content and check again, "
+                     "and if a template was changed since the approval, have the chair preview and approve again")
     if report is not None:
         entry = _report(content, report)
         if not report_shareable(entry, shared_reports(session, content, now, actor=actor)):

@@ -116,12 +116,13 @@ class ReaderView:
                  recipient_line: str = "") -> ReaderView:
         """The reader of ``copy``: its audience's redacted view, and the copy's fixed wording (its
         templates', its title, its recipient line and the authority's settings)."""
-        fixed = "\n".join([fixed_wording(copy.copy_spec.kind.html_template),
-                           docx_fixed_wording(copy.copy_spec.kind.docx_template) if copy.format == "docx" else "",
+        override = settings.templates.folder
+        fixed = "\n".join([fixed_wording(copy.copy_spec.kind.html_template, override),
+                           docx_fixed_wording(copy.copy_spec.kind.docx_template, override) if copy.format == "docx" else "",
                            copy.title, recipient_line, *strings_in(asdict(settings))])
         withheld = choose_evidence(prepared.withheld, fixed=_fixed_words(fixed), shown=prepared.allowed,
                                    shown_values=prepared.shown_values)
-        return cls(withheld, _allowed_text(prepared, fixed, copy), _marking(copy.copy_spec.audience, settings))
+        return cls(withheld, _allowed_text(prepared, fixed, copy, override), _marking(copy.copy_spec.audience, settings))
 
 
 # The fixed wording of a copy is the same for every copy of a kind, format and title: cut it into
@@ -132,11 +133,11 @@ def _fixed_words(fixed: str) -> AllowedWords:
     return AllowedWords(words(fixed))
 
 
-def _allowed_text(prepared: AudienceView, fixed: str, copy: RenderedCopy) -> AllowedText:
+def _allowed_text(prepared: AudienceView, fixed: str, copy: RenderedCopy, override: str = "") -> AllowedText:
     """What the copy's reader may see: the redacted view, the fixed wording, and for a Word copy
     the words its template's package holds."""
     template = copy.copy_spec.kind.docx_template
-    package = (_fixed_words(docx_package_text(template)),) if copy.format == "docx" else ()
+    package = (_fixed_words(docx_package_text(template, override)),) if copy.format == "docx" else ()
     return AllowedText.from_words(prepared.allowed, _fixed_words(fixed), *package)
 
 

@@ -32,8 +32,15 @@ from docgen.adapters.templating import render_html
 from docgen.domain.authority import Settings
 from docgen.domain.documents import CopySpec, build_context, plan_copies
 from docgen.domain.views import build_case_view
-from docgen.errors import DocgenError, RenderError
+from docgen.errors import DocgenError, RedactionError, RenderError, TemplateError
 from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy, check_copy
+from docgen.services.templates_check import (
+    TemplateCheckError,
+    require_usable,
+    template_name,
+    templates_sha256,
+    unknown_names,
+)
 
 FORMATS = ("pdf", "docx")
 
@@ -58,23 +65,38 @@ def render_copy(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *
     """Redact, render and check one copy at the leak gate; raises if the copy may not be used.
 
     ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
-    recipient it was sent to."""
+    recipient it was sent to. A template that fails its checks makes no copy
+    (:func:`~docgen.services.templates_check.require_usable`)."""
+    require_usable(copy_spec.kind, fmt, settings.templates.folder)
     with fewer_collections():
         prepared = AudienceView.prepare(view, copy_spec.audience)
         context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
         title = context["document"]["title"]
-        data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on)
+        try:
+            data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on,
+                                  override=settings.templates.folder)
+        except TemplateError as exc:
+            # The message `docgen templates check` gives, naming every unknown name and its place.
+            problems = unknown_names(copy_spec, fmt, context, settings, generated_on)
+            if problems:
+                raise TemplateCheckError.listing(problems) from exc
+            raise
         copy = RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
-        check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line)).enforce()
+        verdict = check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line))
+        if verdict.unmarked:  # name the template, which is where the marking is missing
+            raise RedactionError(f"{verdict.refusal}; made from {template_name(copy_spec, fmt, settings.templates.folder)}")
+        verdict.enforce()
     return copy
 
 
-def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date) -> tuple[bytes, int | None]:
+def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date,
+            override: str = "") -> tuple[bytes, int | None]:
     if fmt == "pdf":
-        return render_pdf(render_html(copy_spec.kind.html_template, context), source=copy_spec.kind.html_template)
+        html = render_html(copy_spec.kind.html_template, context, override=override)
+        return render_pdf(html, source=copy_spec.kind.html_template, override=override)
     if fmt == "docx":
         created = datetime.combine(generated_on, datetime.min.time())
-        return render_docx(copy_spec.kind.docx_template, context, title=title, created=created), None
+        return render_docx(copy_spec.kind.docx_template, context, title=title, created=created, override=override), None
     raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
 
 
@@ -159,7 +181,9 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
         written = [artifact for artifact in artifacts if artifact is not None]
         if len(written) != len(copies):  # every copy either passed and was written, or raised
             raise RenderError(f"{len(copies) - len(written)} copies of the pack were not rendered; nothing was written")
-        write_manifest(staging, case, written, generated_on=generated_on)
+        kinds = {copy_spec.kind.key: copy_spec.kind for copy_spec, _ in copies}
+        write_manifest(staging, case, written, generated_on=generated_on,
+                       templates=templates_sha256(kinds.values(), formats, settings.templates.folder))
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)
@@ -228,11 +252,15 @@ def _failed(copy_spec: CopySpec, fmt: str, error: DocgenError) -> DocgenError:
     return named
 
 
-def write_manifest(folder: Path, case: dict[str, Any], artifacts: list[Artifact], *, generated_on: date) -> None:
+def write_manifest(folder: Path, case: dict[str, Any], artifacts: list[Artifact], *, generated_on: date,
+                   templates: dict[str, str] | None = None) -> None:
+    """The pack's manifest: every copy with its SHA-256, and the SHA-256 of every template file
+    the copies were made from (the authority's marked as such)."""
     manifest = {
         "format": "docgen.manifest/1",
         "conference": case["reference"],
         "generated_on": generated_on.isoformat(),
         "artifacts": [asdict(a) for a in artifacts],
+        "templates": templates or {},
     }
     write_atomically(folder / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")

@@ -452,7 +452,9 @@ class TestWithRendering:
         karim = next(j for j in plan_copies(case) if j.audience.person == "karim")
         with pytest.raises(ApprovalError, match="the chair has not approved it"):
             approval.check_approval_of(runtime, reference, karim, b"%PDF-", case=case)
-        assert row.view_sha256 == again.view_sha256
+        # The approval binds the view together with the templates the reader's copies are made from.
+        assert row.view_sha256 == approval.bound_view_hash(again.view_sha256, case, again.copy_spec.audience,
+                                                           runtime.settings.templates.folder)
 
     def test_a_copy_made_from_older_content_is_refused_after_a_new_approval(self, runtime: Runtime, reference: str,
                                                                             tmp_path: Path) -> None:

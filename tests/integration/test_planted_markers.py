@@ -116,7 +116,7 @@ def test_template_metadata_never_reaches_an_output(tmp_path: Path, settings) -> 
     copy_spec = CopySpec(KINDS["decisions_notice"], PROFESSIONALS)
     context = build_context(copy_spec, redact(build_case_view(example), PROFESSIONALS).view, settings, generated_on=date(2026, 11, 20))
     output = render_docx("records/decisions_notice.docx", context, title="Decisions", created=datetime(2026, 11, 20),
-                         templates_dir=tmp_path)
+                         override=str(tmp_path))
     text = "\n".join(read_back_docx(output).values()).casefold()
     assert "qzx" not in text
     assert Document(io.BytesIO(output)).core_properties.revision == 1

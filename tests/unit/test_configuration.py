@@ -24,7 +24,7 @@ from docgen.configuration.folder import DEFAULT_CONFIG_DIR, config_dir, config_f
 from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
 from docgen.configuration.transports import OutboxFolderSettings, SmtpSettings, TransportSettings, load_transport
 from docgen.configuration.web import WebSettings
-from docgen.domain.authority import Authority, Contact, Contacts, Marking
+from docgen.domain.authority import Authority, Contact, Contacts, Marking, Templates
 from docgen.domain.outbox import Backoff
 from docgen.entrypoints.cli_schedule import FLAG_KEYS, register, with_flags
 from docgen.errors import ConfigurationError
@@ -327,7 +327,7 @@ def _keys(*classes: type) -> set[str]:
 
 
 DOCUMENTED = [
-    pytest.param(_keys(Authority, Marking, Contacts, Contact) | {"authority", "marking", "contacts"},
+    pytest.param(_keys(Authority, Marking, Contacts, Contact, Templates) | {"authority", "marking", "contacts", "templates"},
                  id="authority"),
     pytest.param(set(TOP_LEVEL_KEYS) | set(CALENDAR_KEYS) | set(REQUIRED_RULE_KEYS) | set(OPTIONAL_RULE_KEYS),
                  id="circulation"),

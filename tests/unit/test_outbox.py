@@ -27,7 +27,8 @@ from docgen.domain.outbox import (
     check_move,
     due_again,
     idempotency_key,
-    message_id_for,
+    message_token,
+    new_message_id,
     notice_key,
     planned_item,
     replan,
@@ -131,9 +132,34 @@ def test_idempotency_key_is_stable_distinct_and_safe_for_every_transport() -> No
     assert re.fullmatch(r"obx-n-[0-9a-f]{38}", notice_key(key, "deadline_warning"))
 
 
-def test_message_id_is_derived_from_the_key_and_the_sender_domain() -> None:
-    assert message_id_for("obx-abc", "cp.conferences@northmoor.gov.uk") == "<obx-abc@northmoor.gov.uk>"
-    assert message_id_for("obx-abc", "no-domain") == "<obx-abc@docgen.invalid>"
+@pytest.mark.parametrize(("sender", "expected_domain"), [
+    pytest.param("cp.conferences@northmoor.gov.uk", "northmoor.gov.uk", id="the-sender-domain"),
+    pytest.param("no-domain", "docgen.invalid", id="no-domain-in-the-sender"),
+])
+def test_a_message_id_is_random_with_the_sender_domain(sender: str, expected_domain: str) -> None:
+    first, second = new_message_id(sender), new_message_id(sender)
+    assert first != second
+    assert re.fullmatch(rf"<[0-9a-f]{{32}}@{re.escape(expected_domain)}>", first)
+    assert new_message_id(sender, "0" * 32) == f"<{'0' * 32}@{expected_domain}>"
+
+
+@pytest.mark.parametrize(("message_id", "token"), [
+    pytest.param(f"<{'ab' * 16}@northmoor.gov.uk>", "ab" * 16, id="random-id"),
+    pytest.param(f" <{'ab' * 16}@northmoor.gov.uk> ", "ab" * 16, id="surrounding-space"),
+])
+def test_the_token_of_a_random_message_id_is_its_local_part(message_id: str, token: str) -> None:
+    assert message_token(message_id) == token
+
+
+def test_the_token_of_an_old_derived_message_id_is_a_hash_not_the_key() -> None:
+    old = "<obx-0123456789abcdef0123456789abcdef01234567@northmoor.gov.uk>"
+    token = message_token(old)
+    assert re.fullmatch(r"[0-9a-f]{32}", token) and "obx" not in token and token not in old
+
+
+def test_a_message_id_token_must_be_hex() -> None:
+    with pytest.raises(SchedulingError):
+        new_message_id("cp@northmoor.gov.uk", "obx-0147")
 
 
 DEADLINE = datetime(2026, 11, 23, 17, 0, tzinfo=LONDON)  # Monday
@@ -244,7 +270,10 @@ def test_a_planned_item_is_due_when_its_window_opens_and_watched_from_its_deadli
     assert (item.state, item.due_at, item.warn_at, item.breach_at) == ("ready", SOON, DEADLINE, DEADLINE)
     waiting = planned(ready=False)
     assert (waiting.state, waiting.due_at) == ("waiting_for_content", None)
-    assert item.message_id == message_id_for(item.idempotency_key, "cp@northmoor.gov.uk")
+    # The Message-ID is random: nothing of the key, and another item with the same fields gets another.
+    assert re.fullmatch(r"<[0-9a-f]{32}@northmoor\.gov\.uk>", item.message_id)
+    assert item.idempotency_key[len("obx-"):] not in item.message_id
+    assert planned(not_before=SOON).message_id != item.message_id
 
 
 LATER = SOON + timedelta(hours=1)

@@ -407,3 +407,35 @@ def _brought_up_to_date(current: Current, planned: NewItem, now: datetime) -> di
           and current.due_at < planned.not_before):
         changes["due_at"] = planned.not_before
     return changes
+
+
+@dataclass(frozen=True)
+class WindowChange:
+    """A stored item whose window scheduling again would move: who must agree before it moves."""
+
+    item_id: int
+    rule: str
+    copy: str
+    recipient: str
+    old_not_before: datetime | None
+    new_not_before: datetime | None
+    old_deadline: datetime | None
+    new_deadline: datetime | None
+
+
+def window_changes(existing: Sequence[OutboxItem], planned: Sequence[NewItem]) -> tuple[WindowChange, ...]:
+    """The stored items (``existing``) whose window (``not_before``, ``deadline``) ``replan`` would
+    change to follow ``planned``: those still replannable and still planned, by item id.
+
+    Items no longer planned are cancelled, not moved; items sent, sending or cancelled keep theirs.
+    """
+    by_key = {p.idempotency_key: p for p in planned}
+    changes = []
+    for item in existing:
+        plan = by_key.get(item.idempotency_key)
+        if plan is None or item.state not in REPLANNABLE_STATES:
+            continue
+        if (item.not_before, item.deadline) != (plan.not_before, plan.deadline):
+            changes.append(WindowChange(item.id, item.rule, item.copy, item.recipient, item.not_before,
+                                        plan.not_before, item.deadline, plan.deadline))
+    return tuple(sorted(changes, key=lambda change: change.item_id))

@@ -22,6 +22,8 @@ from docgen.domain.outbox import (
     Backoff,
     Current,
     NewItem,
+    OutboxItem,
+    WindowChange,
     breach_due,
     can_move,
     check_move,
@@ -34,6 +36,7 @@ from docgen.domain.outbox import (
     replan,
     sources,
     warning_step,
+    window_changes,
     window_state,
     working_days_late,
 )
@@ -277,6 +280,7 @@ def test_a_planned_item_is_due_when_its_window_opens_and_watched_from_its_deadli
 
 
 LATER = SOON + timedelta(hours=1)
+LATER_DEADLINE = DEADLINE + timedelta(days=1)
 
 
 @pytest.mark.parametrize(("existing", "plan", "expected"), [
@@ -321,3 +325,36 @@ def test_replanning_creates_cancels_and_never_sends_a_copy_twice() -> None:
     assert [i.recipient for i in result.create] == ["new"]  # claire-dunn's copy went under another rule
     assert result.cancel == (current("ready", recipient="gone").idempotency_key,)  # sent and in flight stay
     assert result.update == ()
+
+
+def stored(plan: NewItem, *, item_id: int = 7, state: str = "ready", not_before: datetime | None = None,
+           deadline: datetime | None = DEADLINE) -> OutboxItem:
+    return OutboxItem(id=item_id, idempotency_key=plan.idempotency_key, message_id=plan.message_id,
+                      conference_reference=plan.conference_reference, rule=plan.rule, document=plan.document,
+                      copy=plan.copy, report=None, audience="professional", audience_person=None, family_copy=False,
+                      recipient=plan.recipient, recipient_name=plan.recipient_name,
+                      recipient_address=plan.recipient_address, state=state, not_before=not_before, deadline=deadline,
+                      attempts=0)
+
+
+@pytest.mark.parametrize(("state", "stored_window", "planned_window", "moved"), [
+    pytest.param("ready", (None, DEADLINE), (None, DEADLINE), False, id="same-window"),
+    pytest.param("ready", (None, DEADLINE), (None, LATER_DEADLINE), True, id="deadline-moves"),
+    pytest.param("waiting_for_content", (None, DEADLINE), (SOON, DEADLINE), True, id="earliest-moves"),
+    pytest.param("failed", (SOON, DEADLINE), (None, None), True, id="window-removed"),
+    pytest.param("sent", (None, DEADLINE), (None, LATER_DEADLINE), False, id="sent-keeps-its-window"),
+    pytest.param("sending", (None, DEADLINE), (None, LATER_DEADLINE), False, id="in-flight-keeps-its-window"),
+    pytest.param("cancelled", (None, DEADLINE), (None, LATER_DEADLINE), False, id="cancelled-keeps-its-window"),
+])
+def test_window_changes(state: str, stored_window: tuple[datetime | None, datetime | None],
+                        planned_window: tuple[datetime | None, datetime | None], moved: bool) -> None:
+    plan = planned(not_before=planned_window[0], deadline=planned_window[1])
+    item = stored(plan, state=state, not_before=stored_window[0], deadline=stored_window[1])
+    expected = (WindowChange(7, plan.rule, plan.copy, plan.recipient, stored_window[0], planned_window[0],
+                             stored_window[1], planned_window[1]),) if moved else ()
+    assert window_changes([item], [plan]) == expected
+
+
+def test_an_item_no_longer_planned_is_not_a_window_change() -> None:
+    plan = planned()
+    assert window_changes([stored(plan)], [planned(recipient="someone-else")]) == ()

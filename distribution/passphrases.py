@@ -1,11 +1,13 @@
-"""One passphrase per person per conference, kept only so that each of their documents uses it.
+"""One passphrase per person per conference, kept only until the last of their documents is sent.
 
 A family member gets one passphrase for every protected document of a conference (the
 invitation, the reports, the record), by one letter (and one text where a phone number is
 known) that lists the documents it opens. Documents are built days or weeks apart, so the
 passphrase is kept between them: in the delivery folder's ``passphrases/`` (owner-only files,
 like the letter itself, which prints it), under a name that is a keyed hash of the conference
-and the person, so a file name says nothing to anyone without the folder's key.
+and the person, so a file name says nothing to anyone without the folder's key. Once the last
+of the person's protected documents for the conference has been sent, the passphrase is
+forgotten (``forget``): only its verifier stays, in the delivery records.
 
 Two schedulers building two documents for the same person at once agree on one passphrase:
 the first to create the file wins (an exclusive link), and the other reads it back.
@@ -63,6 +65,15 @@ class PassphraseBook:
         if not (self.folder / _KEY_FILE).exists():
             return None
         return self._read(self.folder / f"{self._name(conference, person)}.json")
+
+    def forget(self, conference: str, person: str) -> None:
+        """Remove the person's passphrase for the conference once nothing more is to be sent with it.
+
+        A document planned later for them (the conference scheduled again) gets a new passphrase
+        and a new letter.
+        """
+        if (self.folder / _KEY_FILE).exists():
+            (self.folder / f"{self._name(conference, person)}.json").unlink(missing_ok=True)
 
     def _name(self, conference: str, person: str) -> str:
         key = self._key()

@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from distribution.demo_pki import create_demo_pki
 from distribution.keys import load_signing_identity
-from distribution.passphrases import PassphraseBook
 from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
 from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.adapters.database import unit_of_work
@@ -238,15 +237,16 @@ def _write_deliveries(runtime: Runtime, path: Path, items: list[OutboxItem]) -> 
     """
     with unit_of_work(runtime.sessions) as session:
         records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
-    book = PassphraseBook(path.parent / "delivery" / "passphrases")
+    outgoing = path.parent / "delivery" / "outgoing"
     rows = []
     for item in items:
         if item.rule == NOTICE_RULE:
             continue
         record = records.get(item.idempotency_key)
-        person = book.find(item.conference_reference, item.recipient) if item.family_copy else None
+        built = outgoing / f"{message_token(item.message_id)}.json"
+        letter = json.loads(built.read_text(encoding="utf-8")).get("letter") if built.exists() else None
         rows.append({
-            "key": message_token(item.message_id), "letter": person.letter if person else None,
+            "key": message_token(item.message_id), "letter": letter,
             "conference": item.conference_reference, "document": item.copy,
             "kind": item.document, "recipient": item.recipient, "name": item.recipient_name,
             "address": item.recipient_address, "rule": item.rule, "status": item.state,

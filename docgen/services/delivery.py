@@ -47,10 +47,11 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import sha256, write_atomically
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import Approval, append_event
+from docgen.adapters.orm_outbox import OutboxItemRow
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import make_environment
 from docgen.domain.documents import CopySpec, plan_copies
-from docgen.domain.outbox import OutboxItem, message_token
+from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
 from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, DocgenError
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
@@ -111,6 +112,7 @@ class Built:
     plaintext_sha256: str
     ciphertext_sha256: str
     passphrase_verifier: str | None
+    letter: str | None = None  # the passphrase letter's name under letters/ (and sms/), for a family copy
 
 
 class DocumentMessages:
@@ -172,14 +174,14 @@ class DocumentMessages:
                            recipient_line=line)
         if copy_spec.audience.is_family_copy:
             self._check_approval(content, copy_spec, sha256(copy.data))
-            message, ciphertext, verifier = self._protected(item, content.case, recipient, copy.data, today)
+            message, ciphertext, verifier, letter = self._protected(item, content.case, recipient, copy.data, today)
             channel = "protected_pdf"
         else:
             assert certificate is not None
             message, ciphertext = self._smime(item, copy_spec, certificate, copy.data)
-            channel, verifier = "smime", None
+            channel, verifier, letter = "smime", None, None
         built = Built(item.message_id, content.version, content.sha256, copy_spec.kind.key, copy_spec.audience.slug, recipient.key,
-                      channel, sha256(copy.data), sha256(ciphertext), verifier)
+                      channel, sha256(copy.data), sha256(ciphertext), verifier, letter)
         write_atomically(self._archive(item), encrypt_for_archive(copy.data, self.context.archive_certificate))
         self._keep(item, built, message)
         return message
@@ -202,6 +204,13 @@ class DocumentMessages:
                      details={"channel": built.channel, "transport": delivery.transport,
                               "message_id": delivery.message_id, "plaintext_sha256": built.plaintext_sha256,
                               "ciphertext_sha256": built.ciphertext_sha256, "outbox_item": item.id})
+        if item.family_copy and not session.scalar(select(OutboxItemRow.id).where(
+                OutboxItemRow.conference_reference == item.conference_reference,
+                OutboxItemRow.recipient == item.recipient, OutboxItemRow.family_copy.is_(True),
+                OutboxItemRow.id != item.id, OutboxItemRow.state.not_in(FINAL_STATES)).limit(1)):
+            # The person's last protected document of the conference has gone: the passphrase is no
+            # longer needed to send anything, so it is not kept (the letter that printed it has gone too).
+            PassphraseBook(self.context.folder / "passphrases").forget(item.conference_reference, item.recipient)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -230,7 +239,7 @@ class DocumentMessages:
         return secure.message, secure.p7m
 
     def _protected(self, item: OutboxItem, case: dict[str, Any], recipient: Recipient, pdf: bytes,
-                   today: date) -> tuple[bytes, bytes, str]:
+                   today: date) -> tuple[bytes, bytes, str, str]:
         # One passphrase for each person in each conference; its letter is written when it is made,
         # before any document it opens is kept, so the message that goes always has its letter.
         book = PassphraseBook(self.context.folder / "passphrases")
@@ -255,7 +264,7 @@ class DocumentMessages:
         message["Message-ID"] = item.message_id
         message.set_content(f"{note}If you have any questions, phone {authority.phone}.\n\n{authority.service}\n")
         message.add_attachment(protected, maintype="application", subtype="pdf", filename=words.filename)
-        return message.as_bytes(), protected, passphrase_verifier(person.passphrase)
+        return message.as_bytes(), protected, passphrase_verifier(person.passphrase), person.letter
 
     def _passphrase_notices(self, item: OutboxItem, recipient: Recipient, person: PersonPassphrase,
                             today: date) -> None:

@@ -11,6 +11,7 @@ matches its delivery record, and went out under the Message-ID of its outbox ite
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import signal
 import subprocess
@@ -25,7 +26,6 @@ import pytest
 from sqlalchemy import select
 
 from distribution.demo_pki import DemoPki
-from distribution.passphrases import PassphraseBook
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import AuditEvent
@@ -138,14 +138,15 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
         pdf = (delivery / "for-hand-delivery" / f"{message_token(item.message_id)}.pdf").read_bytes()
         assert hashlib.sha256(pdf).hexdigest() == records[item.idempotency_key].ciphertext_sha256
         _opens_with_its_letter(pdf, _letter_of(delivery, item), tmp_path)
-    # One passphrase letter per person, however many family copies and however often one was built.
+    # One passphrase letter per person, however many family copies and however often one was built;
+    # once all of a person's copies have gone, their passphrase is no longer kept.
     assert len(list((delivery / "letters").glob("*.pdf"))) == len({i.recipient for i in items if i.family_copy})
+    assert list((delivery / "passphrases").glob("*.json")) == []
 
 
 def _letter_of(delivery: Path, item: OutboxItem) -> Path:
-    person = PassphraseBook(delivery / "passphrases").find(item.conference_reference, item.recipient)
-    assert person is not None, item.recipient
-    return delivery / "letters" / f"{person.letter}.pdf"
+    built = json.loads((delivery / "outgoing" / f"{message_token(item.message_id)}.json").read_text(encoding="utf-8"))
+    return delivery / "letters" / f"{built['letter']}.pdf"
 
 
 def _opens_with_its_letter(pdf: bytes, letter: Path, folder: Path) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 
 import pikepdf
 import pytest
+from sqlalchemy import delete
 
+from distribution.abc import Delivery
 from distribution.demo_pki import DemoPki
 from distribution.errors import CertificateError
 from distribution.keys import load_signing_identity
@@ -22,12 +24,14 @@ from distribution.wording import wording
 from docgen.adapters.case_store import save_case
 from docgen.adapters.casefile import validate_case
 from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
 from docgen.errors import ApprovalError
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
+from docgen.services.dispatch import cancel_item
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
@@ -155,3 +159,26 @@ def test_an_agency_message_shows_mail_systems_only_plain_words(setup) -> None:
     assert message["Subject"] == "OFFICIAL-SENSITIVE: Child protection conference: record"
     assert message["Message-ID"] == item.message_id and case["reference"] not in message.as_string()
     assert re.fullmatch(r"<[0-9a-f]{32}@[^>]+>", item.message_id)
+
+
+def test_the_passphrase_is_kept_until_the_persons_last_document_has_gone(setup, runtime: Runtime,
+                                                                         tmp_path: Path) -> None:
+    messages, case, items = setup
+    review_and_approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
+    first, *others = [item for (_, recipient), item in items.items() if recipient == "zofia" and item.family_copy]
+    kept = tmp_path / "delivery" / "passphrases"
+    messages.build(first)
+
+    def sent(item: OutboxItem) -> None:
+        delivery = Delivery(item.message_id, "recording", runtime.clock(), "token", "250 OK")
+        with unit_of_work(runtime.sessions) as session:
+            messages.record_sent(session, item, delivery)
+
+    sent(first)
+    assert len(list(kept.glob("*.json"))) == 1  # her other documents still need it
+    for other in others:
+        cancel_item(runtime.sessions, other.id, reason="handed over", now=runtime.clock())
+    with unit_of_work(runtime.sessions) as session:  # as if the first record had not been written yet
+        session.execute(delete(DeliveryRecord))
+    sent(first)
+    assert list(kept.glob("*.json")) == []  # nothing more is to go with it

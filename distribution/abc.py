@@ -36,6 +36,10 @@ class Transport(ABC):
     ) -> Delivery:
         """Hand over ``message`` (which must carry a Message-ID header) for ``recipients``.
 
+        ``idempotency_key`` is the same for every attempt at sending one outbox item and safe in a
+        file name; the dispatcher gives the random part of the Message-ID, so it says nothing of
+        what the message is or whom it is for.
+
         Raises :class:`distribution.errors.TransportError` whose ``transient`` flag says whether
         trying the same send again later may succeed. Nothing is delivered when it raises,
         as far as the backend can tell.

@@ -5,9 +5,11 @@ current PDF reader opens. The user password is the family's passphrase; the owne
 fresh random secret that nobody keeps, so the permissions (print yes, copy or change no, screen
 readers yes) cannot be lifted with a known password.
 
-Passphrases are 5 groups of 4 characters from a 31-symbol alphabet without 0/O, 1/I/L, e.g.
-``K7QM-R2XD-9HTB-WPE4-N6CU``: 20 symbols give 20 x log2(31) = 99.08 bits of entropy. Only a scrypt
-verifier of a passphrase is ever stored.
+Passphrases are 5 groups of 4 characters from a 31-symbol alphabet of small letters and digits
+without 0/o, 1/i/l, e.g. ``k7qm-r2xd-9htb-wpe4-n6cu``: 20 symbols give 20 x log2(31) = 99.08 bits
+of entropy. Small letters only, because a PDF password is exact: a person types what the letter
+shows, and a keyboard gives small letters unless asked otherwise; there is no capital letter to get
+wrong (the letter says so). Only a scrypt verifier of a passphrase is stored with the delivery.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pikepdf
 
 from distribution.errors import EncryptionError
 
-PASSPHRASE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+PASSPHRASE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 PASSPHRASE_GROUPS = 5
 PASSPHRASE_GROUP_LENGTH = 4
 PASSPHRASE_SEPARATOR = "-"
@@ -57,7 +59,7 @@ FAMILY_PERMISSIONS = pikepdf.Permissions(
 
 
 def new_passphrase() -> str:
-    """A new random passphrase, e.g. ``K7QM-R2XD-9HTB-WPE4-N6CU`` (99 bits)."""
+    """A new random passphrase, e.g. ``k7qm-r2xd-9htb-wpe4-n6cu`` (99 bits)."""
     groups = (
         "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(PASSPHRASE_GROUP_LENGTH))
         for _ in range(PASSPHRASE_GROUPS)

@@ -7,6 +7,8 @@ these rules to their rows; docs/scheduler.md describes the whole life of an item
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -94,10 +96,36 @@ def notice_key(item_key: str, notice: str) -> str:
     return f"{KEY_PREFIX}n-{digest[:38]}"
 
 
-def message_id_for(key: str, envelope_from: str) -> str:
-    """The Message-ID every attempt at sending ``key`` carries, so a repeat can be recognised."""
+#: The random part of a Message-ID: 32 lower-case hex digits (128 bits), made once per item.
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+_MESSAGE_ID = re.compile(r"<(?P<token>[0-9a-f]{32})@[^<>@\s]+>")
+
+
+def new_message_id(envelope_from: str, token: str | None = None) -> str:
+    """A new Message-ID for an outbox item: random, so it says nothing about the item.
+
+    Made once, when the item enters the outbox, and kept with it: every attempt at sending the
+    item carries it, so a repeat can be recognised. Nothing of the conference, the copy or the
+    recipient goes into it (the idempotency key, a hash of those, never leaves the database).
+    ``token`` (32 hex digits) is for tests; by default 128 random bits.
+    """
+    token = secrets.token_hex(16) if token is None else token
+    if not _TOKEN.fullmatch(token):
+        raise SchedulingError("a Message-ID token is 32 lower-case hex digits")
     _, at, domain = envelope_from.rpartition("@")
-    return f"<{key}@{domain if at and domain else 'docgen.invalid'}>"
+    return f"<{token}@{domain if at and domain else 'docgen.invalid'}>"
+
+
+def message_token(message_id: str) -> str:
+    """The random part of an item's Message-ID: the name of its files (messages kept for a repeat,
+    archive copies, hand-delivery copies), so no file name says what it holds or whose it is.
+
+    A Message-ID made before they were random (an old row already sent) gives a hash of itself.
+    """
+    match = _MESSAGE_ID.fullmatch(message_id.strip())
+    if match:
+        return match["token"]
+    return hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -219,12 +247,14 @@ def planned_item(*, conference: str, rule: str, document: str, copy: str, recipi
                  report: str | None = None) -> NewItem:
     """One planned delivery, as it first enters the outbox.
 
-    The idempotency key and Message-ID are derived here, and the "look at it" times set: a
-    ready item is due when its window opens; warnings and breaches are watched from its deadline.
+    The idempotency key is derived here (it finds the row again when the conference is
+    scheduled again, and stays in the database); the Message-ID is new and random. The "look at
+    it" times are set: a ready item is due when its window opens; warnings and breaches are
+    watched from its deadline.
     """
     key = idempotency_key(conference, rule, copy, recipient)
     return NewItem(
-        idempotency_key=key, message_id=message_id_for(key, envelope_from), conference_reference=conference,
+        idempotency_key=key, message_id=new_message_id(envelope_from), conference_reference=conference,
         rule=rule, document=document, copy=copy, report=report, audience=audience, audience_person=audience_person,
         family_copy=family_copy, recipient=recipient, recipient_name=recipient_name,
         recipient_address=recipient_address, state="ready" if ready else "waiting_for_content",
@@ -237,7 +267,7 @@ def notice_item(about: OutboxItem, kind: str, text: str, *, address: str, envelo
     """A notice to business support about the item ``about`` (``kind`` one of ``NOTICE_DOCUMENTS``), due now."""
     key = notice_key(about.idempotency_key, kind)
     return NewItem(
-        idempotency_key=key, message_id=message_id_for(key, envelope_from),
+        idempotency_key=key, message_id=new_message_id(envelope_from),
         conference_reference=about.conference_reference, rule=NOTICE_RULE, document=kind,
         copy=f"{kind}--item-{about.id}", report=None, audience="professional", audience_person=None,
         family_copy=False, recipient="business-support", recipient_name="Business support", recipient_address=address,
@@ -377,3 +407,35 @@ def _brought_up_to_date(current: Current, planned: NewItem, now: datetime) -> di
           and current.due_at < planned.not_before):
         changes["due_at"] = planned.not_before
     return changes
+
+
+@dataclass(frozen=True)
+class WindowChange:
+    """A stored item whose window scheduling again would move: who must agree before it moves."""
+
+    item_id: int
+    rule: str
+    copy: str
+    recipient: str
+    old_not_before: datetime | None
+    new_not_before: datetime | None
+    old_deadline: datetime | None
+    new_deadline: datetime | None
+
+
+def window_changes(existing: Sequence[OutboxItem], planned: Sequence[NewItem]) -> tuple[WindowChange, ...]:
+    """The stored items (``existing``) whose window (``not_before``, ``deadline``) ``replan`` would
+    change to follow ``planned``: those still replannable and still planned, by item id.
+
+    Items no longer planned are cancelled, not moved; items sent, sending or cancelled keep theirs.
+    """
+    by_key = {p.idempotency_key: p for p in planned}
+    changes = []
+    for item in existing:
+        plan = by_key.get(item.idempotency_key)
+        if plan is None or item.state not in REPLANNABLE_STATES:
+            continue
+        if (item.not_before, item.deadline) != (plan.not_before, plan.deadline):
+            changes.append(WindowChange(item.id, item.rule, item.copy, item.recipient, item.not_before,
+                                        plan.not_before, item.deadline, plan.deadline))
+    return tuple(sorted(changes, key=lambda change: change.item_id))

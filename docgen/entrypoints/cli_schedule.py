@@ -59,7 +59,13 @@ def _print_table(rows: list[list[str]]) -> None:
 # -- schedule and book-check ---------------------------------------------------------------------
 
 def cmd_schedule(args: argparse.Namespace) -> None:
-    from docgen.services.scheduling import BookingReasonRequired, item_as_dict, schedule_conference
+    from docgen.services.scheduling import (
+        BookingReasonRequired,
+        WindowChangesNeedConfirmation,
+        describe_change,
+        item_as_dict,
+        schedule_conference,
+    )
 
     runtime, config = _runtime(args), _rules(args)
     reason = args.reason
@@ -68,8 +74,17 @@ def cmd_schedule(args: argparse.Namespace) -> None:
             with unit_of_work(runtime.sessions) as session:
                 result = schedule_conference(
                     session, _case(session, args.reference), config, now=runtime.clock(),
-                    envelope_from=runtime.settings.authority.email, reason=reason, first_review=args.first_review)
+                    envelope_from=runtime.settings.authority.email, reason=reason, first_review=args.first_review,
+                    accept_changes=args.accept_changes)
             break
+        except WindowChangesNeedConfirmation as refused:
+            # Nothing was written. The list goes to stderr (and as JSON to stdout with --json); exit 3.
+            if args.json:
+                print(json.dumps({"reference": refused.reference, "refused": "window changes need --accept-changes",
+                                  "changes": [_change_as_dict(c, config.zone) for c in refused.changes]},
+                                 indent=2, ensure_ascii=False))
+            print(f"docgen: {refused}", file=sys.stderr)
+            raise SystemExit(3) from None
         except BookingReasonRequired as exc:
             if reason or args.json or not sys.stdin.isatty():
                 raise
@@ -84,9 +99,12 @@ def cmd_schedule(args: argparse.Namespace) -> None:
                           "booking_breaches": [b.rule for b in result.booking.breaches],
                           "meeting_breaches": [{"meeting": what, "rule": b.rule} for what, b in result.booking.meetings],
                           "notes": list(result.notes),
+                          "moved": [_change_as_dict(c, zone) for c in result.moved],
                           "items": [item_as_dict(i, zone) for i in result.items]}, indent=2, ensure_ascii=False))
         return
     _print_booking(result.booking)
+    for change in result.moved:
+        print(f"moved (accepted): {describe_change(change, zone)}")
     rows = [["Id", "Rule", "Copy", "Recipient", "Earliest", "Latest", "State"]]
     for i in result.items:
         rows.append([str(i.id), i.rule, i.copy, i.recipient, _when(i.not_before, zone), _when(i.deadline, zone),
@@ -96,6 +114,14 @@ def cmd_schedule(args: argparse.Namespace) -> None:
         print(f"note: {note}")
     print(f"\n{result.reference}: {len(result.items)} distributions; {result.created} new, {result.made_ready} "
           f"now ready, {result.cancelled} cancelled.")
+
+
+def _change_as_dict(change: Any, zone: Any) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.astimezone(zone).isoformat() if value is not None else None
+    return {"item": change.item_id, "rule": change.rule, "copy": change.copy, "recipient": change.recipient,
+            "old": {"earliest": iso(change.old_not_before), "latest": iso(change.old_deadline)},
+            "new": {"earliest": iso(change.new_not_before), "latest": iso(change.new_deadline)}}
 
 
 def _print_booking(check: Any) -> None:
@@ -291,6 +317,9 @@ def register(commands: Any) -> None:
     schedule.add_argument("reference")
     schedule.add_argument("--json", action="store_true")
     schedule.add_argument("--reason", help="the recorded reason for booking outside the timescale")
+    schedule.add_argument("--accept-changes", action="store_true",
+                          help="move stored windows (earliest, deadline) to follow the rules and the case; without "
+                               "it, scheduling that would move one lists what would change and changes nothing")
     schedule.add_argument("--first-review", action=argparse.BooleanOptionalAction, default=None,
                           help="hold a review to the first-review limit (default: found from the stored conferences)")
     schedule.set_defaults(handler=cmd_schedule)

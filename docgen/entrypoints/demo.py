@@ -31,7 +31,7 @@ from docgen.configuration.circulation import CirculationConfig, load_rules
 from docgen.configuration.folder import config_file
 from docgen.domain.calendar import LONDON
 from docgen.domain.documents import plan_copies
-from docgen.domain.outbox import NOTICE_RULE, OutboxItem
+from docgen.domain.outbox import NOTICE_RULE, OutboxItem, message_token
 from docgen.services import approval, review, risk
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
@@ -125,7 +125,7 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     message = cert = key = None
     if example is not None:
         issued = next(i for i in pki.recipients.values() if i.email == example.recipient_address)
-        message = out / "outbox" / f"{example.idempotency_key}.eml"
+        message = out / "outbox" / f"{message_token(example.message_id)}.eml"
         cert, key = issued.cert_path, issued.key_path
     return DemoResult(out, [c["reference"] for c in cases], artifacts, items, passes, message, cert, key,
                       pki.ca.cert_path, resolved)
@@ -229,16 +229,25 @@ def _approve_family_copies(runtime: Runtime, case: dict[str, Any], chair: str, r
 
 
 def _write_deliveries(runtime: Runtime, path: Path, items: list[OutboxItem]) -> None:
-    """The delivery manifest: every item of the outbox, with what was sent and its hashes."""
+    """The delivery manifest: every item of the outbox, with what was sent and its hashes.
+
+    ``key`` names the item's files (``outbox/<key>.eml``, ``delivery/for-hand-delivery/<key>.pdf``):
+    the random part of its Message-ID. ``letter`` names a family member's passphrase letter
+    (``delivery/letters/<letter>.pdf``), one per person per conference.
+    """
     with unit_of_work(runtime.sessions) as session:
         records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
+    outgoing = path.parent / "delivery" / "outgoing"
     rows = []
     for item in items:
         if item.rule == NOTICE_RULE:
             continue
         record = records.get(item.idempotency_key)
+        built = outgoing / f"{message_token(item.message_id)}.json"
+        letter = json.loads(built.read_text(encoding="utf-8")).get("letter") if built.exists() else None
         rows.append({
-            "key": item.idempotency_key, "conference": item.conference_reference, "document": item.copy,
+            "key": message_token(item.message_id), "letter": letter,
+            "conference": item.conference_reference, "document": item.copy,
             "kind": item.document, "recipient": item.recipient, "name": item.recipient_name,
             "address": item.recipient_address, "rule": item.rule, "status": item.state,
             "channel": record.channel if record else None, "transport": record.transport if record else None,

@@ -2,14 +2,18 @@
 
 Agencies receive each document signed by the authority and encrypted to their certificate
 (S/MIME). Family members receive their copy as an AES-256 protected PDF, with the passphrase
-going separately by letter and, where a phone number is known, a text message; only a verifier
-of it is kept. People without an email address (children, whose copies their social worker hands
+going separately by letter and, where a phone number is known, a text message: one passphrase
+per person per conference (``distribution.passphrases``), one letter naming the documents it
+opens; the delivery record keeps only a verifier of it. People without an email address (children, whose copies their social worker hands
 over, and parents without email) get the same protected PDF through the hand-delivery folder.
 Every copy carries a per-recipient line, and every family copy passes the chair's release check
 on its exact bytes before it is built into a message.
 
 Nothing unencrypted is written anywhere: documents are rendered in memory, and only encrypted
-bytes (and the passphrase letters meant for posting) leave this module. The message built for an
+bytes (and the passphrase letters meant for posting) leave this module. What mail systems see
+says nothing of the family: the Message-ID is the item's random one, the subject and the
+attachment's name say what the document is in plain words (``distribution.wording``), and every
+file is named by the Message-ID's random part, never by the idempotency key. The message built for an
 item is kept (encrypted) under ``outgoing/``, so a send repeated after a crash is the same
 message with the same passphrase, not a second one. When the transport has accepted it, a
 delivery record (with the SHA-256 of what was sent before and after encryption) and a
@@ -35,20 +39,24 @@ from sqlalchemy.orm import Session
 from distribution.abc import Delivery
 from distribution.cms import encrypt_for_archive, sign_and_encrypt
 from distribution.keys import SigningIdentity
-from distribution.pdf_protection import new_passphrase, passphrase_verifier, protect_pdf
+from distribution.passphrases import LETTER_TEMPLATES, PassphraseBook, PersonPassphrase
+from distribution.pdf_protection import passphrase_verifier, protect_pdf
+from distribution.wording import subject, wording
 from docgen.adapters.case_store import find_conference
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import sha256, write_atomically
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import Approval, append_event
+from docgen.adapters.orm_outbox import OutboxItemRow
 from docgen.adapters.pdf import render_pdf
-from docgen.adapters.templating import html_environment, render_html
+from docgen.adapters.templating import make_environment
 from docgen.domain.documents import CopySpec, plan_copies
-from docgen.domain.outbox import OutboxItem
+from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
 from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, DocgenError
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
 from docgen.services.directory import certificate_for
+from docgen.services.dispatch import list_items
 from docgen.services.pack import render_copy
 from docgen.services.runtime import Runtime
 
@@ -104,6 +112,7 @@ class Built:
     plaintext_sha256: str
     ciphertext_sha256: str
     passphrase_verifier: str | None
+    letter: str | None = None  # the passphrase letter's name under letters/ (and sms/), for a family copy
 
 
 class DocumentMessages:
@@ -165,14 +174,14 @@ class DocumentMessages:
                            recipient_line=line)
         if copy_spec.audience.is_family_copy:
             self._check_approval(content, copy_spec, sha256(copy.data))
-            message, ciphertext, verifier = self._protected(item, content.case, recipient, copy.data, today)
+            message, ciphertext, verifier, letter = self._protected(item, content.case, recipient, copy.data, today)
             channel = "protected_pdf"
         else:
             assert certificate is not None
             message, ciphertext = self._smime(item, copy_spec, certificate, copy.data)
-            channel, verifier = "smime", None
+            channel, verifier, letter = "smime", None, None
         built = Built(item.message_id, content.version, content.sha256, copy_spec.kind.key, copy_spec.audience.slug, recipient.key,
-                      channel, sha256(copy.data), sha256(ciphertext), verifier)
+                      channel, sha256(copy.data), sha256(ciphertext), verifier, letter)
         write_atomically(self._archive(item), encrypt_for_archive(copy.data, self.context.archive_certificate))
         self._keep(item, built, message)
         return message
@@ -195,6 +204,13 @@ class DocumentMessages:
                      details={"channel": built.channel, "transport": delivery.transport,
                               "message_id": delivery.message_id, "plaintext_sha256": built.plaintext_sha256,
                               "ciphertext_sha256": built.ciphertext_sha256, "outbox_item": item.id})
+        if item.family_copy and not session.scalar(select(OutboxItemRow.id).where(
+                OutboxItemRow.conference_reference == item.conference_reference,
+                OutboxItemRow.recipient == item.recipient, OutboxItemRow.family_copy.is_(True),
+                OutboxItemRow.id != item.id, OutboxItemRow.state.not_in(FINAL_STATES)).limit(1)):
+            # The person's last protected document of the conference has gone: the passphrase is no
+            # longer needed to send anything, so it is not kept (the letter that printed it has gone too).
+            PassphraseBook(self.context.folder / "passphrases").forget(item.conference_reference, item.recipient)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -215,57 +231,76 @@ class DocumentMessages:
 
     def _smime(self, item: OutboxItem, copy_spec: CopySpec, certificate: x509.Certificate, pdf: bytes) -> tuple[bytes, bytes]:
         secure = sign_and_encrypt(
-            pdf, filename=f"{copy_spec.kind.key}.pdf", content_type="application/pdf", signer=self.context.signer,
-            recipients=[certificate], subject=f"Conference document {item.conference_reference}",
+            pdf, filename=wording(copy_spec.kind.key).filename, content_type="application/pdf",
+            signer=self.context.signer, recipients=[certificate],
+            subject=subject(copy_spec.kind.key, self.context.runtime.settings.marking.protective_marking),
             sender=self.context.sender_address, to=item.recipient_address or "", at=self.context.runtime.clock(),
             message_id=item.message_id)
         return secure.message, secure.p7m
 
     def _protected(self, item: OutboxItem, case: dict[str, Any], recipient: Recipient, pdf: bytes,
-                   today: date) -> tuple[bytes, bytes, str]:
-        passphrase = new_passphrase()
-        protected = protect_pdf(pdf, passphrase)
-        # The letter is written before the message is kept: a crash in between makes a new
-        # passphrase and a new letter, and the message that goes is always the one it opens.
-        self._passphrase_notices(item, recipient, passphrase, today)
+                   today: date) -> tuple[bytes, bytes, str, str]:
+        # One passphrase for each person in each conference; its letter is written when it is made,
+        # before any document it opens is kept, so the message that goes always has its letter.
+        book = PassphraseBook(self.context.folder / "passphrases")
+        person, new = book.for_person(item.conference_reference, item.recipient)
+        letter = self.context.folder / "letters" / f"{person.letter}.pdf"
+        if new or not letter.exists():
+            self._passphrase_notices(item, recipient, person, today)
+        protected = protect_pdf(pdf, person.passphrase)
         authority = self.context.runtime.settings.authority
+        words = wording(item.document)
         message = EmailMessage(policy=email_policy.SMTP)
         message["From"] = self.context.sender_address
         if item.recipient_address:
             message["To"] = item.recipient_address
-            note = (f"Dear {recipient.name},\n\nThe attached document is locked with a passphrase. We are sending "
-                    "the passphrase to you separately.\n\n")
+            note = (f"Dear {recipient.name},\n\nThe attached {words.words} is locked. It opens with the passphrase we "
+                    "have sent you by letter: the same passphrase opens every document about this conference.\n\n")
         else:
-            note = (f"For hand delivery to {recipient.name} by {_hand_deliverer(case)}.\nThe document is locked with "
-                    "a passphrase, which goes to them separately by letter.\n\n")
-        message["Subject"] = f"A document from {authority.name}"
+            note = (f"For hand delivery to {recipient.name} by {_hand_deliverer(case)}.\nThe {words.words} is locked "
+                    "with the passphrase that goes to them separately by letter.\n\n")
+        message["Subject"] = subject(item.document, self.context.runtime.settings.marking.protective_marking)
         message["Date"] = format_datetime(self.context.runtime.clock())
         message["Message-ID"] = item.message_id
         message.set_content(f"{note}If you have any questions, phone {authority.phone}.\n\n{authority.service}\n")
-        message.add_attachment(protected, maintype="application", subtype="pdf", filename="document.pdf")
-        return message.as_bytes(), protected, passphrase_verifier(passphrase)
+        message.add_attachment(protected, maintype="application", subtype="pdf", filename=words.filename)
+        return message.as_bytes(), protected, passphrase_verifier(person.passphrase), person.letter
 
-    def _passphrase_notices(self, item: OutboxItem, recipient: Recipient, passphrase: str, today: date) -> None:
-        """The passphrase's own channel: a letter for posting and, where a phone number is known, a text."""
+    def _passphrase_notices(self, item: OutboxItem, recipient: Recipient, person: PersonPassphrase,
+                            today: date) -> None:
+        """The passphrase's own channel: one letter for posting and, where a phone number is known,
+        one text, naming the documents of the conference it opens."""
         settings = self.context.runtime.settings
-        context = {"authority": settings.authority, "recipient_name": recipient.name, "passphrase": passphrase,
-                   "date_text": f"{today.day} {today:%B %Y}"}
-        letter, _ = render_pdf(render_html("notices/passphrase_letter.html", context),
-                               source="notices/passphrase_letter.html")
-        key = item.idempotency_key
-        write_atomically(self.context.folder / "letters" / f"{key}.pdf", letter, mode=0o600)
+        context = {"authority": settings.authority, "recipient_name": recipient.name, "passphrase": person.passphrase,
+                   "date_text": f"{today.day} {today:%B %Y}", "by_email": bool(item.recipient_address),
+                   "documents": self._documents_of(item)}
+        environment = make_environment(LETTER_TEMPLATES)
+        letter, _ = render_pdf(environment.get_template("passphrase_letter.html").render(context),
+                               source="distribution/letters/passphrase_letter.html")
+        write_atomically(self.context.folder / "letters" / f"{person.letter}.pdf", letter, mode=0o600)
         if recipient.phone:
-            text = html_environment().get_template("notices/passphrase_sms.txt").render(context)
-            write_atomically(self.context.folder / "sms" / f"{key}.txt",
+            text = environment.get_template("passphrase_sms.txt").render(context)
+            write_atomically(self.context.folder / "sms" / f"{person.letter}.txt",
                              f"To: {recipient.phone}\n{text.strip()}\n".encode(), mode=0o600)
+
+    def _documents_of(self, item: OutboxItem) -> list[str]:
+        """The protected documents the conference sends ``item``'s recipient, in plain words, by deadline."""
+        items = list_items(self.context.runtime.sessions, reference=item.conference_reference, limit=10_000)
+        words: list[str] = []
+        for other in [*items, item]:
+            text = wording(other.document).words
+            if (other.recipient == item.recipient and other.family_copy and other.state != "cancelled"
+                    and text not in words):
+                words.append(text)
+        return words
 
     # -- what was built, kept for a repeated send -------------------------------------------------
 
     def _outgoing(self, item: OutboxItem, suffix: str) -> Path:
-        return self.context.folder / "outgoing" / f"{item.idempotency_key}{suffix}"
+        return self.context.folder / "outgoing" / f"{message_token(item.message_id)}{suffix}"
 
     def _archive(self, item: OutboxItem) -> Path:
-        return self.context.folder / "archive" / f"{item.idempotency_key}.p7m"
+        return self.context.folder / "archive" / f"{message_token(item.message_id)}.p7m"
 
     def _keep(self, item: OutboxItem, built: Built, message: bytes) -> None:
         write_atomically(self._outgoing(item, ".eml"), message, mode=0o600)

@@ -38,6 +38,7 @@ from docgen.domain.outbox import (
     NewItem,
     OutboxItem,
     distribution_breach,
+    message_token,
     notice_item,
     working_days_late,
 )
@@ -278,7 +279,7 @@ class Dispatcher:
         try:
             delivery = transport.send(message, envelope_from=self.policy.envelope_from,
                                       recipients=[item.recipient_address] if item.recipient_address else [],
-                                      idempotency_key=item.idempotency_key)
+                                      idempotency_key=message_token(item.message_id))
         except TransportError as exc:
             self._after_failure(item, exc, report)
             return

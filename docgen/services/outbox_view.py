@@ -123,10 +123,12 @@ def outbox_row(runtime: Runtime, reference: str, item_id: int) -> OutboxRow:
     return found
 
 
-def schedule(runtime: Runtime, reference: str, *, actor: str, reason: str | None = None) -> ScheduleResult:
+def schedule(runtime: Runtime, reference: str, *, actor: str, reason: str | None = None,
+             confirmed: str | None = None) -> ScheduleResult:
     """Put the conference's newest version's copies in the outbox with their windows (or bring them up
     to date after a change), as ``docgen schedule`` does; audited with who asked. BookingReasonRequired
-    when the booking is late and no reason for the delay was given."""
+    when the booking is late and no reason for the delay was given; WindowChangesNeedConfirmation when
+    stored windows would move, unless ``confirmed`` is the digest of exactly the list of changes shown."""
     from docgen.adapters.case_store import load_case
     from docgen.configuration.circulation import load_rules
     from docgen.configuration.folder import config_file
@@ -135,8 +137,10 @@ def schedule(runtime: Runtime, reference: str, *, actor: str, reason: str | None
     given = _reason(reason) if reason and reason.strip() else None
     with unit_of_work(runtime.sessions) as session:
         result = schedule_conference(session, load_case(session, reference), rules, now=runtime.clock(),
-                                     envelope_from=runtime.settings.authority.email, reason=given)
+                                     envelope_from=runtime.settings.authority.email, reason=given,
+                                     confirmed=confirmed or None)
         append_event(session, at=runtime.clock(), actor=actor, action="scheduled", reference=reference,
                      details={"created": result.created, "updated": result.updated, "made_ready": result.made_ready,
-                              "cancelled": result.cancelled, "delay_reason_given": given is not None})
+                              "cancelled": result.cancelled, "delay_reason_given": given is not None,
+                              "windows_moved": [c.item_id for c in result.moved]})
     return result

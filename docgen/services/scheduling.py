@@ -9,6 +9,7 @@ recorded reason for a booking that breaks a timescale, as the procedures require
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -30,7 +31,16 @@ from docgen.domain.circulation import (
     unchecked_booking_rules,
 )
 from docgen.domain.documents import CopySpec, plan_copies
-from docgen.domain.outbox import BreachRecord, NewItem, OutboxItem, booking_key, idempotency_key, planned_item
+from docgen.domain.outbox import (
+    BreachRecord,
+    NewItem,
+    OutboxItem,
+    WindowChange,
+    booking_key,
+    idempotency_key,
+    planned_item,
+    window_changes,
+)
 from docgen.errors import SchedulingError
 from docgen.services.report_sharing import reports_shared_in
 
@@ -329,6 +339,47 @@ class ScheduleResult:
     items: tuple[OutboxItem, ...]
     booking: BookingCheck
     notes: tuple[str, ...]
+    moved: tuple[WindowChange, ...] = ()  # stored windows moved, with the caller's agreement
+
+
+class WindowChangesNeedConfirmation(SchedulingError):
+    """Scheduling again would move stored windows and nobody has agreed to it: nothing was written.
+
+    ``changes`` lists them; ``digest`` identifies exactly this list, so a confirmation given on a
+    page that showed it cannot accept a different list made meanwhile.
+    """
+
+    def __init__(self, reference: str, changes: tuple[WindowChange, ...], zone: Any, *, stale: bool = False) -> None:
+        self.reference = reference
+        self.changes = changes
+        self.digest = changes_digest(changes)
+        lines = "\n".join(f"  - {describe_change(c, zone)}" for c in changes)
+        first = ("The changes are no longer the ones confirmed: scheduling" if stale else "Scheduling")
+        super().__init__(
+            f"{first} conference {reference} again would move {len(changes)} stored "
+            f"{'window' if len(changes) == 1 else 'windows'}:\n{lines}\nNothing was changed. If these changes are "
+            "right, schedule again accepting them (`docgen schedule --accept-changes`).")
+
+
+def _when(value: datetime | None, zone: Any) -> str:
+    return value.astimezone(zone).strftime("%a %d %b %Y %H:%M") if value is not None else "none"
+
+
+def describe_change(change: WindowChange, zone: Any) -> str:
+    """One moved window in words: the item, and its old and new earliest and latest times."""
+    parts = []
+    if change.old_not_before != change.new_not_before:
+        parts.append(f"earliest {_when(change.old_not_before, zone)} -> {_when(change.new_not_before, zone)}")
+    if change.old_deadline != change.new_deadline:
+        parts.append(f"deadline {_when(change.old_deadline, zone)} -> {_when(change.new_deadline, zone)}")
+    return f"item {change.item_id} ({change.copy} to {change.recipient}, rule {change.rule}): {'; '.join(parts)}"
+
+
+def changes_digest(changes: tuple[WindowChange, ...]) -> str:
+    """A short fingerprint of a list of changes, for a confirmation form to carry."""
+    text = "\n".join(f"{c.item_id}|{c.old_not_before}|{c.new_not_before}|{c.old_deadline}|{c.new_deadline}"
+                     for c in changes)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def previous_conference_case(session: Session, case: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -369,33 +420,69 @@ def _record_booking(store: OutboxStore, case: Mapping[str, Any], check: BookingC
 def schedule_conference(session: Session, case: Mapping[str, Any], config: CirculationConfig, *, now: datetime,
                         envelope_from: str, reason: str | None = None, first_review: bool | None = None,
                         approved_reports: frozenset[str] | None = None,
-                        initial_case: Mapping[str, Any] | None = None) -> ScheduleResult:
+                        initial_case: Mapping[str, Any] | None = None, accept_changes: bool = False,
+                        confirmed: str | None = None) -> ScheduleResult:
     """Write the conference's distributions into the outbox; safe to run again and again.
 
     Everything is written in ``session``'s transaction, which the caller commits. Raises
     ``BookingReasonRequired`` (nothing written) when the booking breaks a timescale and no
-    reason is recorded yet. The reports shared with the family are those the chair has decided
-    to share, as they stand now, unless ``approved_reports`` names them; the items of a report
-    no longer shared are cancelled like any copy no longer planned.
+    reason is recorded yet, and ``WindowChangesNeedConfirmation`` (nothing written) when a
+    stored item's window would move, unless ``accept_changes``; with ``confirmed`` (the digest
+    of the list a person was shown) only that very list is accepted. The reports shared with the
+    family are those the chair has decided to share, as they stand now, unless
+    ``approved_reports`` names them; the items of a report no longer shared are cancelled like
+    any copy no longer planned.
     """
     reference = case["reference"]
     store = outbox_store(session)
     store.reserve()  # before anything is read: no dispatch pass claims an item between the read and the writes
+    first_review, initial_case = _reviews(session, case, first_review, initial_case)
+    check = booking_check(case, config, first_review=first_review)
+    _record_booking(store, case, check, reason, now)
+    planned, notes = _plan(session, case, config, now=now, envelope_from=envelope_from,
+                           approved_reports=approved_reports, initial_case=initial_case)
+    changes = window_changes(conference_items(store, reference), planned)
+    if changes and confirmed is not None and confirmed != changes_digest(changes):
+        raise WindowChangesNeedConfirmation(reference, changes, config.zone, stale=True)
+    if changes and not (accept_changes or confirmed is not None):
+        raise WindowChangesNeedConfirmation(reference, changes, config.zone)
+    changed = store.replan(reference, planned, now=now)
+    items = conference_items(store, reference)
+    return ScheduleResult(reference, len(changed.create), len(changed.update), changed.made_ready,
+                          len(changed.cancel), tuple(items), check, tuple(notes), changes)
+
+
+def schedule_changes(session: Session, case: Mapping[str, Any], config: CirculationConfig, *, now: datetime,
+                     envelope_from: str, first_review: bool | None = None,
+                     approved_reports: frozenset[str] | None = None,
+                     initial_case: Mapping[str, Any] | None = None) -> tuple[WindowChange, ...]:
+    """A dry run of ``schedule_conference``: the stored windows it would move, nothing written to
+    the outbox (reading the chair's decisions on reports may note in the audit trail that one no
+    longer applies, as scheduling does)."""
+    first_review, initial_case = _reviews(session, case, first_review, initial_case)
+    planned, _ = _plan(session, case, config, now=now, envelope_from=envelope_from,
+                       approved_reports=approved_reports, initial_case=initial_case)
+    return window_changes(conference_items(outbox_store(session), case["reference"]), planned)
+
+
+def _reviews(session: Session, case: Mapping[str, Any], first_review: bool | None,
+             initial_case: Mapping[str, Any] | None) -> tuple[bool, Mapping[str, Any] | None]:
     previous = previous_conference_case(session, case)
     if first_review is None:
         first_review = is_first_review(previous)
     if initial_case is None and is_first_review(previous):
         initial_case = previous
-    check = booking_check(case, config, first_review=first_review)
-    _record_booking(store, case, check, reason, now)
+    return first_review, initial_case
+
+
+def _plan(session: Session, case: Mapping[str, Any], config: CirculationConfig, *, now: datetime, envelope_from: str,
+          approved_reports: frozenset[str] | None, initial_case: Mapping[str, Any] | None
+          ) -> tuple[list[NewItem], list[str]]:
     if approved_reports is None:
         approved_reports = reports_shared_in(session, case, now, actor="docgen")
     planned, notes = plan_distributions(case, config, now=now, approved_reports=approved_reports,
                                         initial_case=initial_case)
-    changed = store.replan(reference, [_planned(case, d, envelope_from, now) for d in planned], now=now)
-    items = conference_items(store, reference)
-    return ScheduleResult(reference, len(changed.create), len(changed.update), changed.made_ready,
-                          len(changed.cancel), tuple(items), check, tuple(notes))
+    return [_planned(case, d, envelope_from, now) for d in planned], list(notes)
 
 
 def _planned(case: Mapping[str, Any], d: Distribution, envelope_from: str, now: datetime) -> NewItem:

@@ -24,6 +24,7 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
+from docgen.domain.outbox import message_token
 from docgen.entrypoints.demo import run_demo
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
@@ -97,9 +98,9 @@ def _protected_pdfs(demo) -> list[tuple[dict, bytes, str]]:
     for delivery in deliveries:
         if delivery["channel"] != "protected_pdf":
             continue
-        letter = demo.folder / "delivery" / "letters" / f"{delivery['key']}.pdf"
+        letter = demo.folder / "delivery" / "letters" / f"{delivery['letter']}.pdf"
         text = subprocess.run(["pdftotext", str(letter), "-"], check=True, capture_output=True, text=True).stdout
-        passphrase = re.search(r"\b[A-Z0-9]{4}(?:-[A-Z0-9]{4}){4}\b", text)
+        passphrase = re.search(r"\b[a-z0-9]{4}(?:-[a-z0-9]{4}){4}\b", text)
         assert passphrase, letter
         if delivery["address"]:
             message = message_from_bytes((demo.folder / "outbox" / f"{delivery['key']}.eml").read_bytes(), policy=policy.default)
@@ -114,6 +115,12 @@ def _protected_pdfs(demo) -> list[tuple[dict, bytes, str]]:
 def test_family_pdfs_open_with_their_passphrase_only_and_use_aes_256(demo, tmp_path: Path) -> None:
     copies = _protected_pdfs(demo)
     assert len(copies) >= 10
+    # One passphrase and one letter for each person in each conference, whatever the number of documents.
+    by_person: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for delivery, _, passphrase in copies:
+        by_person.setdefault((delivery["conference"], delivery["recipient"]), set()).add((delivery["letter"], passphrase))
+    assert all(len(found) == 1 for found in by_person.values()), by_person
+    assert len(list((demo.folder / "delivery" / "letters").glob("*.pdf"))) == len(by_person) < len(copies)
     for delivery, pdf, passphrase in copies:
         source, opened = tmp_path / "in.pdf", tmp_path / "out.pdf"
         source.write_bytes(pdf)
@@ -222,6 +229,6 @@ def test_a_certificate_failing_its_check_before_sending_stops_that_recipient(run
     assert expected in (failed[0].last_error or "") and "nothing was sent" in (failed[0].last_error or "")
     sent = {i.recipient for i in items if i.state == "sent"}
     assert "hannah-okafor" in sent and {i.idempotency_key for i in items if i.state == "sent"} == records
-    assert not (outbox / f"{failed[0].idempotency_key}.eml").exists()
-    assert not list((tmp_path / "delivery").rglob(f"{failed[0].idempotency_key}*"))
+    assert not (outbox / f"{message_token(failed[0].message_id)}.eml").exists()
+    assert not list((tmp_path / "delivery").rglob(f"{message_token(failed[0].message_id)}*"))
     assert _pdfs_in_clear(tmp_path) == []

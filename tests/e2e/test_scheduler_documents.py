@@ -11,6 +11,7 @@ matches its delivery record, and went out under the Message-ID of its outbox ite
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import signal
 import subprocess
@@ -30,7 +31,7 @@ from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import AuditEvent
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
-from docgen.domain.outbox import OutboxItem
+from docgen.domain.outbox import OutboxItem, message_token
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import list_items
 from docgen.services.importing import import_case_file, stored_case
@@ -131,19 +132,26 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
             parsed = message_from_bytes(store.mailbox[message_id], policy=email_policy.default)
             pdf = next(part for part in parsed.iter_attachments()).get_payload(decode=True)
             assert hashlib.sha256(pdf).hexdigest() == record.ciphertext_sha256
-            _opens_with_its_letter(pdf, delivery / "letters" / f"{item.idempotency_key}.pdf", tmp_path)
+            _opens_with_its_letter(pdf, _letter_of(delivery, item), tmp_path)
     assert len(agencies_opened) >= 5
     for item in by_hand:
-        pdf = (delivery / "for-hand-delivery" / f"{item.idempotency_key}.pdf").read_bytes()
+        pdf = (delivery / "for-hand-delivery" / f"{message_token(item.message_id)}.pdf").read_bytes()
         assert hashlib.sha256(pdf).hexdigest() == records[item.idempotency_key].ciphertext_sha256
-        _opens_with_its_letter(pdf, delivery / "letters" / f"{item.idempotency_key}.pdf", tmp_path)
-    # One passphrase letter per family copy, however often a copy was built.
-    assert len(list((delivery / "letters").glob("*.pdf"))) == sum(i.family_copy for i in items)
+        _opens_with_its_letter(pdf, _letter_of(delivery, item), tmp_path)
+    # One passphrase letter per person, however many family copies and however often one was built;
+    # once all of a person's copies have gone, their passphrase is no longer kept.
+    assert len(list((delivery / "letters").glob("*.pdf"))) == len({i.recipient for i in items if i.family_copy})
+    assert list((delivery / "passphrases").glob("*.json")) == []
+
+
+def _letter_of(delivery: Path, item: OutboxItem) -> Path:
+    built = json.loads((delivery / "outgoing" / f"{message_token(item.message_id)}.json").read_text(encoding="utf-8"))
+    return delivery / "letters" / f"{built['letter']}.pdf"
 
 
 def _opens_with_its_letter(pdf: bytes, letter: Path, folder: Path) -> None:
     text = subprocess.run(["pdftotext", str(letter), "-"], check=True, capture_output=True, text=True).stdout
-    passphrase = re.search(r"\b[A-Z0-9]{4}(?:-[A-Z0-9]{4}){4}\b", text)
+    passphrase = re.search(r"\b[a-z0-9]{4}(?:-[a-z0-9]{4}){4}\b", text)
     assert passphrase, letter
     source, opened = folder / "protected.pdf", folder / "opened.pdf"
     source.write_bytes(pdf)

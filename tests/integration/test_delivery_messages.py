@@ -4,23 +4,34 @@ message built once, so a send repeated after a crash is the same message with th
 from __future__ import annotations
 
 import copy
+import io
+import re
+import subprocess
+from email import message_from_bytes
+from email import policy as email_policy
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
+from sqlalchemy import delete
 
+from distribution.abc import Delivery
 from distribution.demo_pki import DemoPki
 from distribution.errors import CertificateError
 from distribution.keys import load_signing_identity
+from distribution.wording import wording
 from docgen.adapters.case_store import save_case
 from docgen.adapters.casefile import validate_case
 from docgen.adapters.database import unit_of_work
+from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
 from docgen.errors import ApprovalError
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
+from docgen.services.dispatch import cancel_item
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
@@ -90,3 +101,84 @@ def test_an_agency_copy_without_a_certificate_fails_before_rendering(setup, monk
     monkeypatch.setattr(delivery, "render_copy", no_rendering)
     with pytest.raises(CertificateError, match="no certificate in the directory"):
         messages.build(item)
+
+
+def _letter_text(letter: Path) -> str:
+    return subprocess.run(["pdftotext", str(letter), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _as_the_letter_says(printed: str) -> str:
+    """What a person types after reading the letter: the passphrase as printed, "Do not type any
+    spaces", and "small letters" (no capital letters in it)."""
+    return printed.replace(" ", "").lower()
+
+
+def test_a_parent_who_follows_the_letter_opens_every_document_with_one_passphrase(
+        setup, runtime: Runtime, tmp_path: Path) -> None:
+    messages, case, items = setup
+    review_and_approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
+    hers = [item for (_, recipient), item in items.items() if recipient == "zofia" and item.family_copy]
+    assert len(hers) >= 2
+    attachments = []
+    for item in hers:
+        message = message_from_bytes(messages.build(item), policy=email_policy.default)
+        # What mail systems see: nothing of the conference, the family or the copy's reader.
+        assert str(message["Subject"]).strip().startswith("OFFICIAL-SENSITIVE: Child protection conference: ")
+        headers = "".join(f"{name}: {value}\n" for name, value in message.items() if name != "To")
+        for secret in (case["reference"], "Zofia", "zofia", "Wi\u015bniewska", item.idempotency_key[4:20]):
+            assert secret not in headers
+        [attachment] = list(message.iter_attachments())
+        assert re.fullmatch(r"[a-z-]+\.pdf", attachment.get_filename() or "")
+        attachments.append(attachment.get_payload(decode=True))
+    letters = list((tmp_path / "delivery" / "letters").glob("*.pdf"))
+    assert len(letters) == 1  # one letter, one passphrase for all her documents
+    text = " ".join(_letter_text(letters[0]).split())
+    printed = text.split("This one passphrase opens all of them:")[1].split("It opens these documents:")[0].strip()
+    assert "Capital letters and small letters are the same" not in text
+    assert "Do not type any spaces" in text and "There are no capital letters in it" in text
+    for word in {wording(item.document).words for item in hers}:
+        assert f"the {word}" in text  # the letter says which documents it opens
+    typed = _as_the_letter_says(printed)
+    for pdf in attachments:
+        with pytest.raises(pikepdf.PasswordError):
+            pikepdf.open(io.BytesIO(pdf))
+        with pikepdf.open(io.BytesIO(pdf), password=typed) as opened:
+            assert len(opened.pages) >= 1
+        # The same in qpdf, the command-line tool a recipient might use.
+        path = tmp_path / "copy.pdf"
+        path.write_bytes(pdf)
+        assert subprocess.run(["qpdf", f"--password={typed}", "--decrypt", str(path), str(tmp_path / "open.pdf")],
+                              capture_output=True).returncode == 0
+
+
+def test_an_agency_message_shows_mail_systems_only_plain_words(setup) -> None:
+    messages, case, items = setup
+    item = items[("conference_record--professional", "claire-dunn")]
+    message = message_from_bytes(messages.build(item), policy=email_policy.default)
+    assert message["Subject"] == "OFFICIAL-SENSITIVE: Child protection conference: record"
+    assert message["Message-ID"] == item.message_id and case["reference"] not in message.as_string()
+    assert re.fullmatch(r"<[0-9a-f]{32}@[^>]+>", item.message_id)
+
+
+def test_the_passphrase_is_kept_until_the_persons_last_document_has_gone(setup, runtime: Runtime,
+                                                                         tmp_path: Path) -> None:
+    messages, case, items = setup
+    review_and_approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
+    first, *others = [item for (_, recipient), item in items.items() if recipient == "zofia" and item.family_copy]
+    kept = tmp_path / "delivery" / "passphrases"
+    messages.build(first)
+
+    def sent(item: OutboxItem) -> None:
+        delivery = Delivery(item.message_id, "recording", runtime.clock(), "token", "250 OK")
+        with unit_of_work(runtime.sessions) as session:
+            messages.record_sent(session, item, delivery)
+
+    sent(first)
+    assert len(list(kept.glob("*.json"))) == 1  # her other documents still need it
+    for other in others:
+        cancel_item(runtime.sessions, other.id, reason="handed over", now=runtime.clock())
+    with unit_of_work(runtime.sessions) as session:  # as if the first record had not been written yet
+        session.execute(delete(DeliveryRecord))
+    sent(first)
+    assert list(kept.glob("*.json")) == []  # nothing more is to go with it

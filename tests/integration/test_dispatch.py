@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_outbox import OutboxItemRow
 from docgen.adapters.outbox_store import MemoryOutboxStore, OutboxSource, OutboxStore, SQLAlchemyOutboxStore
 from docgen.domain.calendar import LONDON
-from docgen.domain.outbox import Backoff, BreachRecord, OutboxItem, planned_item
+from docgen.domain.outbox import Backoff, BreachRecord, OutboxItem, message_token, planned_item
 from docgen.errors import ApprovalError, RedactionError, SchedulingError
 from docgen.services.dispatch import (
     Dispatcher,
@@ -140,8 +141,9 @@ def test_a_ready_item_is_sent_once_with_its_own_message_id(runtime: Runtime, clo
     report = make_dispatcher(runtime, clock, transport).drain()
     item = get(runtime, item_id)
     assert (report.claimed, report.sent, report.sent_late) == (1, 1, 0)
-    assert transport.transactions == [(item.message_id, ["claire.dunn@nhs.example.uk"], item.idempotency_key)]
-    assert item.message_id == f"<{item.idempotency_key}@northmoor.gov.uk>"
+    # The transport names the message by the random part of its Message-ID, never by the key.
+    assert transport.transactions == [(item.message_id, ["claire.dunn@nhs.example.uk"], message_token(item.message_id))]
+    assert re.fullmatch(r"<[0-9a-f]{32}@northmoor\.gov\.uk>", item.message_id)
     assert (item.state, item.attempts, item.sent_at, item.late_by) == ("sent", 1, START, 0)
     assert make_dispatcher(runtime, clock, transport).drain().claimed == 0
     assert len(transport.transactions) == 1
@@ -317,6 +319,19 @@ def test_killed_after_the_server_accepted_is_resent_with_the_same_message_id_aft
     item = get(runtime, item_id)
     assert (item.state, item.attempts) == ("sent", 2)
     assert transport.message_ids == [item.message_id, item.message_id]  # a receiving store keeps one
+    assert [t[2] for t in transport.transactions] == [message_token(item.message_id)] * 2
+
+
+def test_the_same_delivery_in_two_databases_has_two_unrelated_message_ids(clock: Clock) -> None:
+    """Nobody who sees a Message-ID can confirm a guess of the conference, copy or recipient it is."""
+    first, second = MemoryOutboxStore(), MemoryOutboxStore()
+    one, other = get(first, add(first, clock)), get(second, add(second, clock))
+    assert one.idempotency_key == other.idempotency_key  # the same delivery, found again by scheduling
+    assert one.message_id != other.message_id
+    for item in (one, other):
+        assert item.idempotency_key.removeprefix("obx-") not in item.message_id
+        for field in ("NM-ICPC-2026-0147", "claire", "record", "obx"):
+            assert field not in item.message_id.lower()
 
 
 def test_a_claim_taken_over_after_its_lease_is_not_sent_by_the_slow_owner(

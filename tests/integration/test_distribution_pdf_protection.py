@@ -184,13 +184,14 @@ def test_missing_encryption_is_caught_by_the_check_after_saving(
 def test_passphrase_shape_and_alphabet() -> None:
     for _ in range(200):
         passphrase = new_passphrase()
-        assert re.fullmatch(r"[A-HJKMNP-Z2-9]{4}(-[A-HJKMNP-Z2-9]{4}){4}", passphrase), passphrase
-        assert not set("0O1IL") & set(passphrase)
+        assert re.fullmatch(r"[a-hjkmnp-z2-9]{4}(-[a-hjkmnp-z2-9]{4}){4}", passphrase), passphrase
+        assert not set("0o1il") & set(passphrase)
+        assert passphrase == passphrase.lower()  # nothing a person could type in the wrong case
 
 
 def test_alphabet_and_entropy_figure() -> None:
     assert len(PASSPHRASE_ALPHABET) == len(set(PASSPHRASE_ALPHABET)) == 31
-    assert not set("0O1IL") & set(PASSPHRASE_ALPHABET)
+    assert not set("0o1ilABCDEFGHIJKLMNOPQRSTUVWXYZ") & set(PASSPHRASE_ALPHABET)
     bits = 20 * math.log2(len(PASSPHRASE_ALPHABET))
     assert bits >= 96
     assert math.floor(bits) == PASSPHRASE_ENTROPY_BITS == 99

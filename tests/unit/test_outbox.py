@@ -22,17 +22,21 @@ from docgen.domain.outbox import (
     Backoff,
     Current,
     NewItem,
+    OutboxItem,
+    WindowChange,
     breach_due,
     can_move,
     check_move,
     due_again,
     idempotency_key,
-    message_id_for,
+    message_token,
+    new_message_id,
     notice_key,
     planned_item,
     replan,
     sources,
     warning_step,
+    window_changes,
     window_state,
     working_days_late,
 )
@@ -131,9 +135,34 @@ def test_idempotency_key_is_stable_distinct_and_safe_for_every_transport() -> No
     assert re.fullmatch(r"obx-n-[0-9a-f]{38}", notice_key(key, "deadline_warning"))
 
 
-def test_message_id_is_derived_from_the_key_and_the_sender_domain() -> None:
-    assert message_id_for("obx-abc", "cp.conferences@northmoor.gov.uk") == "<obx-abc@northmoor.gov.uk>"
-    assert message_id_for("obx-abc", "no-domain") == "<obx-abc@docgen.invalid>"
+@pytest.mark.parametrize(("sender", "expected_domain"), [
+    pytest.param("cp.conferences@northmoor.gov.uk", "northmoor.gov.uk", id="the-sender-domain"),
+    pytest.param("no-domain", "docgen.invalid", id="no-domain-in-the-sender"),
+])
+def test_a_message_id_is_random_with_the_sender_domain(sender: str, expected_domain: str) -> None:
+    first, second = new_message_id(sender), new_message_id(sender)
+    assert first != second
+    assert re.fullmatch(rf"<[0-9a-f]{{32}}@{re.escape(expected_domain)}>", first)
+    assert new_message_id(sender, "0" * 32) == f"<{'0' * 32}@{expected_domain}>"
+
+
+@pytest.mark.parametrize(("message_id", "token"), [
+    pytest.param(f"<{'ab' * 16}@northmoor.gov.uk>", "ab" * 16, id="random-id"),
+    pytest.param(f" <{'ab' * 16}@northmoor.gov.uk> ", "ab" * 16, id="surrounding-space"),
+])
+def test_the_token_of_a_random_message_id_is_its_local_part(message_id: str, token: str) -> None:
+    assert message_token(message_id) == token
+
+
+def test_the_token_of_an_old_derived_message_id_is_a_hash_not_the_key() -> None:
+    old = "<obx-0123456789abcdef0123456789abcdef01234567@northmoor.gov.uk>"
+    token = message_token(old)
+    assert re.fullmatch(r"[0-9a-f]{32}", token) and "obx" not in token and token not in old
+
+
+def test_a_message_id_token_must_be_hex() -> None:
+    with pytest.raises(SchedulingError):
+        new_message_id("cp@northmoor.gov.uk", "obx-0147")
 
 
 DEADLINE = datetime(2026, 11, 23, 17, 0, tzinfo=LONDON)  # Monday
@@ -244,10 +273,14 @@ def test_a_planned_item_is_due_when_its_window_opens_and_watched_from_its_deadli
     assert (item.state, item.due_at, item.warn_at, item.breach_at) == ("ready", SOON, DEADLINE, DEADLINE)
     waiting = planned(ready=False)
     assert (waiting.state, waiting.due_at) == ("waiting_for_content", None)
-    assert item.message_id == message_id_for(item.idempotency_key, "cp@northmoor.gov.uk")
+    # The Message-ID is random: nothing of the key, and another item with the same fields gets another.
+    assert re.fullmatch(r"<[0-9a-f]{32}@northmoor\.gov\.uk>", item.message_id)
+    assert item.idempotency_key[len("obx-"):] not in item.message_id
+    assert planned(not_before=SOON).message_id != item.message_id
 
 
 LATER = SOON + timedelta(hours=1)
+LATER_DEADLINE = DEADLINE + timedelta(days=1)
 
 
 @pytest.mark.parametrize(("existing", "plan", "expected"), [
@@ -292,3 +325,36 @@ def test_replanning_creates_cancels_and_never_sends_a_copy_twice() -> None:
     assert [i.recipient for i in result.create] == ["new"]  # claire-dunn's copy went under another rule
     assert result.cancel == (current("ready", recipient="gone").idempotency_key,)  # sent and in flight stay
     assert result.update == ()
+
+
+def stored(plan: NewItem, *, item_id: int = 7, state: str = "ready", not_before: datetime | None = None,
+           deadline: datetime | None = DEADLINE) -> OutboxItem:
+    return OutboxItem(id=item_id, idempotency_key=plan.idempotency_key, message_id=plan.message_id,
+                      conference_reference=plan.conference_reference, rule=plan.rule, document=plan.document,
+                      copy=plan.copy, report=None, audience="professional", audience_person=None, family_copy=False,
+                      recipient=plan.recipient, recipient_name=plan.recipient_name,
+                      recipient_address=plan.recipient_address, state=state, not_before=not_before, deadline=deadline,
+                      attempts=0)
+
+
+@pytest.mark.parametrize(("state", "stored_window", "planned_window", "moved"), [
+    pytest.param("ready", (None, DEADLINE), (None, DEADLINE), False, id="same-window"),
+    pytest.param("ready", (None, DEADLINE), (None, LATER_DEADLINE), True, id="deadline-moves"),
+    pytest.param("waiting_for_content", (None, DEADLINE), (SOON, DEADLINE), True, id="earliest-moves"),
+    pytest.param("failed", (SOON, DEADLINE), (None, None), True, id="window-removed"),
+    pytest.param("sent", (None, DEADLINE), (None, LATER_DEADLINE), False, id="sent-keeps-its-window"),
+    pytest.param("sending", (None, DEADLINE), (None, LATER_DEADLINE), False, id="in-flight-keeps-its-window"),
+    pytest.param("cancelled", (None, DEADLINE), (None, LATER_DEADLINE), False, id="cancelled-keeps-its-window"),
+])
+def test_window_changes(state: str, stored_window: tuple[datetime | None, datetime | None],
+                        planned_window: tuple[datetime | None, datetime | None], moved: bool) -> None:
+    plan = planned(not_before=planned_window[0], deadline=planned_window[1])
+    item = stored(plan, state=state, not_before=stored_window[0], deadline=stored_window[1])
+    expected = (WindowChange(7, plan.rule, plan.copy, plan.recipient, stored_window[0], planned_window[0],
+                             stored_window[1], planned_window[1]),) if moved else ()
+    assert window_changes([item], [plan]) == expected
+
+
+def test_an_item_no_longer_planned_is_not_a_window_change() -> None:
+    plan = planned()
+    assert window_changes([stored(plan)], [planned(recipient="someone-else")]) == ()

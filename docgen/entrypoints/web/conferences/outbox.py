@@ -12,7 +12,7 @@ from docgen.entrypoints.web.conferences.routes import conferences, runtime, visi
 from docgen.entrypoints.web.security import account, requires
 from docgen.errors import DocgenError, NotFoundError
 from docgen.services.outbox_view import STATE_WORDS, cancel, conference_outbox, outbox_row, resend, schedule
-from docgen.services.scheduling import BookingReasonRequired, describe_breach
+from docgen.services.scheduling import BookingReasonRequired, WindowChangesNeedConfirmation, describe_breach
 
 ACTIONS = {"resend": ("Send again", resend, "will be sent again"), "cancel": ("Cancel", cancel, "is cancelled")}
 
@@ -58,11 +58,19 @@ def outbox_change(reference: str, item_id: int, action: str) -> Response | str |
 @conferences.route("/<reference>/outbox/schedule", methods=["POST"])
 @requires(Permission.MANAGE_OUTBOX)
 def schedule_documents(reference: str) -> Response | str | tuple[str, int]:
-    """Put the conference's copies in the outbox with their windows (again, after a change)."""
+    """Put the conference's copies in the outbox with their windows (again, after a change). When that
+    would move a stored window, the page lists each change and asks for confirmation first."""
     visible_conference(reference)
     reason = request.form.get("reason", "")[:2000]
+    confirmed = request.form.get("confirmed", "")[:64]
     try:
-        result = schedule(runtime(), reference, actor=account().actor, reason=reason or None)
+        result = schedule(runtime(), reference, actor=account().actor, reason=reason or None,
+                          confirmed=confirmed or None)
+    except WindowChangesNeedConfirmation as moving:
+        rows = conference_outbox(runtime(), reference)
+        return render_template("conferences/outbox.html", reference=reference, rows=rows, wanted=(),
+                               states=STATE_WORDS, changes=moving.changes, confirm=moving.digest, reason=reason,
+                               stale=bool(confirmed))
     except BookingReasonRequired as late:
         message = "Give the reason for the delay, agreed with the team manager" if not reason.strip() else str(late)
         rows = conference_outbox(runtime(), reference)
@@ -70,6 +78,7 @@ def schedule_documents(reference: str) -> Response | str | tuple[str, int]:
                                states=STATE_WORDS, late=[describe_breach(b) for b in late.breaches],
                                reason=reason, reason_error=message,
                                errors=[{"text": message, "href": "#reason"}]), 400
+    moved = f" {len(result.moved)} windows moved as confirmed." if result.moved else ""
     flash(f"Scheduled: {result.created} new outbox items, {result.updated} brought up to date, "
-          f"{result.cancelled} no longer needed.")
+          f"{result.cancelled} no longer needed.{moved}")
     return redirect(url_for("conferences.outbox", reference=reference))

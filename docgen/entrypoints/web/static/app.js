@@ -9,7 +9,8 @@ if ('noModule' in HTMLScriptElement.prototype) {
 
 // A page that follows background work (a pack being generated) refreshes itself by its meta refresh
 // without JavaScript; with it, only the progress region is fetched again, so focus and scroll stay put.
-const progress = document.querySelector('[data-progress-url]')
+// Only while the work is unfinished: a finished page stays as it is (reloading it would loop).
+const progress = document.querySelector('[data-progress-url]:not([data-finished="true"])')
 if (progress) {
   const url = progress.getAttribute('data-progress-url')
   const refresh = document.querySelector('meta[http-equiv="refresh"]')

@@ -22,6 +22,7 @@ from docgen.domain.redaction import PROFESSIONALS, Audience, withholds
 from docgen.domain.views import build_case_view
 from docgen.services.approval import (
     RECORD,
+    Content,
     FamilyCopy,
     current_content,
     note_lapsed_approvals,
@@ -125,6 +126,28 @@ def _text_of(node: object) -> str:
     return ""
 
 
+def review_html(content: Content, copy: FamilyCopy, shared: frozenset[str], runtime: Runtime
+                ) -> tuple[str, list[WithheldItem]]:
+    """The chair's review of ``copy`` as HTML (the PDF is rendered from it; the chair's workspace in the
+    browser shows it beside the copy), and the items withheld from the copy's reader."""
+    flagged, withheld = chair_review_view(build_case_view(content.case), copy.copy_spec.audience)
+    settings = runtime.settings
+    on = copy.generated_on
+    context = {
+        "authority": settings.authority, "contacts": settings.contacts,
+        "document": {"kind": "chair_review", "title": f"Chair's review: {KINDS[RECORD].title}",
+                     "reference": content.reference, "protective_marking": settings.marking.protective_marking,
+                     "generated_on_text": f"{on.day} {on:%B %Y}", "language": "en-GB"},
+        "copy": {**copy_marking(PROFESSIONALS, settings), "recipient_line": ""},
+        "placeholder": settings.marking.withheld_placeholder, "case": flagged, "recipient": None, "report": None,
+        "review": {"reader_name": copy.copy_spec.audience.name, "reader_kind": copy.copy_spec.audience.kind,
+                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.copy_spec.stem}.pdf",
+                   "copy_sha256": copy.sha256, "copy_pages": copy.pages, "content_version": copy.content_version,
+                   "shared_reports": [r["title"] for r in content.case["reports"] if report_shareable(r, shared)]},
+    }
+    return render_html(REVIEW_TEMPLATE, context), withheld
+
+
 # -- the preview ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -148,22 +171,8 @@ def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_di
         content = current_content(session, reference)
         shared = shared_reports(session, content, runtime.clock(), actor=actor)
     copy = render_record_copy(content, person, runtime)
-    flagged, withheld = chair_review_view(build_case_view(content.case), copy.copy_spec.audience)
-    settings = runtime.settings
-    on = copy.generated_on
-    context = {
-        "authority": settings.authority, "contacts": settings.contacts,
-        "document": {"kind": "chair_review", "title": f"Chair's review: {KINDS[RECORD].title}",
-                     "reference": reference, "protective_marking": settings.marking.protective_marking,
-                     "generated_on_text": f"{on.day} {on:%B %Y}", "language": "en-GB"},
-        "copy": {**copy_marking(PROFESSIONALS, settings), "recipient_line": ""},
-        "placeholder": settings.marking.withheld_placeholder, "case": flagged, "recipient": None, "report": None,
-        "review": {"reader_name": copy.copy_spec.audience.name, "reader_kind": copy.copy_spec.audience.kind,
-                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.copy_spec.stem}.pdf",
-                   "copy_sha256": copy.sha256, "copy_pages": copy.pages, "content_version": copy.content_version,
-                   "shared_reports": [r["title"] for r in content.case["reports"] if report_shareable(r, shared)]},
-    }
-    review, _ = render_pdf(render_html(REVIEW_TEMPLATE, context), source=REVIEW_TEMPLATE)
+    html, withheld = review_html(content, copy, shared, runtime)
+    review, _ = render_pdf(html, source=REVIEW_TEMPLATE)
     out_dir = out_dir.resolve()
     family_path, review_path = out_dir / f"{copy.copy_spec.stem}.pdf", out_dir / f"{copy.copy_spec.stem}--chair-review.pdf"
     write_atomically(family_path, copy.data)

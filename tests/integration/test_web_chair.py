@@ -5,7 +5,6 @@ Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import copy
 import re
 from datetime import timedelta
 from typing import Any
@@ -14,23 +13,14 @@ from sqlalchemy import select
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import AuditEvent
-from docgen.adapters.outbox_store import outbox_store
-from docgen.configuration.circulation import load_rules
-from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.services.chair_queue import review_queue
-from docgen.services.importing import import_case_file, save_conference, stored_case, stored_version
+from docgen.services.importing import import_case_file, stored_version
 from docgen.services.jobs import run_one
 from docgen.services.outbox_view import conference_outbox
 from docgen.services.review_jobs import REVIEW, review_handler
-from docgen.services.scheduling import schedule_conference
 from tests.conftest import EXAMPLE
+from tests.support.chair import CHAIR, FATHER, MOTHER, REFERENCE, example_for_the_chair
 from tests.support.web import WebWorld, post_form
-
-REFERENCE = "NM-ICPC-2026-0147"
-CHAIR = "david-pryce"
-FATHER, MOTHER = "karim", "zofia"  # the father's copy has disclosure flags; the mother's none
-PASTED = ("DC Moore told the conference that Mr Haddad is also under investigation for an assault on a "
-          "neighbour's child, aged 11, on 2 September 2026. No charging decision has been made.")
 
 
 def _events(world: WebWorld, action: str) -> list[AuditEvent]:
@@ -48,21 +38,8 @@ def _work(world: WebWorld) -> int:
     return done
 
 
-def _schedule_and_hold(world: WebWorld) -> None:
-    """The conference scheduled, and its family copies held for the chair, as a dispatch pass leaves
-    them when the approval gate refuses them."""
-    case = stored_version(world.runtime, REFERENCE).case
-    with unit_of_work(world.runtime.sessions) as session:
-        schedule_conference(session, case, load_rules(DEFAULT_CONFIG_DIR / "circulation.toml"),
-                            now=world.runtime.clock(), envelope_from=world.runtime.settings.authority.email)
-    store = outbox_store(world.runtime.sessions)
-    now = world.runtime.clock()
-    later = now + timedelta(days=60)
-    claimed = store.claim(now=later, lease_until=later + timedelta(minutes=5), limit=500, worker="tests")
-    family = [item for item in claimed if item.family_copy and item.audience_person in (FATHER, MOTHER)]
-    for item in family:
-        assert store.hold(item, now=now, reason="the chair has not approved it", recheck_at=later)
-    store.unclaim([item for item in claimed if item not in family], now=now)
+def page_of(person: str) -> str:
+    return f"/chair/{REFERENCE}/{person}"
 
 
 def _states(world: WebWorld, person: str) -> set[str]:
@@ -70,26 +47,12 @@ def _states(world: WebWorld, person: str) -> set[str]:
             if row.item.family_copy and row.item.audience_person == person}
 
 
-def page_of(person: str) -> str:
-    return f"/chair/{REFERENCE}/{person}"
-
-
-def _plant(world: WebWorld) -> None:
-    """Business support pastes into the record a paragraph that repeats police information withheld
-    from the father: the disclosure-risk check flags it in his copy."""
-    case: dict[str, Any] = copy.deepcopy(dict(stored_case(world.runtime, REFERENCE)))
-    case["record"]["sections"][0]["items"].append({"text": PASTED})
-    save_conference(world.runtime, case, based_on=1, saved_by="support", source="test edit")
-
-
 def _review(client: Any, person: str) -> str:
     return str(client.get(f"/chair/{REFERENCE}/{person}").get_data(as_text=True))
 
 
 def test_the_chair_reviews_resolves_approves_one_copy_and_returns_another(web: WebWorld) -> None:
-    import_case_file(web.runtime, EXAMPLE, actor="tests")
-    _plant(web)
-    _schedule_and_hold(web)
+    example_for_the_chair(web.runtime)
     chair = web.signed_in("chair")
 
     queue = chair.get("/chair").get_data(as_text=True)

@@ -68,7 +68,11 @@ def test_the_chair_reviews_resolves_approves_one_copy_and_returns_another(web: W
     waiting = _review(chair, FATHER)
     assert "The review is being made" in waiting and 'http-equiv="refresh"' in waiting
     assert "data-progress-url=" in waiting
+    polled = chair.get(f"{page_of(FATHER)}?progress=yes").get_data(as_text=True)
+    assert 'data-finished="false"' in polled and 'http-equiv="refresh"' not in polled
     assert _work(web) >= 2
+    # What the page's script polls now says it is finished, so the script reloads the page.
+    assert 'data-finished="true"' in chair.get(f"{page_of(FATHER)}?progress=yes").get_data(as_text=True)
 
     page = _review(chair, FATHER)
     assert "Review Karim Haddad&#39;s copy of the record" in page or "Review Karim Haddad's copy" in page

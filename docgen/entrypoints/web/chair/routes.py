@@ -57,13 +57,15 @@ def _review_page(reference: str, person: str, *, status: int = 200, errors: list
     state = ensure_review(runtime(), _data_folder(), reference, person, actor=account().actor,
                           again=request.args.get("again") == "yes")
     failed = state.files is None and state.job is not None and state.job.state == "failed"
-    flags = risk.flags(runtime(), reference, person, actor=_chair_id()) if state.files or failed else []
+    wanted = request.args.get("progress") != "yes" and (state.files is not None or failed)
+    flags = risk.flags(runtime(), reference, person, actor=_chair_id()) if wanted else []
     open_flags = [flag for flag in flags if flag.status == "open"]
     page = {"reference": reference, "person": person, "state": state, "name": approval.reader(state.content.case, person).name,
             "flags": flags, "open_flags": open_flags, "errors": errors or [], "field_errors": field_errors or {},
             "values": values or {}}
-    if state.files is None:
-        return render_template("chair/review_waiting.html", **page), status
+    progress = request.args.get("progress") == "yes"  # what the page's script fetches while it waits
+    if state.files is None or progress:
+        return render_template("chair/review_waiting.html", progress=progress, **page), status
     note_opened(runtime(), state.files, chair=_chair_id(), actor=_chair_id(), open_flags=len(open_flags))
     return render_template("chair/review.html", files=state.files, **page), status
 

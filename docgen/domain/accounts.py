@@ -39,6 +39,7 @@ class Permission(StrEnum):
     MANAGE_API_KEYS = "manage_api_keys"
     REVIEW_FAMILY_COPIES = "review_family_copies"  # the chair's review, approval, return, report sharing
     ANSWER_RETURNS = "answer_returns"  # business support answers a chair's comments on a returned copy
+    REASSIGN_CHAIR = "reassign_chair"  # a manager gives a conference another chair
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -46,7 +47,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_CONFERENCES, Permission.EDIT_CONFERENCES, Permission.GENERATE_PACKS,
         Permission.MANAGE_OUTBOX, Permission.MANAGE_RECIPIENTS, Permission.ANSWER_RETURNS}),
     Role.CHAIR: frozenset({Permission.VIEW_CONFERENCES, Permission.REVIEW_FAMILY_COPIES}),
-    Role.MANAGER: frozenset({Permission.VIEW_CONFERENCES, Permission.MANAGE_OUTBOX}),
+    Role.MANAGER: frozenset({Permission.VIEW_CONFERENCES, Permission.MANAGE_OUTBOX, Permission.REASSIGN_CHAIR}),
     Role.ADMINISTRATOR: frozenset({Permission.MANAGE_ACCOUNTS, Permission.MANAGE_API_KEYS}),
 }
 

@@ -68,6 +68,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
        for method in ("GET", "POST")},
     ("conferences.answer_returned_copy", "GET"): SUPPORT,
     ("conferences.answer_returned_copy", "POST"): SUPPORT,
+    ("conferences.reassign_chair", "GET"): frozenset({"manager"}),
+    ("conferences.reassign_chair", "POST"): frozenset({"manager"}),
     ("chair.queue", "GET"): CHAIRS,
     **{(f"chair.{endpoint}", method): frozenset({"chair"})
        for endpoint, method in (("review", "GET"), ("review_file", "GET"), ("resolve_flag", "POST"),

@@ -168,3 +168,23 @@ def test_the_chair_decides_whether_parents_may_see_a_report(web: WebWorld) -> No
     assert "Parents may see it" in chair.get(page).get_data(as_text=True)
     assert [e.actor for e in _events(web, "report_sharing_decided")] == [CHAIR]
     assert web.signed_in("otherchair").get(page).status_code == 404
+
+
+def test_a_manager_reassigns_the_chair_and_the_new_chair_sees_the_copies(web: WebWorld) -> None:
+    import_case_file(web.runtime, EXAMPLE, actor="tests")
+    manager = web.signed_in("manager")
+    page = f"/conferences/{REFERENCE}/chair"
+    assert "Reassign the chair" in manager.get(f"/conferences/{REFERENCE}").get_data(as_text=True)
+    unchosen = post_form(manager, page, {"chair": "nobody", "based_on": "1"})
+    assert unchosen.status_code == 400 and "Choose the conference&#39;s new chair" in unchosen.get_data(as_text=True)
+    moved = post_form(manager, page, {"chair": "hannah-okafor", "based_on": "1"})
+    assert moved.status_code == 302
+    saved = stored_version(web.runtime, REFERENCE)
+    assert (saved.version, saved.case["conference"]["chair"], saved.saved_by) == (2, "hannah-okafor", "manager")
+    [edited] = _events(web, "conference_edited")
+    assert edited.actor == "manager" and edited.details["paths"] == ["conference"]
+    assert web.signed_in("chair").get(page_of(FATHER)).status_code == 404  # no longer theirs
+    assert review_queue(web.runtime, CHAIR) == []
+    assert {e.person for e in review_queue(web.runtime, "hannah-okafor")} >= {FATHER, MOTHER}
+    for username in ("support", "chair"):
+        assert web.signed_in(username).get(page).status_code == 403, username

@@ -71,7 +71,7 @@ def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls:
     from docgen.entrypoints.web.admin.routes import admin
     from docgen.entrypoints.web.api.routes import api
     from docgen.entrypoints.web.auth.routes import auth
-    from docgen.entrypoints.web.chair import answers  # noqa: F401  (business support's answers, on conferences)
+    from docgen.entrypoints.web.chair import answers, reassign  # noqa: F401  (their routes, on conferences)
     from docgen.entrypoints.web.chair.routes import chair
     from docgen.entrypoints.web.conferences import editing, record  # noqa: F401  (their routes, on conferences)
     from docgen.entrypoints.web.conferences.routes import conferences

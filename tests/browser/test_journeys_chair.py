@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site
-from tests.support.chair import REFERENCE, example_for_the_chair
+from tests.support.chair_workspace import REFERENCE, example_for_the_chair
 
 READY = 60_000  # a review is made by the worker beside the server: a few seconds, more on a busy machine
 

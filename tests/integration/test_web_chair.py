@@ -19,7 +19,7 @@ from docgen.services.jobs import run_one
 from docgen.services.outbox_view import conference_outbox
 from docgen.services.review_jobs import REVIEW, review_handler
 from tests.conftest import EXAMPLE
-from tests.support.chair import CHAIR, FATHER, MOTHER, REFERENCE, example_for_the_chair
+from tests.support.chair_workspace import CHAIR, FATHER, MOTHER, REFERENCE, example_for_the_chair
 from tests.support.web import WebWorld, post_form
 
 

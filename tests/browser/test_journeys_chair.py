@@ -66,6 +66,17 @@ def test_the_chair_reviews_approves_and_returns_family_copies(site: Site) -> Non
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Returned Zofia Wiśniewska's copy")
     site.check(page)
 
+    # The chair decides whether the parents may see a report marked for the chair to decide.
+    page.get_by_role("link", name=f"Reports of {REFERENCE}: whether parents may see them").click()
+    site.check(page)
+    page.get_by_role("button", name=re.compile("^Save the decision")).first.click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose whether the report may be shared")
+    site.check(page)
+    page.get_by_label("Yes, send it to them with the record").first.check()
+    page.get_by_role("button", name=re.compile("^Save the decision")).first.click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("may be shared with parents")
+    site.check(page)
+
     # Business support sees the comment, and the outbox follows the chair's decisions.
     support = site.page()
     site.sign_in(support, "support")
@@ -87,6 +98,13 @@ def test_the_chair_reviews_approves_and_returns_family_copies(site: Site) -> Non
     support.get_by_role("button", name="Send the answer to the chair").click()
     expect(support.get_by_text("Answered: back with the chair")).to_be_visible()
     site.check(support)
+
+    # A manager may give the conference another chair.
+    manager = site.page()
+    site.sign_in(manager, "manager")
+    manager.goto(f"/conferences/{REFERENCE}")
+    manager.get_by_role("link", name="Reassign the chair").click()
+    site.check(manager)
 
     # Another chair is refused this conference's copies.
     other = site.page()

@@ -7,6 +7,7 @@ The decisions themselves, and the approval check before sending, are in ``approv
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,27 @@ def chair_review_view(view: object, audience: Audience) -> tuple[Any, list[Withh
         return node
 
     return walk(view, "", (), False), items
+
+
+_PATH_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def place_of(view: object, path: str) -> str:
+    """Where ``path`` (as a disclosure flag names it in the case view) is, in the words the review's
+    list of withheld items uses: "Invitations › Ewa Nowak", "Record › 'Police' › item 2"."""
+    where: list[str] = []
+    node: object = view
+    key = ""
+    for name, index in _PATH_STEP.findall(path):
+        if name:
+            if name in _PLACES:
+                where.append(_PLACES[name])
+            key, node = name, node.get(name) if isinstance(node, Mapping) else None
+        else:
+            position = int(index)
+            node = node[position] if isinstance(node, (list, tuple)) and position < len(node) else None
+            where.append(_step(key, position, node))
+    return " › ".join(where) or path
 
 
 def _step(key: str, index: int, value: object) -> str:

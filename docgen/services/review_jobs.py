@@ -28,10 +28,11 @@ from docgen.adapters.templating import render_html
 from docgen.domain.documents import build_context
 from docgen.domain.views import build_case_view
 from docgen.errors import DocgenError, NotFoundError
+from docgen.services import risk
 from docgen.services.approval import Content, current_content, reader, record_event, render_record_copy, shared_reports
 from docgen.services.jobs import Handler, JobView, Progress, jobs_for, request_job
 from docgen.services.leak_gate import AudienceView
-from docgen.services.review import REVIEW_TEMPLATE, review_html
+from docgen.services.review import REVIEW_TEMPLATE, place_of, review_html
 from docgen.services.runtime import Runtime
 
 REVIEW = "review"
@@ -199,3 +200,38 @@ def note_opened(runtime: Runtime, files: ReviewFiles, *, chair: str, actor: str,
                           "review_sha256": files.review_sha256, "chair": chair,
                           "content_sha256": files.content_sha256, "open_flags": open_flags,
                           "where": "the chair's workspace"})
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """What the chair's review page shows: the review (made, or its job), the reader's name, and the
+    copy's disclosure flags, each with where it is in words (``places``, by flag key)."""
+
+    state: ReviewState
+    name: str
+    flags: tuple[risk.FlagView, ...]
+    places: dict[str, str]
+
+    @property
+    def open_flags(self) -> list[risk.FlagView]:
+        return [flag for flag in self.flags if flag.status == "open"]
+
+
+def open_review(runtime: Runtime, data_folder: Path, reference: str, person: str, *, chair: str, actor: str,
+                again: bool = False, progress_only: bool = False) -> ReviewPage:
+    """The chair opens the review of ``person``'s copy: asked for if not made (:func:`ensure_review`);
+    when it is made, or could not be made, the copy's flags as the content stands (so the chair can
+    resolve them either way); when it is made, recorded as opened (:func:`note_opened`).
+    ``progress_only``: only where the making stands, for the page's script, nothing recorded."""
+    state = ensure_review(runtime, data_folder, reference, person, actor=actor, again=again)
+    name = reader(state.content.case, person).name
+    failed = state.files is None and state.job is not None and state.job.state == "failed"
+    if progress_only or not (state.files is not None or failed):
+        return ReviewPage(state, name, (), {})
+    flags = tuple(risk.flags(runtime, reference, person, actor=chair))
+    view = build_case_view(state.content.case) if flags else None
+    places = {flag.key: place_of(view, flag.path) for flag in flags}
+    if state.files is not None:
+        note_opened(runtime, state.files, chair=chair, actor=chair,
+                    open_flags=sum(1 for flag in flags if flag.status == "open"))
+    return ReviewPage(state, name, flags, places)

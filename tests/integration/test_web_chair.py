@@ -79,6 +79,7 @@ def test_the_chair_reviews_resolves_approves_one_copy_and_returns_another(web: W
     assert "The copy and the full record, side by side" in page and "app-side-by-side" in page
     assert "WITHHELD:" in page  # the full record marks what is withheld, with the reason
     assert "SHA-256 of the copy" in page and "Content version" in page
+    assert "<strong>Where:</strong> Record › &#39;Essential facts&#39; › item" in page  # each flag where it is
     opened = [e for e in _events(web, "previewed") if e.details.get("chair") == CHAIR and e.subject == FATHER]
     assert len(opened) == 1
     _review(chair, FATHER)

@@ -1,10 +1,11 @@
 """What of a rendered document the chair's review page shows: the content of its ``main``, without
-print styles, headings two levels down (named cases)."""
+print styles, headings two levels down; and where a disclosure flag is, in words (named cases)."""
 
 from __future__ import annotations
 
 import pytest
 
+from docgen.services.review import place_of
 from docgen.services.review_jobs import page_fragment
 
 CASES = [
@@ -21,3 +22,19 @@ CASES = [
 @pytest.mark.parametrize(("document", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_page_fragment(document: str, expected: str) -> None:
     assert page_fragment(document) == expected
+
+
+VIEW = {"invitations": [{"name": "Ewa Nowak", "role": "Interpreter"}],
+        "record": {"sections": [{"title": "Police", "items": [{"text": "a"}, {"text": "b"}]}]},
+        "plan": {"actions": [{"what": "x", "who": "y"}]}}
+PLACES = [
+    ("a person by name", "invitations[0].role", "Invitations › Ewa Nowak"),
+    ("a section by title, an item by number", "record.sections[0].items[1].text", "Record › 'Police' › item 2"),
+    ("an action by number", "plan.actions[0].who", "Plan › actions › action 1"),
+    ("a path the view no longer has", "record.sections[5].items[0]", "Record › section 6 › item 1"),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), [c[1:] for c in PLACES], ids=[c[0] for c in PLACES])
+def test_place_of(path: str, expected: str) -> None:
+    assert place_of(VIEW, path) == expected

@@ -22,7 +22,7 @@ from docgen.errors import DocgenError
 from docgen.services import approval, risk
 from docgen.services.chair_queue import approve_copy, reports_to_decide, review_queue
 from docgen.services.returns import return_copy
-from docgen.services.review_jobs import FILES, ensure_review, note_opened
+from docgen.services.review_jobs import FILES, ensure_review, open_review
 
 chair = Blueprint("chair", __name__, url_prefix="/chair")
 MAX_TEXT = 2000
@@ -54,20 +54,15 @@ def _review_page(reference: str, person: str, *, status: int = 200, errors: list
                  field_errors: dict[str, str] | None = None, values: dict[str, str] | None = None
                  ) -> tuple[str, int]:
     visible_conference(reference)
-    state = ensure_review(runtime(), _data_folder(), reference, person, actor=account().actor,
-                          again=request.args.get("again") == "yes")
-    failed = state.files is None and state.job is not None and state.job.state == "failed"
-    wanted = request.args.get("progress") != "yes" and (state.files is not None or failed)
-    flags = risk.flags(runtime(), reference, person, actor=_chair_id()) if wanted else []
-    open_flags = [flag for flag in flags if flag.status == "open"]
-    page = {"reference": reference, "person": person, "state": state, "name": approval.reader(state.content.case, person).name,
-            "flags": flags, "open_flags": open_flags, "errors": errors or [], "field_errors": field_errors or {},
-            "values": values or {}}
     progress = request.args.get("progress") == "yes"  # what the page's script fetches while it waits
-    if state.files is None or progress:
+    review = open_review(runtime(), _data_folder(), reference, person, chair=_chair_id(), actor=account().actor,
+                         again=request.args.get("again") == "yes", progress_only=progress)
+    page = {"reference": reference, "person": person, "state": review.state, "name": review.name,
+            "flags": review.flags, "places": review.places, "open_flags": review.open_flags, "errors": errors or [],
+            "field_errors": field_errors or {}, "values": values or {}}
+    if review.state.files is None or progress:
         return render_template("chair/review_waiting.html", progress=progress, **page), status
-    note_opened(runtime(), state.files, chair=_chair_id(), actor=_chair_id(), open_flags=len(open_flags))
-    return render_template("chair/review.html", files=state.files, **page), status
+    return render_template("chair/review.html", files=review.state.files, **page), status
 
 
 @chair.route("/<reference>/<person>")

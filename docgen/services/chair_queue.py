@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,6 +23,7 @@ from docgen.services.approval_status import chair_decisions
 from docgen.services.board import WindowState, window_state
 from docgen.services.dispatch import release_item
 from docgen.services.returns import returned_copies
+from docgen.services.review_jobs import ensure_review
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import conference_items
 
@@ -61,9 +63,11 @@ def _waiting_items(items: list[OutboxItem], person: str) -> list[OutboxItem]:
     return [i for i in items if i.family_copy and i.audience_person == person and i.state not in _DONE]
 
 
-def review_queue(runtime: Runtime, chair: str) -> list[QueueEntry]:
+def review_queue(runtime: Runtime, chair: str, *, reviews_in: Path | None = None, actor: str = "docgen"
+                 ) -> list[QueueEntry]:
     """The family copies awaiting ``chair``'s approval across the conferences they chair, the soonest
-    deadline first (copies not yet in the outbox last, by the conference's date)."""
+    deadline first (copies not yet in the outbox last, by the conference's date). With ``reviews_in``
+    (the data folder), the review of each that is not made is asked for, so it is ready when opened."""
     now = runtime.clock()
     with unit_of_work(runtime.sessions) as session:
         chaired = session.execute(select(Conference.reference, Conference.starts_at)
@@ -84,7 +88,11 @@ def review_queue(runtime: Runtime, chair: str) -> list[QueueEntry]:
             entries.append(QueueEntry(reference, starts_at, decision.person, decision.name, decision.audience, reason,
                                       deadline, state, sum(1 for i in items if i.state == "waiting_for_approval")))
     far = datetime.max.replace(tzinfo=UTC)
-    return sorted(entries, key=lambda e: (e.deadline or far, e.starts_at, e.reference, e.name))
+    entries.sort(key=lambda e: (e.deadline or far, e.starts_at, e.reference, e.name))
+    if reviews_in is not None:
+        for entry in entries:
+            ensure_review(runtime, reviews_in, entry.reference, entry.person, actor=actor)
+    return entries
 
 
 def approve_copy(runtime: Runtime, reference: str, person: str, *, chair: str, comment: str | None = None

@@ -44,9 +44,7 @@ def _message(error: DocgenError) -> str:
 @chair.route("")
 @requires(Permission.REVIEW_FAMILY_COPIES)
 def queue() -> str:
-    entries = review_queue(runtime(), _chair_id())
-    for entry in entries:  # a review not yet made is asked for now, so it is ready when opened
-        ensure_review(runtime(), _data_folder(), entry.reference, entry.person, actor=account().actor)
+    entries = review_queue(runtime(), _chair_id(), reviews_in=_data_folder(), actor=account().actor)
     return render_template("chair/queue.html", entries=entries, tags=STATE_TAGS)
 
 

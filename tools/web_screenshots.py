@@ -1,4 +1,5 @@
-"""Screenshots of the web application's main screens for the documentation (docs/images/web-*.png).
+"""Screenshots of the web application's main screens for the documentation (docs/images/web-*.png),
+business support's and the chair's.
 
 Runs what `./dev serve` runs (a new demo database in a temporary folder, an account for each role
 with a password made up for this run), drives Debian's Chromium through Playwright, and writes one
@@ -73,6 +74,24 @@ def main() -> None:
                 page.goto("/conferences/new")
                 page.get_by_role("button", name="Book conference").click()
                 shoot(page, args.out, "booking-errors")
+                chair = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.url).new_page()
+                chair.goto("/sign-in")
+                chair.get_by_label("Username").fill("chair")
+                chair.get_by_label("Password", exact=True).fill(passwords["chair"])
+                chair.get_by_role("button", name="Sign in").click()
+                chair.goto("/chair")  # asks for the reviews not yet made; the worker makes them
+                shoot(chair, args.out, "chair-queue")
+                chair.get_by_role("link", name=re.compile(rf"^Review Karim Haddad's copy\s+of {REFERENCE}")).click()
+                chair.get_by_role("heading", name=re.compile("copy of the record")).wait_for(timeout=120_000)
+                chair.set_viewport_size({"width": 1280, "height": 1400})
+                chair.screenshot(path=str(args.out / "web-chair-review.png"))  # the top: hashes, flags, withheld
+                box = chair.locator(".app-side-by-side").bounding_box()
+                assert box is not None
+                chair.screenshot(path=str(args.out / "web-chair-side-by-side.png"), full_page=True,
+                                 clip={"x": box["x"] - 10, "y": box["y"] - 60, "width": box["width"] + 20,
+                                       "height": min(box["height"], 1600) + 60})
+                for name in ("chair-review", "chair-side-by-side"):
+                    print(f"  {args.out / f'web-{name}.png'}")
                 browser.close()
         finally:
             server.stop.set()

@@ -37,14 +37,17 @@ class Permission(StrEnum):
     MANAGE_RECIPIENTS = "manage_recipients"
     MANAGE_ACCOUNTS = "manage_accounts"
     MANAGE_API_KEYS = "manage_api_keys"
+    REVIEW_FAMILY_COPIES = "review_family_copies"  # the chair's review, approval, return, report sharing
+    ANSWER_RETURNS = "answer_returns"  # business support answers a chair's comments on a returned copy
+    REASSIGN_CHAIR = "reassign_chair"  # a manager gives a conference another chair
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.BUSINESS_SUPPORT: frozenset({
         Permission.VIEW_CONFERENCES, Permission.EDIT_CONFERENCES, Permission.GENERATE_PACKS,
-        Permission.MANAGE_OUTBOX, Permission.MANAGE_RECIPIENTS}),
-    Role.CHAIR: frozenset({Permission.VIEW_CONFERENCES}),
-    Role.MANAGER: frozenset({Permission.VIEW_CONFERENCES, Permission.MANAGE_OUTBOX}),
+        Permission.MANAGE_OUTBOX, Permission.MANAGE_RECIPIENTS, Permission.ANSWER_RETURNS}),
+    Role.CHAIR: frozenset({Permission.VIEW_CONFERENCES, Permission.REVIEW_FAMILY_COPIES}),
+    Role.MANAGER: frozenset({Permission.VIEW_CONFERENCES, Permission.MANAGE_OUTBOX, Permission.REASSIGN_CHAIR}),
     Role.ADMINISTRATOR: frozenset({Permission.MANAGE_ACCOUNTS, Permission.MANAGE_API_KEYS}),
 }
 

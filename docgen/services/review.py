@@ -7,6 +7,7 @@ The decisions themselves, and the approval check before sending, are in ``approv
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from docgen.domain.redaction import PROFESSIONALS, Audience, withholds
 from docgen.domain.views import build_case_view
 from docgen.services.approval import (
     RECORD,
+    Content,
     FamilyCopy,
     current_content,
     note_lapsed_approvals,
@@ -102,6 +104,27 @@ def chair_review_view(view: object, audience: Audience) -> tuple[Any, list[Withh
     return walk(view, "", (), False), items
 
 
+_PATH_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def place_of(view: object, path: str) -> str:
+    """Where ``path`` (as a disclosure flag names it in the case view) is, in the words the review's
+    list of withheld items uses: "Invitations › Ewa Nowak", "Record › 'Police' › item 2"."""
+    where: list[str] = []
+    node: object = view
+    key = ""
+    for name, index in _PATH_STEP.findall(path):
+        if name:
+            if name in _PLACES:
+                where.append(_PLACES[name])
+            key, node = name, node.get(name) if isinstance(node, Mapping) else None
+        else:
+            position = int(index)
+            node = node[position] if isinstance(node, (list, tuple)) and position < len(node) else None
+            where.append(_step(key, position, node))
+    return " › ".join(where) or path
+
+
 def _step(key: str, index: int, value: object) -> str:
     if isinstance(value, Mapping):
         if value.get("title"):
@@ -123,6 +146,28 @@ def _text_of(node: object) -> str:
     if isinstance(node, (list, tuple)):
         return " ".join(part for part in (_text_of(value) for value in node) if part)
     return ""
+
+
+def review_html(content: Content, copy: FamilyCopy, shared: frozenset[str], runtime: Runtime
+                ) -> tuple[str, list[WithheldItem]]:
+    """The chair's review of ``copy`` as HTML (the PDF is rendered from it; the chair's workspace in the
+    browser shows it beside the copy), and the items withheld from the copy's reader."""
+    flagged, withheld = chair_review_view(build_case_view(content.case), copy.copy_spec.audience)
+    settings = runtime.settings
+    on = copy.generated_on
+    context = {
+        "authority": settings.authority, "contacts": settings.contacts,
+        "document": {"kind": "chair_review", "title": f"Chair's review: {KINDS[RECORD].title}",
+                     "reference": content.reference, "protective_marking": settings.marking.protective_marking,
+                     "generated_on_text": f"{on.day} {on:%B %Y}", "language": "en-GB"},
+        "copy": {**copy_marking(PROFESSIONALS, settings), "recipient_line": ""},
+        "placeholder": settings.marking.withheld_placeholder, "case": flagged, "recipient": None, "report": None,
+        "review": {"reader_name": copy.copy_spec.audience.name, "reader_kind": copy.copy_spec.audience.kind,
+                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.copy_spec.stem}.pdf",
+                   "copy_sha256": copy.sha256, "copy_pages": copy.pages, "content_version": copy.content_version,
+                   "shared_reports": [r["title"] for r in content.case["reports"] if report_shareable(r, shared)]},
+    }
+    return render_html(REVIEW_TEMPLATE, context), withheld
 
 
 # -- the preview ------------------------------------------------------------------------------
@@ -148,22 +193,8 @@ def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_di
         content = current_content(session, reference)
         shared = shared_reports(session, content, runtime.clock(), actor=actor)
     copy = render_record_copy(content, person, runtime)
-    flagged, withheld = chair_review_view(build_case_view(content.case), copy.copy_spec.audience)
-    settings = runtime.settings
-    on = copy.generated_on
-    context = {
-        "authority": settings.authority, "contacts": settings.contacts,
-        "document": {"kind": "chair_review", "title": f"Chair's review: {KINDS[RECORD].title}",
-                     "reference": reference, "protective_marking": settings.marking.protective_marking,
-                     "generated_on_text": f"{on.day} {on:%B %Y}", "language": "en-GB"},
-        "copy": {**copy_marking(PROFESSIONALS, settings), "recipient_line": ""},
-        "placeholder": settings.marking.withheld_placeholder, "case": flagged, "recipient": None, "report": None,
-        "review": {"reader_name": copy.copy_spec.audience.name, "reader_kind": copy.copy_spec.audience.kind,
-                   "withheld": [vars(item) for item in withheld], "copy_file": f"{copy.copy_spec.stem}.pdf",
-                   "copy_sha256": copy.sha256, "copy_pages": copy.pages, "content_version": copy.content_version,
-                   "shared_reports": [r["title"] for r in content.case["reports"] if report_shareable(r, shared)]},
-    }
-    review, _ = render_pdf(render_html(REVIEW_TEMPLATE, context), source=REVIEW_TEMPLATE)
+    html, withheld = review_html(content, copy, shared, runtime)
+    review, _ = render_pdf(html, source=REVIEW_TEMPLATE)
     out_dir = out_dir.resolve()
     family_path, review_path = out_dir / f"{copy.copy_spec.stem}.pdf", out_dir / f"{copy.copy_spec.stem}--chair-review.pdf"
     write_atomically(family_path, copy.data)

@@ -28,6 +28,7 @@ SUPPORT = frozenset({"support"})
 VIEWERS = frozenset({"support", "chair", "manager"})  # otherchair sees only the conferences they chair
 OUTBOX = frozenset({"support", "manager"})
 ADMIN = frozenset({"admin"})
+CHAIRS = frozenset({"chair", "otherchair"})  # each sees their own queue; otherchair is refused the example
 API = "api"  # a case management system's API key, never a session: tested in test_web_api.py
 
 #: (endpoint, method) -> who may use it.
@@ -65,6 +66,15 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
        for endpoint in ("edit_conference", "add_entry", "edit_entry", "remove_entry", "add_section", "edit_section",
                         "add_item", "edit_item", "add_row", "edit_row")
        for method in ("GET", "POST")},
+    ("conferences.answer_returned_copy", "GET"): SUPPORT,
+    ("conferences.answer_returned_copy", "POST"): SUPPORT,
+    ("conferences.reassign_chair", "GET"): frozenset({"manager"}),
+    ("conferences.reassign_chair", "POST"): frozenset({"manager"}),
+    ("chair.queue", "GET"): CHAIRS,
+    **{(f"chair.{endpoint}", method): frozenset({"chair"})
+       for endpoint, method in (("review", "GET"), ("review_file", "GET"), ("resolve_flag", "POST"),
+                                ("approve", "POST"), ("return_to_support", "GET"), ("return_to_support", "POST"),
+                                ("reports", "GET"), ("reports", "POST"))},
     ("api_keys.index", "GET"): ADMIN,
     ("api_keys.create", "POST"): ADMIN,
     ("api_keys.revoke", "POST"): ADMIN,
@@ -93,6 +103,8 @@ SAMPLES: dict[str, Any] = {
     "job_id": 1,
     "item_id": 1,
     "prefix": "nosuchkey",
+    "person": "karim",
+    "which": "copy",
 }
 
 

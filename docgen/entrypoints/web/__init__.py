@@ -71,11 +71,13 @@ def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls:
     from docgen.entrypoints.web.admin.routes import admin
     from docgen.entrypoints.web.api.routes import api
     from docgen.entrypoints.web.auth.routes import auth
+    from docgen.entrypoints.web.chair import answers, reassign  # noqa: F401  (their routes, on conferences)
+    from docgen.entrypoints.web.chair.routes import chair
     from docgen.entrypoints.web.conferences import editing, record  # noqa: F401  (their routes, on conferences)
     from docgen.entrypoints.web.conferences.routes import conferences
     from docgen.entrypoints.web.pages.routes import pages
 
-    for blueprint in (assets, auth, pages, conferences, admin, api_keys, api):
+    for blueprint in (assets, auth, pages, conferences, chair, admin, api_keys, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # API calls carry an API key and no cookie, so there is nothing to forge
 
@@ -94,6 +96,8 @@ def _layout_context() -> dict[str, Any]:
         if may(account.role, Permission.VIEW_CONFERENCES):
             navigation.append({"href": "/conferences", "text": "Conferences",
                                "active": request.path.startswith("/conferences")})
+        if may(account.role, Permission.REVIEW_FAMILY_COPIES):
+            navigation.append({"href": "/chair", "text": "Waiting for you", "active": request.path.startswith("/chair")})
         if may(account.role, Permission.MANAGE_ACCOUNTS):
             navigation.append({"href": "/admin/accounts", "text": "Accounts", "active": request.path.startswith("/admin")})
     return {

@@ -12,6 +12,7 @@ from docgen.entrypoints.web.conferences.routes import conferences, runtime, visi
 from docgen.entrypoints.web.security import account, requires
 from docgen.errors import DocgenError, NotFoundError
 from docgen.services.outbox_view import STATE_WORDS, cancel, conference_outbox, outbox_row, resend, schedule
+from docgen.services.returns import returned_copies
 from docgen.services.scheduling import BookingReasonRequired, WindowChangesNeedConfirmation, describe_breach
 
 ACTIONS = {"resend": ("Send again", resend, "will be sent again"), "cancel": ("Cancel", cancel, "is cancelled")}
@@ -24,7 +25,7 @@ def outbox(reference: str) -> str:
     wanted = tuple(state for state in request.args.getlist("state") if state in STATE_WORDS)
     rows = conference_outbox(runtime(), reference, states=wanted)
     return render_template("conferences/outbox.html", reference=reference, rows=rows, wanted=wanted,
-                           states=STATE_WORDS)
+                           states=STATE_WORDS, returns=returned_copies(runtime(), reference))
 
 
 @conferences.route("/<reference>/outbox/<int:item_id>/<action>", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from docgen.entrypoints.web.security import account, requires
 from docgen.errors import CaseFileError, NotFoundError
 from docgen.services.board import BoardFilter, WindowState, conference_board, conference_summary
 from docgen.services.importing import conference_history, import_case_bytes, save_conference, stored_version
+from docgen.services.returns import returned_copies
 from docgen.services.runtime import Runtime
 
 conferences = Blueprint("conferences", __name__, url_prefix="/conferences")
@@ -182,7 +183,7 @@ def overview(reference: str) -> str:
     version = visible_conference(reference)
     summary = conference_summary(runtime(), reference)
     return render_template("conferences/overview.html", version=version, case=version.case, summary=summary,
-                           tags=STATE_TAGS)
+                           tags=STATE_TAGS, returns=returned_copies(runtime(), reference))
 
 
 @conferences.route("/<reference>/history")

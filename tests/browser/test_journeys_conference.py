@@ -60,6 +60,10 @@ def test_business_support_prepares_and_sends_a_conference(site: Site) -> None:
     expect(page.get_by_text(re.compile(r"Waiting for a worker|Being generated|\d+ of \d+ copies made")).first).to_be_visible()
     site.check(page)
     expect(page.get_by_role("heading", name="Files of the pack")).to_be_visible(timeout=240_000)
+    page.wait_for_load_state("networkidle")
+    page.evaluate("window.stillHere = true")  # a finished page stays put: it is not reloaded again and again
+    page.wait_for_timeout(2500)
+    assert page.evaluate("window.stillHere === true")
     site.check(page)
 
     # Schedule the documents and see the outbox: the family copies are held for the chair.

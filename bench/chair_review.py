@@ -15,15 +15,11 @@ by side, the template). Target: under 300 ms (issue 15). Not a timed test: run i
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
-import re
 import secrets
 import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import conference
-from bench.web_list import database
+from bench.web_list import database, signed_in
 from docgen.adapters.case_store import save_case
 from docgen.adapters.database import unit_of_work
 from docgen.bootstrap import bootstrap
@@ -65,11 +61,7 @@ def time_review(url: str, runs: int) -> tuple[list[float], float, str]:
         server = start_server(runtime, WebSettings(data_folder=Path(folder), workers_beside_server=0),
                               secret_key=secrets.token_urlsafe(48))
         try:
-            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-            form = opener.open(f"{server.url}/sign-in").read().decode()
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-            opener.open(f"{server.url}/sign-in", data=urllib.parse.urlencode(
-                {"username": "chair", "password": password, "csrf_token": token}).encode()).read()
+            opener = signed_in(server.url, "chair", password)
             timings = []
             for run in range(runs + 2):  # two warm-ups
                 start = time.perf_counter()

@@ -65,6 +65,17 @@ def database(postgres: str | None) -> Iterator[str]:
         yield url
 
 
+def signed_in(url: str, username: str, password: str) -> urllib.request.OpenerDirector:
+    """A client of the served application signed in as ``username``, as a browser would: the sign-in
+    form's CSRF token, then the session cookie."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = opener.open(f"{url}/sign-in").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    opener.open(f"{url}/sign-in", data=urllib.parse.urlencode(
+        {"username": username, "password": password, "csrf_token": token}).encode()).read()
+    return opener
+
+
 def fill(runtime, conferences: int) -> None:  # type: ignore[no-untyped-def]
     base = validate_case(load_case_file(ROOT / "examples" / "haddad-wisniewska.yaml"), source="example")
     rows = []
@@ -111,11 +122,7 @@ def time_list(url: str, conferences: int, runs: int) -> dict[str, list[float]]:
         server = start_server(runtime, WebSettings(data_folder=Path(folder), workers_beside_server=0),
                               secret_key=secrets.token_urlsafe(48))
         try:
-            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-            form = opener.open(f"{server.url}/sign-in").read().decode()
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-            opener.open(f"{server.url}/sign-in", data=urllib.parse.urlencode(
-                {"username": "support", "password": password, "csrf_token": token}).encode()).read()
+            opener = signed_in(server.url, "support", password)
             timings: dict[str, list[float]] = {}
             for name, path in PAGES.items():
                 timings[name] = []

@@ -118,7 +118,7 @@ def cmd_pack(args: argparse.Namespace) -> None:
 def record_generated(runtime: Runtime, reference: str, folder: Path, artifacts: Sequence[Artifact], *, actor: str) -> None:
     """Audit a pack's generation: who made it, where, and the hash of its manifest."""
     from docgen.adapters.files import sha256
-    from docgen.services.approval import record_event
+    from docgen.services.audit_trail import record_event
 
     record_event(runtime, "generated", actor=actor, reference=reference, subject=str(folder),
                  details={"files": len(artifacts), "manifest_sha256": sha256((folder / "manifest.json").read_bytes())})

@@ -59,13 +59,8 @@ def _print_table(rows: list[list[str]]) -> None:
 # -- schedule and book-check ---------------------------------------------------------------------
 
 def cmd_schedule(args: argparse.Namespace) -> None:
-    from docgen.services.scheduling import (
-        BookingReasonRequired,
-        WindowChangesNeedConfirmation,
-        describe_change,
-        item_as_dict,
-        schedule_conference,
-    )
+    from docgen.services.scheduling import BookingReasonRequired, item_as_dict, schedule_conference
+    from docgen.services.window_changes import WindowChangesNeedConfirmation, describe_change
 
     runtime, config = _runtime(args), _rules(args)
     reason = args.reason

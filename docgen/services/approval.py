@@ -40,7 +40,7 @@ from docgen.domain.documents import CopySpec, family_audience, plan_copies, repo
 from docgen.domain.redaction import Audience, redact
 from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, AuditError, NotFoundError
-from docgen.services.audit_trail import audit_seal, checkpoint_quietly, trusted_decision
+from docgen.services.audit_trail import audit_seal, checkpoint_quietly, record_event, trusted_decision
 from docgen.services.pack import render_copy
 from docgen.services.runtime import Runtime
 from docgen.services.templates_check import reader_templates_sha256
@@ -495,12 +495,3 @@ def _check(session: Session, reference: str, person: str, copy_sha256: str, cont
     append_event(session, at=now, actor=actor, action="sending_cleared", reference=reference, subject=person,
                  details=details)
 
-
-def record_event(runtime: Runtime, action: str, *, actor: str, reference: str | None = None,
-                 subject: str | None = None, details: dict[str, Any] | None = None) -> None:
-    """Append an entry to the audit trail in its own transaction (for example ``generated`` by the
-    pack builder, or ``released`` once a copy has been handed to its transport)."""
-    with unit_of_work(runtime.sessions) as session:
-        append_event(session, at=runtime.clock(), actor=actor, action=action, reference=reference, subject=subject,
-                     details=details)
-    checkpoint_quietly(runtime, actor=actor)

@@ -19,13 +19,14 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from docgen.adapters.audit_checkpoints import CheckpointLog, CheckpointSigner, ReadCheckpoints
 from docgen.adapters.database import unit_of_work
-from docgen.adapters.orm_governance import TAMPERED, entries_from, newest_entry, verify_trail
+from docgen.adapters.orm_governance import TAMPERED, append_event, entries_from, newest_entry, verify_trail
 from docgen.domain.audit import DECISIONS, AuditEntry, Checkpoint, compare_with_checkpoints, verify_chain
 from docgen.errors import AuditError
 from docgen.services.runtime import Runtime
@@ -246,3 +247,13 @@ def verify_sealed_trail(runtime: Runtime, *, expected_head: str | None = None) -
     with unit_of_work(runtime.sessions) as session:
         count, head = verify_trail(session, expected_head=expected_head, checkpoints=read.checkpoints)
     return count, head, seal, len(read.checkpoints)
+
+
+def record_event(runtime: Runtime, action: str, *, actor: str, reference: str | None = None,
+                 subject: str | None = None, details: dict[str, Any] | None = None) -> None:
+    """Append an entry to the audit trail in its own transaction (for example ``generated`` by the
+    pack builder, or ``released`` once a copy has been handed to its transport)."""
+    with unit_of_work(runtime.sessions) as session:
+        append_event(session, at=runtime.clock(), actor=actor, action=action, reference=reference, subject=subject,
+                     details=details)
+    checkpoint_quietly(runtime, actor=actor)

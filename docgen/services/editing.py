@@ -19,7 +19,7 @@ from typing import Any
 from docgen.adapters.case_store import VersionSummary
 from docgen.adapters.casefile.validation import format_path
 from docgen.errors import ConflictError, NotFoundError
-from docgen.services.approval import record_event
+from docgen.services.audit_trail import record_event
 from docgen.services.importing import save_conference, stored_version
 from docgen.services.runtime import Runtime
 

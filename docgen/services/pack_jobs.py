@@ -14,7 +14,7 @@ from typing import Any
 
 from docgen.adapters.files import sha256
 from docgen.errors import DocgenError, NotFoundError
-from docgen.services.approval import record_event
+from docgen.services.audit_trail import record_event
 from docgen.services.importing import stored_version
 from docgen.services.jobs import Handler, JobView, Progress, get_job, jobs_for, request_job
 from docgen.services.pack import build_pack

@@ -18,7 +18,7 @@ from docgen.adapters.orm import Professional
 from docgen.adapters.orm_directory import RecipientCertificate
 from docgen.configuration.scheduler import load_scheduler_settings
 from docgen.errors import ConfigurationError, NotFoundError
-from docgen.services.approval import record_event
+from docgen.services.audit_trail import record_event
 from docgen.services.directory import import_certificate_bytes
 from docgen.services.importing import stored_version
 from docgen.services.runtime import Runtime

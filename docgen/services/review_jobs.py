@@ -29,7 +29,8 @@ from docgen.domain.documents import build_context
 from docgen.domain.views import build_case_view
 from docgen.errors import DocgenError, NotFoundError
 from docgen.services import risk
-from docgen.services.approval import Content, current_content, reader, record_event, render_record_copy, shared_reports
+from docgen.services.approval import Content, current_content, reader, render_record_copy, shared_reports
+from docgen.services.audit_trail import record_event
 from docgen.services.jobs import Handler, JobView, Progress, jobs_for, request_job
 from docgen.services.leak_gate import AudienceView
 from docgen.services.review import REVIEW_TEMPLATE, place_of, review_html

@@ -15,12 +15,8 @@ from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.entrypoints.cli import main
 from docgen.services.importing import import_case_file, save_conference, stored_case
 from docgen.services.runtime import Runtime
-from docgen.services.scheduling import (
-    WindowChangesNeedConfirmation,
-    conference_items,
-    schedule_changes,
-    schedule_conference,
-)
+from docgen.services.scheduling import conference_items, schedule_changes, schedule_conference
+from docgen.services.window_changes import WindowChangesNeedConfirmation
 from tests.conftest import EXAMPLE
 
 RULES = load_rules(DEFAULT_CONFIG_DIR / "circulation.toml")

@@ -13,7 +13,8 @@ from docgen.entrypoints.web.security import account, requires
 from docgen.errors import DocgenError, NotFoundError
 from docgen.services.outbox_view import STATE_WORDS, cancel, conference_outbox, outbox_row, resend, schedule
 from docgen.services.returns import returned_copies
-from docgen.services.scheduling import BookingReasonRequired, WindowChangesNeedConfirmation, describe_breach
+from docgen.services.scheduling import BookingReasonRequired, describe_breach
+from docgen.services.window_changes import WindowChangesNeedConfirmation
 
 ACTIONS = {"resend": ("Send again", resend, "will be sent again"), "cancel": ("Cancel", cancel, "is cancelled")}
 

@@ -134,10 +134,15 @@ def append_event(session: Session, *, at: datetime, actor: str, action: str, ref
                  subject: str | None = None, details: dict[str, Any] | None = None) -> AuditEvent:
     """Append one entry to the trail in the session's transaction (so it is kept exactly when the
     work it records is kept). On PostgreSQL the table is locked against other writers until the
-    transaction ends, so entries are chained one after another; on SQLite the database lock does
-    the same."""
-    if session.get_bind().dialect.name == "postgresql":
+    transaction ends, so entries are chained one after another. On SQLite the database's write lock
+    is taken first, by a statement that writes nothing: otherwise two writers (the web application and
+    a worker beside it) could both read the same newest entry before either holds the lock, and the
+    second would be refused for reusing its number."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE"))
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE audit_events SET sequence = sequence WHERE 0 = 1"))
     newest = session.scalars(select(AuditEvent).order_by(AuditEvent.sequence.desc()).limit(1)).first()
     entry = seal(AuditEntry(sequence=0, recorded_at=at, actor=actor, action=action, reference=reference,
                             subject=subject, details=dict(details or {})),

@@ -25,8 +25,6 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
+from bench.dispatch_pass import database
 from docgen.adapters.case_store import save_case
 from docgen.adapters.casefile import ValidatedCase, load_case_file, validate_case
 from docgen.adapters.database import unit_of_work
@@ -44,7 +43,6 @@ from docgen.configuration.web import WebSettings
 from docgen.domain.accounts import Role
 from docgen.services.accounts import add_account
 from tests.support.browser import start_server
-from tests.support.postgres import scratch_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 200.0
@@ -53,16 +51,6 @@ RULES = ("sw-report-to-chair", "sw-report-to-family", "before-conference", "deci
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 CHAIRS = [("david-pryce", "David Pryce"), ("jo-cole", "Jo Cole"), ("amir-shah", "Amir Shah"),
           ("lucy-brennan", "Lucy Brennan"), ("tomas-novak", "Tomas Novak")]
-
-
-@contextmanager
-def database(postgres: str | None) -> Iterator[str]:
-    if postgres is None:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    with scratch_schema(postgres, prefix="bench") as url:
-        yield url
 
 
 def signed_in(url: str, username: str, password: str) -> urllib.request.OpenerDirector:

@@ -42,7 +42,15 @@ class RedactionError(DocgenError):
     """Withheld content would have reached a copy, or a copy failed its leak check."""
 
 
-class ApprovalError(DocgenError):
+class HeldError(DocgenError):
+    """An outbox item must wait, and the reason says for what; it is looked at again later, never sent another way."""
+
+
+class NoRouteError(HeldError):
+    """No delivery route the authority allows serves this recipient now (docgen.domain.routes)."""
+
+
+class ApprovalError(HeldError):
     """A family copy has no valid chair approval for the content being released."""
 
 

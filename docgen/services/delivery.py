@@ -1,34 +1,37 @@
-"""The documents the scheduler sends: each outbox item rendered for its recipient and encrypted.
+"""The documents the scheduler sends: each outbox item rendered for its recipient and sent by the
+route the authority's policy gives that recipient (``docgen.domain.routes``, config/delivery.toml).
 
-Agencies receive each document signed by the authority and encrypted to their certificate
-(S/MIME). Family members receive their copy as an AES-256 protected PDF, with the passphrase
-going separately by letter and, where a phone number is known, a text message: one passphrase
-per person per conference (``distribution.passphrases``), one letter naming the documents it
-opens; the delivery record keeps only a verifier of it. People without an email address (children, whose copies their social worker hands
-over, and parents without email) get the same protected PDF through the hand-delivery folder.
+- S/MIME: a professional with a valid certificate on file gets the document signed by the
+  authority and encrypted to it.
+- Secure email: a professional at an accredited domain (gov.uk, nhs.net, police.uk, cjsm.net and
+  what the authority adds) gets it attached to a normal email, through the relay that requires TLS
+  (the ``secure_email`` carrier, which refuses any other domain), marked in subject and header.
+- Portal: everyone else with an email address or a mobile number, families included, has the
+  copy published to the recipient portal (``services/portal.py``) and gets one link per
+  conference, by email or text message, and a one-time code by the other channel when they open it.
+- By hand: a child, or a family member with neither, gets the passphrase-protected PDF through
+  their social worker; one passphrase per person per conference (``distribution.passphrases``)
+  goes by post in a letter naming the documents it opens, the address in the envelope's window.
+A recipient no route serves is held with the reason (``NoRouteError``); nothing goes in a weaker form.
+
 Every copy carries a per-recipient line, and every family copy passes the chair's release check
-on its exact bytes before it is built into a message.
-
-Nothing unencrypted is written anywhere: documents are rendered in memory, and only encrypted
-bytes (and the passphrase letters meant for posting) leave this module. What mail systems see
-says nothing of the family: the Message-ID is the item's random one, the subject and the
-attachment's name say what the document is in plain words (``distribution.wording``), and every
-file is named by the Message-ID's random part, never by the idempotency key. The message built for an
-item is kept (encrypted) under ``outgoing/``, so a send repeated after a crash is the same
-message with the same passphrase, not a second one. When the transport has accepted it, a
-delivery record (with the SHA-256 of what was sent before and after encryption) and a
-"sent" audit entry are written in the same transaction that marks the item sent, and an
-archive copy encrypted to the authority's archive certificate is kept.
+on its exact bytes before a message is made of it. Nothing unencrypted is written to disk here:
+documents are rendered in memory; the portal keeps them encrypted. What mail systems see says
+nothing of the family: the Message-ID is the item's random one, the subject and the attachment's
+name say what the document is in plain words (``distribution.wording``), and every file is named
+by the Message-ID's random part. The message built for an item is kept under ``outgoing/``, so a
+send repeated after a crash is the same message (same passphrase, same portal document), not a
+second one. When the carrier has accepted it, a delivery record (with the route and the SHA-256 of
+the document and of what was sent) and a "sent" audit entry are written in the same transaction
+that marks the item sent, a portal document becomes visible in it, and an archive copy encrypted
+to the authority's archive certificate is kept.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
-from datetime import date
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.utils import format_datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +39,13 @@ from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from distribution.abc import Delivery
-from distribution.cms import encrypt_for_archive, sign_and_encrypt
+from distribution.abc import Delivery, Transport
+from distribution.cms import encrypt_for_archive
+from distribution.errors import CertificateError
 from distribution.keys import SigningIdentity
 from distribution.passphrases import LETTER_TEMPLATES, PassphraseBook, PersonPassphrase
-from distribution.pdf_protection import passphrase_verifier, protect_pdf
-from distribution.wording import subject, wording
+from distribution.pdf_protection import passphrase_verifier
+from distribution.wording import wording
 from docgen.adapters.case_store import find_conference
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import sha256, write_atomically
@@ -52,11 +56,13 @@ from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import make_environment
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
+from docgen.domain.routes import RecipientFacts, Route, RouteChoice, RoutePolicy, choose_route
 from docgen.domain.views import build_case_view
-from docgen.errors import ApprovalError, DocgenError
+from docgen.errors import ApprovalError, DocgenError, NoRouteError
+from docgen.services import delivery_routes as routes
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
 from docgen.services.directory import certificate_for
-from docgen.services.dispatch import list_items
+from docgen.services.dispatch import Outgoing, list_items
 from docgen.services.pack import render_copy
 from docgen.services.runtime import Runtime
 
@@ -68,6 +74,9 @@ class Recipient:
     organisation: str
     address: str | None  # email
     phone: str | None = None
+    postal: tuple[str, ...] = ()  # the postal address's lines, postcode last
+    family: bool = False  # a family member or child: never sent an attachment that leaves the portal or their hands
+    child: bool = False
 
 
 def recipient_of(case: dict[str, Any], key: str) -> Recipient:
@@ -75,27 +84,47 @@ def recipient_of(case: dict[str, Any], key: str) -> Recipient:
     agencies = {a["id"]: a["name"] for a in case["agencies"]}
     for person in case["professionals"]:
         if person["id"] == key:
-            return Recipient(key, person["name"], agencies[person["agency"]], person["email"], person.get("phone"))
+            return Recipient(key, person["name"], agencies[person["agency"]], person["email"], _phone(person))
     for person in case["family"]:
         if person["id"] == key:
-            return Recipient(key, person["name"], "Family", person.get("email"), person.get("phone"))
+            return Recipient(key, person["name"], "Family", person.get("email"), _phone(person), _postal(person),
+                             family=True)
     for child in case["children"]:
         if child["id"] == key:
-            return Recipient(key, child["name"], "Family", None)
+            return Recipient(key, child["name"], "Family", None, family=True, child=True)
     raise DocgenError(f"conference {case['reference']} has no one called {key!r} any more; schedule it again "
                       "(`docgen schedule`) so the outbox follows the case")
 
 
+def _phone(person: dict[str, Any]) -> str | None:
+    number = "".join(str(person.get("phone") or "").split())
+    return number or None
+
+
+def _postal(person: dict[str, Any]) -> tuple[str, ...]:
+    address = person.get("address") or {}
+    return (*[str(line) for line in address.get("lines", [])], *([address["postcode"]] if address.get("postcode") else []))
+
+
 @dataclass
 class DeliveryContext:
-    """What building messages needs: keys and certificates, and where the letters and archive go."""
+    """What building messages needs: keys and certificates, the route policy, and where things go."""
 
     runtime: Runtime
     signer: SigningIdentity
     archive_certificate: x509.Certificate
     ca_certificates: list[x509.Certificate] | None
-    folder: Path  # archive/, letters/, sms/ and outgoing/ go here
+    folder: Path  # archive/, letters/ and outgoing/ go here
     sender_address: str
+    routes: RoutePolicy = field(default_factory=RoutePolicy)
+    marking_header: str = "X-Protective-Marking"
+    sms: bool = False
+    """A text-message carrier is configured: a mobile number can take portal links and codes."""
+    portal_url: str | None = None
+    """The portal's public address; without it there is no portal route."""
+    portal_lifetime: timedelta = timedelta(days=28)
+    letters: Transport | None = None
+    """What posts passphrase letters (a print batch or GOV.UK Notify); without it they are written under letters/."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +137,13 @@ class Built:
     document_kind: str
     audience: str
     recipient: str
-    channel: str  # smime or protected_pdf
+    channel: str  # the route: smime, secure_email, portal or hand
     plaintext_sha256: str
-    ciphertext_sha256: str
+    ciphertext_sha256: str  # of what was sent: the S/MIME or protected PDF, or the whole message
     passphrase_verifier: str | None
-    letter: str | None = None  # the passphrase letter's name under letters/ (and sms/), for a family copy
+    letter: str | None = None  # the passphrase letter's name under letters/, for a copy by hand
+    carrier: str = "email"
+    recipients: tuple[str, ...] = ()
 
 
 class DocumentMessages:
@@ -124,6 +155,9 @@ class DocumentMessages:
 
     def __init__(self, context: DeliveryContext) -> None:
         self.context = context
+        settings = context.runtime.settings
+        self.sender = routes.Sender(context.sender_address, settings.authority.service, settings.authority.phone,
+                                    settings.marking.protective_marking, context.marking_header)
 
     # -- the dispatcher's hooks -----------------------------------------------------------------
 
@@ -148,12 +182,34 @@ class DocumentMessages:
             raise ApprovalError(f"{person}'s copies of conference {item.conference_reference} are {state}; they "
                                 "wait for the chair (`docgen preview`, then `docgen approve`)")
 
-    def build(self, item: OutboxItem) -> bytes:
-        """The complete, encrypted message for ``item``, carrying the item's Message-ID.
+    def route_of(self, item: OutboxItem, recipient: Recipient) -> tuple[RouteChoice, x509.Certificate | None]:
+        """The route the policy gives ``recipient`` for ``item`` now, with their certificate for S/MIME."""
+        certificate, problem = None, None
+        family_copy = item.family_copy or recipient.family
+        if not family_copy and recipient.address:
+            runtime = self.context.runtime
+            try:
+                with unit_of_work(runtime.sessions) as session:
+                    certificate = certificate_for(session, recipient.key, at=runtime.clock(),
+                                                  ca_certificates=self.context.ca_certificates)
+            except CertificateError as exc:
+                problem = str(exc)
+        policy = self.context.routes
+        if self.context.portal_url is None and policy.portal:
+            policy = replace(policy, portal_unavailable="the portal is not set up for the scheduler (public_url in "
+                                                         "web.toml and DOCGEN_PORTAL_SECRET)")
+        facts = RecipientFacts(family_copy=family_copy, email=recipient.address,
+                               phone=recipient.phone if self.context.sms else None,
+                               valid_certificate=certificate is not None, certificate_problem=problem,
+                               child=recipient.child)
+        return choose_route(facts, policy), certificate
 
-        Raises ApprovalError for a family copy the chair has not released (the dispatcher holds
-        it), CertificateError when the recipient's certificate fails its check, and DocgenError
-        for anything else that stops this item; nothing is sent in any of those cases.
+    def build(self, item: OutboxItem) -> Outgoing:
+        """The complete message for ``item`` and its carrier, carrying the item's Message-ID.
+
+        Raises ApprovalError for a family copy the chair has not released and NoRouteError for a
+        recipient no route serves now (the dispatcher holds both), and DocgenError for anything
+        else that stops this item; nothing is sent in any of those cases.
         """
         runtime = self.context.runtime
         with unit_of_work(runtime.sessions) as session:
@@ -165,46 +221,46 @@ class DocumentMessages:
             built, message = kept
             if copy_spec.audience.is_family_copy:
                 self._check_approval(content, copy_spec, built.plaintext_sha256)
-            return message
+            return Outgoing(message, built.carrier, tuple(built.recipients))
         recipient = recipient_of(content.case, item.recipient)
-        certificate = None if copy_spec.audience.is_family_copy else self._certificate(item, recipient)
+        choice, certificate = self.route_of(item, recipient)
+        if choice.route is None:
+            raise NoRouteError(f"{recipient.name}: {choice.reason}")
         today = runtime.clock().date()
         line = f"Copy for: {recipient.name}, {recipient.organisation}, {today.day} {today:%B %Y}"
         copy = render_copy(copy_spec, build_case_view(content.case), runtime.settings, generated_on=today, fmt="pdf",
                            recipient_line=line)
         if copy_spec.audience.is_family_copy:
             self._check_approval(content, copy_spec, sha256(copy.data))
-            message, ciphertext, verifier, letter = self._protected(item, content.case, recipient, copy.data, today)
-            channel = "protected_pdf"
-        else:
-            assert certificate is not None
-            message, ciphertext = self._smime(item, copy_spec, certificate, copy.data)
-            channel, verifier, letter = "smime", None, None
-        built = Built(item.message_id, content.version, content.sha256, copy_spec.kind.key, copy_spec.audience.slug, recipient.key,
-                      channel, sha256(copy.data), sha256(ciphertext), verifier, letter)
+        built, message = self._message(item, choice, content, copy_spec, recipient, certificate, copy.data, today)
         write_atomically(self._archive(item), encrypt_for_archive(copy.data, self.context.archive_certificate))
         self._keep(item, built, message)
-        return message
+        return Outgoing(message, built.carrier, built.recipients)
 
     def record_sent(self, session: Session, item: OutboxItem, delivery: Delivery) -> None:
-        """In the transaction that marks ``item`` sent: the delivery record and the "sent" entry."""
+        """In the transaction that marks ``item`` sent: the delivery record and the "sent" entry,
+        and a portal document made visible."""
         if session.scalar(select(DeliveryRecord.id).where(DeliveryRecord.idempotency_key == item.idempotency_key)):
             return
-        built = Built(**json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
+        built = _built(json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
         now = self.context.runtime.clock()
+        if built.channel == Route.PORTAL:
+            from docgen.services.portal import confirm_published
+
+            confirm_published(session, message_token(item.message_id), now=now)
         session.add(DeliveryRecord(
             idempotency_key=item.idempotency_key, conference_reference=item.conference_reference,
             document_kind=built.document_kind, audience=built.audience, recipient_key=item.recipient,
-            recipient_address=item.recipient_address or "by hand", channel=built.channel, transport=delivery.transport,
-            message_id=delivery.message_id, sent_at=now.replace(tzinfo=None), plaintext_sha256=built.plaintext_sha256,
-            ciphertext_sha256=built.ciphertext_sha256, archive_path=str(self._archive(item)),
-            passphrase_verifier=built.passphrase_verifier))
+            recipient_address=(built.recipients[0] if built.recipients else "by hand")[:320], channel=built.channel,
+            transport=delivery.transport, message_id=delivery.message_id, sent_at=now.replace(tzinfo=None),
+            plaintext_sha256=built.plaintext_sha256, ciphertext_sha256=built.ciphertext_sha256,
+            archive_path=str(self._archive(item)), passphrase_verifier=built.passphrase_verifier))
         append_event(session, at=now, actor="distribution", action="sent", reference=item.conference_reference,
                      subject=f"{item.copy} to {item.recipient}",
-                     details={"channel": built.channel, "transport": delivery.transport,
+                     details={"channel": built.channel, "carrier": built.carrier, "transport": delivery.transport,
                               "message_id": delivery.message_id, "plaintext_sha256": built.plaintext_sha256,
                               "ciphertext_sha256": built.ciphertext_sha256, "outbox_item": item.id})
-        if item.family_copy and not session.scalar(select(OutboxItemRow.id).where(
+        if built.channel == Route.HAND and not session.scalar(select(OutboxItemRow.id).where(
                 OutboxItemRow.conference_reference == item.conference_reference,
                 OutboxItemRow.recipient == item.recipient, OutboxItemRow.family_copy.is_(True),
                 OutboxItemRow.id != item.id, OutboxItemRow.state.not_in(FINAL_STATES)).limit(1)):
@@ -214,74 +270,94 @@ class DocumentMessages:
 
     # -- building -----------------------------------------------------------------------------
 
+    def _message(self, item: OutboxItem, choice: RouteChoice, content: Content, copy_spec: CopySpec,
+                 recipient: Recipient, certificate: x509.Certificate | None, pdf: bytes,
+                 today: date) -> tuple[Built, bytes]:
+        at = self.context.runtime.clock()
+        verifier = letter = None
+        route = choice.route
+        if route == Route.SMIME:
+            assert certificate is not None
+            message, sent = routes.smime_message(item, pdf, certificate=certificate, signer=self.context.signer,
+                                                 sender=self.sender, at=at)
+            carrier, to = "email", (item.recipient_address or "",)
+        elif route == Route.SECURE_EMAIL:
+            message = routes.secure_email_message(item, pdf, recipient_name=recipient.name, sender=self.sender, at=at)
+            sent, carrier, to = message, "secure_email", (item.recipient_address or "",)
+        elif route == Route.PORTAL:
+            message, carrier, to = self._portal(item, choice, recipient, pdf)
+            sent = message
+        else:
+            book = PassphraseBook(self.context.folder / "passphrases")
+            person, new = book.for_person(item.conference_reference, item.recipient)
+            if new or not self._letter_done(person):
+                # The passphrase's letter goes before any document it opens is kept, so a copy by hand
+                # always has its letter.
+                self._passphrase_letter(item, recipient, person, today)
+            message, sent = routes.protected_message(
+                item, pdf, passphrase=person.passphrase, recipient_name=recipient.name,
+                hand_deliverer=routes.hand_deliverer(content.case), sender=self.sender, at=at)
+            carrier, to, verifier, letter = "hand", (), passphrase_verifier(person.passphrase), person.letter
+        built = Built(item.message_id, content.version, content.sha256, copy_spec.kind.key, copy_spec.audience.slug,
+                      recipient.key, str(route), sha256(pdf), sha256(sent), verifier, letter, carrier, to)
+        return built, message
+
+    def _portal(self, item: OutboxItem, choice: RouteChoice, recipient: Recipient,
+                pdf: bytes) -> tuple[bytes, str, tuple[str, ...]]:
+        """Publish the copy to the recipient's portal link (not visible until sent) and make its notice."""
+        from docgen.services.portal import publish
+
+        assert self.context.portal_url is not None and choice.announce_by and choice.code_by
+        words = wording(item.document)
+        code_address = recipient.phone if choice.code_by == "sms" else recipient.address
+        publication = publish(
+            self.context.runtime, reference=item.conference_reference, recipient_key=recipient.key,
+            recipient_name=recipient.name, message_token=message_token(item.message_id), outbox_item_id=item.id,
+            document_kind=item.document, title=words.words[:1].upper() + words.words[1:],
+            note=routes.portal_note(item.document), filename=words.filename, pdf=pdf, code_channel=choice.code_by,
+            code_address=code_address or "", announced_by=choice.announce_by, now=self.context.runtime.clock(),
+            base_url=self.context.portal_url, lifetime=self.context.portal_lifetime)
+        if choice.announce_by == "sms":
+            assert recipient.phone
+            text = routes.portal_sms(item, url=publication.url, new_link=publication.new_link, code_by=choice.code_by,
+                                     sender=self.sender)
+            return text, "sms", (recipient.phone,)
+        assert recipient.address
+        email = routes.portal_email(_addressed(item, recipient.address), recipient_name=recipient.name,
+                                    url=publication.url, new_link=publication.new_link, code_by=choice.code_by,
+                                    sender=self.sender, at=self.context.runtime.clock())
+        return email, "email", (recipient.address,)
+
     def _check_approval(self, content: Content, copy_spec: CopySpec, copy_sha256: str) -> None:
         assert copy_spec.audience.person is not None
         check_approval(self.context.runtime, content.reference, copy_spec.audience.person, copy_sha256, content.version,
                       view_sha256=view_hash(content.case, copy_spec.audience), content_sha256=content_hash(content.case),
                       report=copy_spec.report)
 
-    def _certificate(self, item: OutboxItem, recipient: Recipient) -> x509.Certificate:
-        """The recipient's certificate, checked now (before anything is rendered for them)."""
-        if not item.recipient_address:
-            raise DocgenError(f"{recipient.name} has no email address for encrypted delivery; nothing was sent")
-        runtime = self.context.runtime
-        with unit_of_work(runtime.sessions) as session:
-            return certificate_for(session, recipient.key, at=runtime.clock(),
-                                   ca_certificates=self.context.ca_certificates)
+    def _letter_done(self, person: PersonPassphrase) -> bool:
+        return (self.context.folder / "letters" / f"{person.letter}.pdf").exists() or (
+            self.context.folder / "letters" / f"{person.letter}.posted").exists()
 
-    def _smime(self, item: OutboxItem, copy_spec: CopySpec, certificate: x509.Certificate, pdf: bytes) -> tuple[bytes, bytes]:
-        secure = sign_and_encrypt(
-            pdf, filename=wording(copy_spec.kind.key).filename, content_type="application/pdf",
-            signer=self.context.signer, recipients=[certificate],
-            subject=subject(copy_spec.kind.key, self.context.runtime.settings.marking.protective_marking),
-            sender=self.context.sender_address, to=item.recipient_address or "", at=self.context.runtime.clock(),
-            message_id=item.message_id)
-        return secure.message, secure.p7m
-
-    def _protected(self, item: OutboxItem, case: dict[str, Any], recipient: Recipient, pdf: bytes,
-                   today: date) -> tuple[bytes, bytes, str, str]:
-        # One passphrase for each person in each conference; its letter is written when it is made,
-        # before any document it opens is kept, so the message that goes always has its letter.
-        book = PassphraseBook(self.context.folder / "passphrases")
-        person, new = book.for_person(item.conference_reference, item.recipient)
-        letter = self.context.folder / "letters" / f"{person.letter}.pdf"
-        if new or not letter.exists():
-            self._passphrase_notices(item, recipient, person, today)
-        protected = protect_pdf(pdf, person.passphrase)
-        authority = self.context.runtime.settings.authority
-        words = wording(item.document)
-        message = EmailMessage(policy=email_policy.SMTP)
-        message["From"] = self.context.sender_address
-        if item.recipient_address:
-            message["To"] = item.recipient_address
-            note = (f"Dear {recipient.name},\n\nThe attached {words.words} is locked. It opens with the passphrase we "
-                    "have sent you by letter: the same passphrase opens every document about this conference.\n\n")
-        else:
-            note = (f"For hand delivery to {recipient.name} by {_hand_deliverer(case)}.\nThe {words.words} is locked "
-                    "with the passphrase that goes to them separately by letter.\n\n")
-        message["Subject"] = subject(item.document, self.context.runtime.settings.marking.protective_marking)
-        message["Date"] = format_datetime(self.context.runtime.clock())
-        message["Message-ID"] = item.message_id
-        message.set_content(f"{note}If you have any questions, phone {authority.phone}.\n\n{authority.service}\n")
-        message.add_attachment(protected, maintype="application", subtype="pdf", filename=words.filename)
-        return message.as_bytes(), protected, passphrase_verifier(person.passphrase), person.letter
-
-    def _passphrase_notices(self, item: OutboxItem, recipient: Recipient, person: PersonPassphrase,
-                            today: date) -> None:
-        """The passphrase's own channel: one letter for posting and, where a phone number is known,
-        one text, naming the documents of the conference it opens."""
+    def _passphrase_letter(self, item: OutboxItem, recipient: Recipient, person: PersonPassphrase,
+                           today: date) -> None:
+        """The passphrase's own channel: one letter by post, naming the documents of the conference it
+        opens, the address where a window envelope shows it; through the letters carrier when there is
+        one and the person has a postal address, otherwise kept under letters/ for the post room."""
         settings = self.context.runtime.settings
         context = {"authority": settings.authority, "recipient_name": recipient.name, "passphrase": person.passphrase,
-                   "date_text": f"{today.day} {today:%B %Y}", "by_email": bool(item.recipient_address),
+                   "date_text": f"{today.day} {today:%B %Y}", "by_email": False, "address_lines": list(recipient.postal),
                    "documents": self._documents_of(item)}
         environment = make_environment(LETTER_TEMPLATES)
         letter, _ = render_pdf(environment.get_template("passphrase_letter.html").render(context),
                                source="distribution/letters/passphrase_letter.html")
-        write_atomically(self.context.folder / "letters" / f"{person.letter}.pdf", letter, mode=0o600)
-        if recipient.phone:
-            text = environment.get_template("passphrase_sms.txt").render(context)
-            write_atomically(self.context.folder / "sms" / f"{person.letter}.txt",
-                             f"To: {recipient.phone}\n{text.strip()}\n".encode(), mode=0o600)
+        letters = self.context.folder / "letters"
+        if self.context.letters is not None and recipient.postal:
+            delivery = self.context.letters.send(letter, envelope_from=self.context.sender_address, recipients=[],
+                                                 idempotency_key=person.letter)
+            write_atomically(letters / f"{person.letter}.posted", f"{delivery.transport} {delivery.reference}\n".encode(),
+                             mode=0o600)
+        else:
+            write_atomically(letters / f"{person.letter}.pdf", letter, mode=0o600)
 
     def _documents_of(self, item: OutboxItem) -> list[str]:
         """The protected documents the conference sends ``item``'s recipient, in plain words, by deadline."""
@@ -309,13 +385,21 @@ class DocumentMessages:
     def _kept(self, item: OutboxItem, content: Content) -> tuple[Built, bytes] | None:
         """The message built earlier for ``item``, if it was built from the content as it is now."""
         try:
-            built = Built(**json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
+            built = _built(json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
             message = self._outgoing(item, ".eml").read_bytes()
         except (OSError, ValueError, TypeError):
             return None
         same = (built.message_id, built.content_version, built.content_sha256) == (
             item.message_id, content.version, content.sha256)
         return (built, message) if same else None
+
+
+def _built(data: dict[str, Any]) -> Built:
+    return Built(**{**data, "recipients": tuple(data.get("recipients", ()))})
+
+
+def _addressed(item: OutboxItem, address: str) -> OutboxItem:
+    return item if item.recipient_address == address else replace(item, recipient_address=address)
 
 
 def _copy_spec_of(case: dict[str, Any], item: OutboxItem, shared: frozenset[str]) -> CopySpec:
@@ -327,10 +411,3 @@ def _copy_spec_of(case: dict[str, Any], item: OutboxItem, shared: frozenset[str]
                             "(a report may no longer be shared with parents); it is held until the chair decides")
     raise DocgenError(f"{item.copy} is no longer part of conference {item.conference_reference}'s pack; schedule "
                       "the conference again (`docgen schedule`) so the outbox follows the case")
-
-
-def _hand_deliverer(case: dict[str, Any]) -> str:
-    """Who hands a copy over: the lead social worker named in the plan, or the child's social worker."""
-    lead = (case.get("plan") or {}).get("lead_social_worker")
-    person = next((p for p in case["professionals"] if p["id"] == lead), None)
-    return f"{person['name']}, social worker" if person else "the child's social worker"

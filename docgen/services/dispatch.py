@@ -16,7 +16,7 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from email import policy as email_policy
@@ -42,11 +42,33 @@ from docgen.domain.outbox import (
     notice_item,
     working_days_late,
 )
-from docgen.errors import ApprovalError, DocgenError, SchedulingError
+from docgen.errors import ApprovalError, DocgenError, HeldError, SchedulingError
 
 log = logging.getLogger("docgen.dispatch")
 
-MessageBuilder = Callable[[OutboxItem], bytes]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What the message builder made for an item, and what carries it.
+
+    ``carrier`` names a transport the dispatcher holds: ``"email"`` (the main transport),
+    ``"secure_email"`` (the relay to accredited domains), ``"sms"`` (the message is the text of a
+    text message) or ``"hand"`` (the hand-delivery folder). ``recipients`` are the envelope's
+    addresses, or the phone number for ``"sms"``, or none for ``"hand"``.
+    """
+
+    message: bytes
+    carrier: str
+    recipients: tuple[str, ...]
+
+
+#: Carriers whose messages are RFC 5322 and must carry the item's Message-ID.
+MAIL_CARRIERS = frozenset({"email", "secure_email", "hand"})
+
+MessageBuilder = Callable[[OutboxItem], "bytes | Outgoing"]
+"""Builds an item's message: bytes (an email for the item's address, or for hand delivery when it
+has none), or an ``Outgoing`` that says which carrier takes it."""
 ApprovalGate = Callable[[OutboxItem], None]
 """Called before a family copy is sent; raises ``ApprovalError`` (its message the reason) to refuse."""
 SentHook = Callable[[Session, OutboxItem, Delivery], None]
@@ -173,16 +195,21 @@ class Dispatcher:
                  approval_gate: ApprovalGate = no_approval_gate, on_sent: SentHook | None = None,
                  hand_delivery: Transport | None = None, worker: str | None = None,
                  rng: random.Random | None = None, should_stop: Callable[[], bool] = lambda: False,
-                 after_sent: Callable[[], None] | None = None) -> None:
+                 after_sent: Callable[[], None] | None = None, carriers: Mapping[str, Transport] | None = None) -> None:
         """``sessions``: the database's sessions (each step of a pass is its own transaction) or an
         ``OutboxStore``. ``hand_delivery``, when given, takes the items of recipients without an
         email address (children, parents without email); without it those items fail and are shown.
+        ``carriers``: more transports by name (``secure_email``, ``sms``) for a builder's ``Outgoing``;
+        a message for a carrier that is not there fails with the reason, never goes another way.
         ``after_sent`` runs once an item's "sent" is committed: the audit trail's signed checkpoint."""
         if isinstance(sessions, Session):  # a pass inside one transaction would commit no claim and no "sent"
             raise SchedulingError("the dispatcher commits each step itself: give it the sessionmaker, not a session")
         self.store: OutboxStore = outbox_store(sessions)
         self.transport = transport
         self.hand_delivery = hand_delivery
+        self.carriers: dict[str, Transport] = {"email": transport, **(carriers or {})}
+        if hand_delivery is not None:
+            self.carriers["hand"] = hand_delivery
         self.on_sent = on_sent
         self.build_message = build_message
         self.policy = policy
@@ -238,12 +265,6 @@ class Dispatcher:
             self._fail(item, f"gave up after {item.attempts} attempts; last error: "
                              f"{item.last_error or 'the scheduler stopped while sending it'}", report)
             return
-        transport = self.transport if item.recipient_address else self.hand_delivery
-        if transport is None:
-            self._fail(item, f"{item.recipient_name} ({item.recipient}) has no email address on file and no "
-                             "hand-delivery folder is configured. Add an address and run `docgen schedule` again, "
-                             "then `docgen outbox retry`; or send the copy by post and cancel this item.", report)
-            return
         if item.family_copy and not item.is_notice:
             try:
                 self.approval_gate(item)
@@ -251,11 +272,11 @@ class Dispatcher:
                 self._hold(item, str(exc), report)
                 return
         try:
-            message = self._build(item)
+            outgoing = self._build(item)
         except TransportError as exc:
             self._after_failure(item, exc, report)
             return
-        except ApprovalError as exc:  # the builder's own check of the exact bytes against the approval
+        except HeldError as exc:  # the builder's check of the exact bytes against the approval; no route now
             self._hold(item, str(exc), report)
             return
         except DocgenError as exc:  # redaction, certificate, encryption: stop this item, say why
@@ -267,7 +288,11 @@ class Dispatcher:
             self._fail(item, f"building the message failed unexpectedly ({type(exc).__name__}); "
                              "see the scheduler log", report)
             return
-        if _header_message_id(message) != item.message_id:
+        transport = self.carriers.get(outgoing.carrier)
+        if transport is None:
+            self._fail(item, _no_carrier(item, outgoing.carrier), report)
+            return
+        if outgoing.carrier in MAIL_CARRIERS and _header_message_id(outgoing.message) != item.message_id:
             self._fail(item, f"the message builder did not use the item's Message-ID {item.message_id}, so a "
                              "repeated send could not be recognised; nothing was sent", report)
             return
@@ -277,8 +302,8 @@ class Dispatcher:
             return
         item = replace(item, attempts=attempt)
         try:
-            delivery = transport.send(message, envelope_from=self.policy.envelope_from,
-                                      recipients=[item.recipient_address] if item.recipient_address else [],
+            delivery = transport.send(outgoing.message, envelope_from=self.policy.envelope_from,
+                                      recipients=list(outgoing.recipients),
                                       idempotency_key=message_token(item.message_id))
         except TransportError as exc:
             self._after_failure(item, exc, report)
@@ -291,11 +316,18 @@ class Dispatcher:
             return
         self._mark_sent(item, delivery, report)
 
-    def _build(self, item: OutboxItem) -> bytes:
+    def _build(self, item: OutboxItem) -> Outgoing:
         if item.is_notice:
-            return plain_message(item, envelope_from=self.policy.envelope_from, at=self.clock(),
-                                 body=item.notice_text or "")
-        return self.build_message(item)
+            message = plain_message(item, envelope_from=self.policy.envelope_from, at=self.clock(),
+                                    body=item.notice_text or "")
+        else:
+            built = self.build_message(item)
+            if isinstance(built, Outgoing):
+                return built
+            message = built
+        if item.recipient_address:
+            return Outgoing(message, "email", (item.recipient_address,))
+        return Outgoing(message, "hand", ())
 
     def _begin_attempt(self, item: OutboxItem) -> int | None:
         """Commit the attempt number and a fresh lease before the transport is called.
@@ -397,6 +429,16 @@ class Dispatcher:
         if address is None:
             return None
         return notice_item(item, kind, text, address=address, envelope_from=self.policy.envelope_from, now=now)
+
+
+def _no_carrier(item: OutboxItem, carrier: str) -> str:
+    if carrier == "hand":
+        return (f"{item.recipient_name} ({item.recipient}) has no email address on file and no hand-delivery folder "
+                "is configured. Add an address and run `docgen schedule` again, then `docgen outbox retry`; or send "
+                "the copy by post and cancel this item.")
+    return (f"this copy goes by {carrier.replace('_', ' ')} and no transport for it is configured "
+            f"([channels] {carrier} in config/delivery.toml, or the scheduler's --{carrier.replace('_', '-')}-transport); "
+            "nothing was sent")
 
 
 def _deadline(item: OutboxItem) -> datetime:

@@ -27,6 +27,7 @@ from docgen.configuration.web import WebSettings
 from docgen.domain.authority import Authority, Contact, Contacts, Marking, Templates
 from docgen.domain.outbox import Backoff
 from docgen.entrypoints.cli_schedule import FLAG_KEYS, register, with_flags
+from docgen.configuration.delivery import ChannelsSettings, DeliverySettings, RoutesSettings, load_delivery_settings
 from docgen.errors import ConfigurationError
 from docgen.services.dispatch import DispatchPolicy
 
@@ -52,6 +53,10 @@ def load(name: str, folder: Path) -> Any:
         return load_rules(folder / name)
     if name == "scheduler.toml":
         return load_scheduler_settings(folder, environ={})
+    if name == "delivery.toml":
+        if not (folder / name).exists():  # an absent delivery.toml means the shipped defaults
+            raise ConfigurationError(f"{folder / name}: cannot be read")
+        return load_delivery_settings(folder)
     return load_transport(folder / name)
 
 
@@ -117,6 +122,17 @@ PROBLEMS = [
                  "delivery_folder: must not be empty", id="scheduler-empty-path"),
     pytest.param("scheduler.toml", shipped("scheduler.toml", "# envelope_from = ", "envelope_from = 7 #"),
                  "envelope_from: must be text (in quotes), not a whole number", id="scheduler-address-not-text"),
+    # delivery.toml
+    pytest.param("delivery.toml", shipped("delivery.toml", '"cjsm.net"]', '"cjsm.net", "*.example.org"]'),
+                 "routes.accredited_domains[4]: must be a domain name such as", id="delivery-wildcard-domain"),
+    pytest.param("delivery.toml", shipped("delivery.toml", "portal = true", "portal = true\nfax = true"),
+                 "routes.fax: unknown key; known keys: accredited_domains, portal, marking_header",
+                 id="delivery-unknown-key"),
+    pytest.param("delivery.toml", shipped("delivery.toml", "# sms = ", "sms = \"pigeon:x\" #"),
+                 "channels.sms: must be a backend and its settings", id="delivery-unknown-channel-backend"),
+    pytest.param("delivery.toml", shipped("delivery.toml", 'marking_header = "X-Protective-Marking"',
+                                          'marking_header = "Subject"'),
+                 "routes.marking_header: must be a header name", id="delivery-reserved-header"),
     # a transport settings file
     pytest.param("smtp.toml", shipped("smtp.toml", "timeout_seconds = 30", "timeout_seconds = 30\nretries = 3"),
                  "transport.smtp.retries: unknown key; known keys: host, port, security, username_env, password_env, "
@@ -138,7 +154,7 @@ def test_a_problem_names_the_file_and_the_key(tmp_path: Path, name: str, text: s
     assert f"  - {path}: {problem}" in str(caught.value)
 
 
-@pytest.mark.parametrize("name", ["authority.toml", "circulation.toml", "scheduler.toml", "smtp.toml"])
+@pytest.mark.parametrize("name", ["authority.toml", "circulation.toml", "scheduler.toml", "smtp.toml", "delivery.toml"])
 def test_every_shipped_file_loads(name: str) -> None:
     assert load(name, SHIPPED) is not None
 
@@ -334,6 +350,7 @@ DOCUMENTED = [
     pytest.param(_keys(TransportSettings, SmtpSettings, OutboxFolderSettings), id="transport"),
     pytest.param(_keys(SchedulerSettings), id="scheduler"),
     pytest.param(_keys(WebSettings), id="web"),
+    pytest.param(_keys(DeliverySettings, RoutesSettings, ChannelsSettings), id="delivery"),
 ]
 
 

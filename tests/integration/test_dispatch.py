@@ -474,3 +474,69 @@ def test_a_dispatcher_refuses_to_run_inside_one_session(runtime: Runtime, clock:
     """Each step of a pass is committed by itself (a claim, an attempt, "sent"), never in a caller's transaction."""
     with unit_of_work(runtime.sessions) as session, pytest.raises(SchedulingError, match="not a session"):
         make_dispatcher(session, clock, transport)
+
+
+# -- carriers: each message goes by the carrier its builder names, or not at all ------------------
+
+class TextCarrier(Transport):
+    """A text-message carrier: the message is the text, the recipient a phone number."""
+
+    name = "texts"
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock, self.sent = clock, []  # type: ignore[var-annotated]
+
+    def send(self, message: bytes, *, envelope_from: str, recipients: list[str], idempotency_key: str) -> Delivery:
+        self.sent.append((message.decode(), recipients, idempotency_key))
+        return Delivery(idempotency_key, self.name, self.clock(), idempotency_key, "accepted")
+
+
+def test_a_message_goes_by_the_carrier_its_builder_names(runtime: Runtime, clock: Clock,
+                                                         transport: RecordingTransport) -> None:
+    from docgen.services.dispatch import Outgoing
+
+    item_id = add(runtime, clock)
+    texts = TextCarrier(clock)
+    dispatcher = Dispatcher(runtime.sessions, transport, policy=DispatchPolicy(envelope_from=SENDER), clock=clock,
+                            build_message=lambda item: Outgoing(b"Your documents are ready", "sms", ("07700900733",)),
+                            approval_gate=allow, carriers={"sms": texts})
+    dispatcher.drain()
+    item = get(runtime, item_id)
+    assert item.state == "sent" and transport.transactions == []
+    assert texts.sent == [("Your documents are ready", ["07700900733"], message_token(item.message_id))]
+
+
+def test_a_carrier_that_is_not_configured_fails_the_item_and_nothing_goes_another_way(
+        runtime: Runtime, clock: Clock, transport: RecordingTransport) -> None:
+    from docgen.services.dispatch import Outgoing
+
+    item_id = add(runtime, clock)
+    dispatcher = make_dispatcher(runtime, clock, transport, build=lambda item: Outgoing(  # type: ignore[arg-type,return-value]
+        plain_message(item, envelope_from=SENDER, at=clock()), "secure_email", (item.recipient_address or "",)))
+    dispatcher.drain()
+    item = get(runtime, item_id)
+    assert item.state == "failed" and "secure email" in (item.last_error or "")
+    assert transport.transactions == []
+
+
+def test_no_route_holds_the_item_with_the_reason_and_looks_again_later(
+        runtime: Runtime, clock: Clock, transport: RecordingTransport) -> None:
+    from docgen.errors import NoRouteError
+
+    item_id = add(runtime, clock)
+    answers: list[Exception | None] = [NoRouteError("Claire Dunn: no delivery route serves this recipient"), None]
+
+    def build(item: OutboxItem) -> bytes:
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+        return plain_message(item, envelope_from=SENDER, at=clock())
+
+    dispatcher = make_dispatcher(runtime, clock, transport, build=build)
+    dispatcher.drain()
+    held = get(runtime, item_id)
+    assert held.state == "waiting_for_approval" and "no delivery route" in (held.hold_reason or "")
+    assert transport.transactions == []
+    clock.advance(minutes=16)  # the recheck: a certificate was added meanwhile
+    dispatcher.drain()
+    assert get(runtime, item_id).state == "sent"

@@ -17,6 +17,7 @@ from docgen.adapters.clock import london_now
 from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
 from docgen.configuration.circulation import CirculationConfig
+from docgen.configuration.delivery import load_delivery_settings
 from docgen.configuration.scheduler import SchedulerSettings
 from docgen.configuration.transports import TransportSettings
 from docgen.domain.outbox import Backoff
@@ -41,7 +42,8 @@ def bootstrap(database_url: str | None = None, *, config_dir: Path | None = None
     settings = load_settings(config_dir)
     engine = make_engine(database_url or default_database_url())
     migrate(engine)
-    return Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), clock=clock)
+    return Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), clock=clock,
+                   delivery=load_delivery_settings(config_dir))
 
 
 def build_transport(settings: TransportSettings, *, clock: Clock = utc_now) -> Transport:

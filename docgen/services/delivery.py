@@ -41,7 +41,6 @@ from sqlalchemy.orm import Session
 
 from distribution.abc import Delivery, Transport
 from distribution.cms import encrypt_for_archive
-from distribution.errors import CertificateError
 from distribution.keys import SigningIdentity
 from distribution.passphrases import LETTER_TEMPLATES, PassphraseBook, PersonPassphrase
 from distribution.pdf_protection import passphrase_verifier
@@ -56,54 +55,15 @@ from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import make_environment
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
-from docgen.domain.routes import RecipientFacts, Route, RouteChoice, RoutePolicy, choose_route
+from docgen.domain.routes import Route, RouteChoice, RoutePolicy
 from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, DocgenError, NoRouteError
 from docgen.services import delivery_routes as routes
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
-from docgen.services.directory import certificate_for
 from docgen.services.dispatch import Outgoing, list_items
 from docgen.services.pack import render_copy
+from docgen.services.routing import PORTAL_NOT_SET_UP, Recipient, recipient_of, route_for
 from docgen.services.runtime import Runtime
-
-
-@dataclass(frozen=True)
-class Recipient:
-    key: str
-    name: str
-    organisation: str
-    address: str | None  # email
-    phone: str | None = None
-    postal: tuple[str, ...] = ()  # the postal address's lines, postcode last
-    family: bool = False  # a family member or child: never sent an attachment that leaves the portal or their hands
-    child: bool = False
-
-
-def recipient_of(case: dict[str, Any], key: str) -> Recipient:
-    """The person ``key`` of the conference, as a recipient of its documents."""
-    agencies = {a["id"]: a["name"] for a in case["agencies"]}
-    for person in case["professionals"]:
-        if person["id"] == key:
-            return Recipient(key, person["name"], agencies[person["agency"]], person["email"], _phone(person))
-    for person in case["family"]:
-        if person["id"] == key:
-            return Recipient(key, person["name"], "Family", person.get("email"), _phone(person), _postal(person),
-                             family=True)
-    for child in case["children"]:
-        if child["id"] == key:
-            return Recipient(key, child["name"], "Family", None, family=True, child=True)
-    raise DocgenError(f"conference {case['reference']} has no one called {key!r} any more; schedule it again "
-                      "(`docgen schedule`) so the outbox follows the case")
-
-
-def _phone(person: dict[str, Any]) -> str | None:
-    number = "".join(str(person.get("phone") or "").split())
-    return number or None
-
-
-def _postal(person: dict[str, Any]) -> tuple[str, ...]:
-    address = person.get("address") or {}
-    return (*[str(line) for line in address.get("lines", [])], *([address["postcode"]] if address.get("postcode") else []))
 
 
 @dataclass
@@ -184,25 +144,10 @@ class DocumentMessages:
 
     def route_of(self, item: OutboxItem, recipient: Recipient) -> tuple[RouteChoice, x509.Certificate | None]:
         """The route the policy gives ``recipient`` for ``item`` now, with their certificate for S/MIME."""
-        certificate, problem = None, None
-        family_copy = item.family_copy or recipient.family
-        if not family_copy and recipient.address:
-            runtime = self.context.runtime
-            try:
-                with unit_of_work(runtime.sessions) as session:
-                    certificate = certificate_for(session, recipient.key, at=runtime.clock(),
-                                                  ca_certificates=self.context.ca_certificates)
-            except CertificateError as exc:
-                problem = str(exc)
-        policy = self.context.routes
-        if self.context.portal_url is None and policy.portal:
-            policy = replace(policy, portal_unavailable="the portal is not set up for the scheduler (public_url in "
-                                                         "web.toml and DOCGEN_PORTAL_SECRET)")
-        facts = RecipientFacts(family_copy=family_copy, email=recipient.address,
-                               phone=recipient.phone if self.context.sms else None,
-                               valid_certificate=certificate is not None, certificate_problem=problem,
-                               child=recipient.child)
-        return choose_route(facts, policy), certificate
+        unavailable = None if self.context.portal_url else PORTAL_NOT_SET_UP
+        return route_for(self.context.runtime, recipient, family_copy=item.family_copy, policy=self.context.routes,
+                         sms=self.context.sms, portal_unavailable=unavailable,
+                         ca_certificates=self.context.ca_certificates)
 
     def build(self, item: OutboxItem) -> Outgoing:
         """The complete message for ``item`` and its carrier, carrying the item's Message-ID.

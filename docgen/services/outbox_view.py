@@ -5,15 +5,21 @@ cancel), each with a reason recorded in the audit trail with who gave it. A thin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import append_event
-from docgen.domain.outbox import OutboxItem
+from docgen.domain.outbox import FINAL_STATES, OutboxItem
+from docgen.domain.routes import Route
 from docgen.errors import DocgenError, NotFoundError, SchedulingError
 from docgen.services.dispatch import cancel_item, release_item, retry_item
+from docgen.services.importing import stored_case
+from docgen.services.portal import opened_by_item
+from docgen.services.recipients import trust_anchors
+from docgen.services.routing import portal_unavailable, recipient_of, route_for
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import ScheduleResult, conference_items, schedule_conference
 
@@ -30,16 +36,37 @@ STATE_WORDS = {
 MAX_REASON = 500
 
 
+#: The routes of delivery records written before routes were chosen by policy.
+_EARLIER_CHANNELS = {"protected_pdf": "passphrase-protected PDF by email"}
+
+
 @dataclass(frozen=True)
 class OutboxRow:
-    """One outbox item with the route it went by, when it has gone."""
+    """One outbox item with the route it went by, when it has gone, or the route it would take now."""
 
     item: OutboxItem
-    channel: str | None  # smime or protected_pdf
+    channel: str | None  # the route it went by: smime, secure_email, portal, hand
     transport: str | None
+    planned: str | None = None
+    """Not sent yet: the route it would take if it went now, or why none would, in words."""
+    opened_at: datetime | None = None
+    """A portal copy: when the recipient first downloaded it."""
+
+    @property
+    def route_words(self) -> str:
+        if self.channel is None:
+            return ""
+        if self.channel in _EARLIER_CHANNELS:
+            return _EARLIER_CHANNELS[self.channel]
+        try:
+            return Route(self.channel).words
+        except ValueError:
+            return self.channel.replace("_", " ")
 
     @property
     def state_words(self) -> str:
+        if self.item.state == "waiting_for_approval" and not self.item.family_copy:
+            return "Held"  # a professional copy waits for a route, not for the chair
         return STATE_WORDS[self.item.state][0]
 
     @property
@@ -65,7 +92,35 @@ def conference_outbox(runtime: Runtime, reference: str, *, states: tuple[str, ..
         keys = [item.idempotency_key for item in items if item.state == "sent"]
         routes = {row.idempotency_key: (row.channel, row.transport) for row in session.scalars(
             select(DeliveryRecord).where(DeliveryRecord.idempotency_key.in_(keys)))} if keys else {}
-    return [OutboxRow(item, *routes.get(item.idempotency_key, (None, None))) for item in items]
+        opened = opened_by_item(session, reference)
+    planned = _planned_routes(runtime, reference, [item for item in items if item.state not in FINAL_STATES])
+    return [OutboxRow(item, *routes.get(item.idempotency_key, (None, None)),
+                      planned=planned.get((item.recipient, item.family_copy)), opened_at=opened.get(item.id))
+            for item in items]
+
+
+def _planned_routes(runtime: Runtime, reference: str, items: list[OutboxItem]) -> dict[tuple[str, bool], str]:
+    """For each recipient of a copy not yet sent, the route it would take now, in words."""
+    if not items:
+        return {}
+    case = stored_case(runtime, reference)
+    unavailable = portal_unavailable()
+    anchors = trust_anchors()
+    planned: dict[tuple[str, bool], str] = {}
+    for item in items:
+        key = (item.recipient, item.family_copy)
+        if key in planned or item.is_notice:
+            continue
+        try:
+            recipient = recipient_of(case, item.recipient)
+        except DocgenError as exc:
+            planned[key] = str(exc)
+            continue
+        choice, _ = route_for(runtime, recipient, family_copy=item.family_copy, policy=runtime.delivery.policy(),
+                              sms=runtime.delivery.channels.sms is not None, portal_unavailable=unavailable,
+                              ca_certificates=anchors)
+        planned[key] = f"Will go by {choice.route.words}" if choice.route else f"No route: {choice.reason}"
+    return planned
 
 
 def _reason(reason: str) -> str:

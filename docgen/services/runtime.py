@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from docgen.configuration.delivery import DeliverySettings
 from docgen.domain.authority import Settings
 
 
@@ -20,3 +21,5 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    """How each recipient's documents travel (config/delivery.toml)."""

@@ -68,6 +68,7 @@ class Recipient:
     organisation: str
     address: str | None  # email
     phone: str | None = None
+    address_lines: tuple[str, ...] = ()  # postal: the lines, then the postcode
 
 
 def recipient_of(case: dict[str, Any], key: str) -> Recipient:
@@ -78,7 +79,8 @@ def recipient_of(case: dict[str, Any], key: str) -> Recipient:
             return Recipient(key, person["name"], agencies[person["agency"]], person["email"], person.get("phone"))
     for person in case["family"]:
         if person["id"] == key:
-            return Recipient(key, person["name"], "Family", person.get("email"), person.get("phone"))
+            return Recipient(key, person["name"], "Family", person.get("email"), person.get("phone"),
+                             _postal_lines(person.get("address")))
     for child in case["children"]:
         if child["id"] == key:
             return Recipient(key, child["name"], "Family", None)
@@ -273,7 +275,7 @@ class DocumentMessages:
         settings = self.context.runtime.settings
         context = {"authority": settings.authority, "recipient_name": recipient.name, "passphrase": person.passphrase,
                    "date_text": f"{today.day} {today:%B %Y}", "by_email": bool(item.recipient_address),
-                   "documents": self._documents_of(item)}
+                   "documents": self._documents_of(item), "address_lines": list(recipient.address_lines)}
         environment = make_environment(LETTER_TEMPLATES)
         letter, _ = render_pdf(environment.get_template("passphrase_letter.html").render(context),
                                source="distribution/letters/passphrase_letter.html")
@@ -327,6 +329,13 @@ def _copy_spec_of(case: dict[str, Any], item: OutboxItem, shared: frozenset[str]
                             "(a report may no longer be shared with parents); it is held until the chair decides")
     raise DocgenError(f"{item.copy} is no longer part of conference {item.conference_reference}'s pack; schedule "
                       "the conference again (`docgen schedule`) so the outbox follows the case")
+
+
+def _postal_lines(address: dict[str, Any] | None) -> tuple[str, ...]:
+    """A postal address as the lines of a letter's window: its lines, then its postcode."""
+    if not address:
+        return ()
+    return (*address.get("lines", ()), *([address["postcode"]] if address.get("postcode") else []))
 
 
 def _hand_deliverer(case: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ the file and writes nothing, so a repeated send never makes a second text.
 from __future__ import annotations
 
 import errno
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -41,9 +42,11 @@ class SmsFolderTransport(Transport):
         final = self.folder / f"{idempotency_key}.txt"
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            new = publish_file(self.folder, final, f"To: {number}\n\n{text}\n".encode(), 0o600)
-            accepted = self._clock() if new else datetime.fromtimestamp(final.stat().st_mtime,
-                                                                        tz=self._clock().tzinfo)
+            now = self._clock()
+            if publish_file(self.folder, final, f"To: {number}\n\n{text}\n".encode(), 0o600):
+                # The file's time is when it was accepted, so a repeated send gives the same delivery.
+                os.utime(final, (now.timestamp(), now.timestamp()))
+            accepted = datetime.fromtimestamp(final.stat().st_mtime, tz=now.tzinfo)
         except OSError as exc:
             raise TransportError(f"Cannot write to the SMS folder {self.folder}: {exc.strerror or exc}.",
                                  transient=exc.errno in (errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.EINTR)) from None

@@ -13,9 +13,20 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from distribution.demo_pki import DemoPki
+from distribution.keys import load_signing_identity
 from distribution.passphrases import LETTER_TEMPLATES
+from docgen.adapters.database import unit_of_work
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import make_environment
+from docgen.configuration.circulation import load_rules
+from docgen.configuration.folder import DEFAULT_CONFIG_DIR
+from docgen.services.delivery import DeliveryContext, DocumentMessages
+from docgen.services.importing import import_case_file, stored_case
+from docgen.services.runtime import Runtime
+from docgen.services.scheduling import schedule_conference
+from tests.support.chair import review_and_approve
+from tests.support.pki import SIGNING_PASSPHRASE
 
 MM = 72 / 25.4  # points in a millimetre
 
@@ -116,3 +127,22 @@ def test_a_long_authority_address_stays_out_of_the_window(settings: Any, tmp_pat
                                  "Northmoor", "Northmoorshire", "NM1 1AA"))
     check_layout(render_letter(settings, tmp_path, authority=authority), "Zofia Wiśniewska",
                  ["Flat 3", "27 Linden Court", "Northmoor", "NM4 6QT"])
+
+
+def test_the_letter_built_for_a_parent_carries_her_address_from_the_case(
+        runtime: Runtime, tmp_path: Path, example_pki: DemoPki) -> None:
+    root = Path(__file__).resolve().parents[2]
+    reference, _ = import_case_file(runtime, root / "examples" / "haddad-wisniewska.yaml", actor="test")
+    case = stored_case(runtime, reference)
+    with unit_of_work(runtime.sessions) as session:
+        items = schedule_conference(session, case, load_rules(DEFAULT_CONFIG_DIR / "circulation.toml"),
+                                    now=runtime.clock(), envelope_from=runtime.settings.authority.email).items
+    review_and_approve(runtime, reference, "zofia", chair=case["conference"]["chair"])
+    messages = DocumentMessages(DeliveryContext(
+        runtime=runtime, signer=load_signing_identity(example_pki.signing_p12_path, prompt=lambda _: SIGNING_PASSPHRASE),
+        archive_certificate=example_pki.archive.certificate, ca_certificates=[example_pki.ca.certificate],
+        folder=tmp_path / "delivery", sender_address=runtime.settings.authority.email))
+    messages.build(next(i for i in items if i.recipient == "zofia" and i.family_copy))
+    [letter] = list((tmp_path / "delivery" / "letters").glob("*.pdf"))
+    zofia = next(p for p in case["family"] if p["id"] == "zofia")
+    check_layout(letter, zofia["name"], [*zofia["address"]["lines"], zofia["address"]["postcode"]])

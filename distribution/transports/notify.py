@@ -53,9 +53,13 @@ _LIBRARY_LOGGER = "notifications_python_client.base"
 
 def _quiet_library_log(record: logging.LogRecord) -> bool:
     """The client logs Notify's error message, which can quote a phone number; keep only the status."""
-    if record.levelno >= logging.WARNING and len(record.args or ()) == 4:
-        method, _, status, _ = record.args  # type: ignore[misc]
-        record.msg, record.args = "GOV.UK Notify API %s request failed with status %s", (method, status)
+    if record.levelno < logging.WARNING:
+        return True
+    args = record.args if isinstance(record.args, tuple) else ()
+    if len(args) == 4:  # method, URL, status, Notify's message
+        record.msg, record.args = "GOV.UK Notify API %s request failed with status %s", (args[0], args[2])
+    else:  # a line this filter does not know: nothing of it is kept
+        record.msg, record.args = "GOV.UK Notify API request failed", ()
     return True
 
 

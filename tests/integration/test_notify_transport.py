@@ -246,6 +246,19 @@ def test_no_connection_is_transient(fake_notify: FakeNotify) -> None:
     assert caught.value.transient and NUMBER not in str(caught.value)
 
 
+def test_no_answer_in_time_is_transient(fake_notify: FakeNotify) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        base_url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        client = NotifyClient(api_key_env=KEY_ENV, base_url=base_url, timeout=0.3,
+                              environ={KEY_ENV: fake_notify.api_key})
+        with pytest.raises(TransportError, match=r"did not answer .* within 0.3 seconds") as caught:
+            NotifyLetterTransport(client).send(letter_pdf(), envelope_from="x@y.gov.uk", recipients=[],
+                                               idempotency_key="k")
+    assert caught.value.transient
+
+
 @pytest.mark.parametrize(("said", "secrets", "kept"), [
     pytest.param("phone_number 07700900461 is not of type string", (), "phone_number [removed] is not",
                  id="a-number-notify-quotes"),

@@ -12,6 +12,8 @@ from sqlalchemy.orm import sessionmaker
 from distribution.abc import Transport
 from distribution.transports.common import Clock, utc_now
 from distribution.transports.outbox_folder import OutboxFolderTransport
+from distribution.transports.print_batch import PrintBatchTransport
+from distribution.transports.sms_folder import SmsFolderTransport
 from distribution.transports.smtp import SmtpTransport
 from docgen.adapters.clock import london_now
 from docgen.adapters.database import make_engine, migrate
@@ -19,7 +21,7 @@ from docgen.configuration.authority import load_settings
 from docgen.configuration.circulation import CirculationConfig
 from docgen.configuration.delivery import load_delivery_settings
 from docgen.configuration.scheduler import SchedulerSettings
-from docgen.configuration.transports import TransportSettings
+from docgen.configuration.transports import BACKEND_CHANNELS, Channel, NotifySettings, TransportSettings
 from docgen.domain.outbox import Backoff
 from docgen.errors import ConfigurationError
 from docgen.services.dispatch import DispatchPolicy
@@ -46,11 +48,29 @@ def bootstrap(database_url: str | None = None, *, config_dir: Path | None = None
                    delivery=load_delivery_settings(config_dir))
 
 
-def build_transport(settings: TransportSettings, *, clock: Clock = utc_now) -> Transport:
-    """The transport ``settings`` describe: their ``backend``, built from its table."""
+def build_transport(settings: TransportSettings, *, clock: Clock = utc_now, channel: Channel = "email") -> Transport:
+    """The transport ``settings`` describe for ``channel``: their ``backend``, built from its table.
+
+    ``channel`` is what the transport is handed: ``"email"`` (RFC 5322 bytes), ``"sms"`` (a text
+    message's UTF-8 text) or ``"letter"`` (a PDF with the address in its window).
+    """
+    transports = build_transports(settings, clock=clock, channels=(channel,))
+    return transports[channel]
+
+
+def build_transports(settings: TransportSettings, *, clock: Clock = utc_now,
+                     channels: tuple[Channel, ...] | None = None) -> dict[Channel, Transport]:
+    """A transport for each of ``channels`` (default: every channel the backend carries); GOV.UK
+    Notify's share one client. A channel the backend cannot carry is a ``ConfigurationError``."""
+    carried = BACKEND_CHANNELS[settings.backend]
+    wanted = carried if channels is None else channels
+    for channel in wanted:
+        if channel not in carried:
+            raise ConfigurationError(f"transport.backend {settings.backend!r} cannot send {channel} "
+                                     f"(it sends {' and '.join(carried)}); choose another backend for {channel}.")
     if settings.backend == "smtp" and settings.smtp is not None:
         smtp = settings.smtp
-        return SmtpTransport(
+        return {"email": SmtpTransport(
             smtp.host,
             smtp.port,
             security=smtp.security,
@@ -59,10 +79,48 @@ def build_transport(settings: TransportSettings, *, clock: Clock = utc_now) -> T
             ca_file=smtp.ca_file,
             timeout=smtp.timeout_seconds,
             clock=clock,
-        )
+        )}
     if settings.backend == "outbox_folder" and settings.outbox_folder is not None:
-        return OutboxFolderTransport(settings.outbox_folder.folder, clock=clock)
+        return {"email": OutboxFolderTransport(settings.outbox_folder.folder, clock=clock)}
+    if settings.backend == "sms_folder" and settings.sms_folder is not None:
+        return {"sms": SmsFolderTransport(settings.sms_folder.folder, clock=clock)}
+    if settings.backend == "print_batch" and settings.print_batch is not None:
+        return {"letter": PrintBatchTransport(settings.print_batch.folder, clock=clock)}
+    if settings.backend == "notify" and settings.notify is not None:
+        return _notify_transports(settings.notify, wanted, clock)
     raise ConfigurationError(f"transport.backend {settings.backend!r} has no settings table.")
+
+
+def _notify_transports(settings: NotifySettings, channels: tuple[Channel, ...],
+                       clock: Clock) -> dict[Channel, Transport]:
+    templates = {"email": settings.email_template_id, "sms": settings.sms_template_id}
+    if channels == ("email", "sms", "letter"):
+        # Every channel the backend carries: those whose template is configured.
+        channels = tuple(c for c in channels if c == "letter" or templates[c] is not None)
+    for channel in channels:
+        if channel != "letter" and templates[channel] is None:
+            raise ConfigurationError(f"transport.notify.{channel}_template_id is needed to send {channel} through "
+                                     "GOV.UK Notify: the id of a template whose content is ((body))"
+                                     + (" and subject ((subject))" if channel == "email" else "") + ".")
+    # Imported here: the Notify client brings requests with it, which no other command needs.
+    from distribution.transports.notify import (
+        NotifyClient,
+        NotifyEmailTransport,
+        NotifyLetterTransport,
+        NotifySmsTransport,
+    )
+
+    client = NotifyClient(api_key_env=settings.api_key_env, base_url=settings.base_url,
+                          timeout=settings.timeout_seconds)
+    built: dict[Channel, Transport] = {}
+    for channel in channels:
+        if channel == "email" and settings.email_template_id is not None:
+            built["email"] = NotifyEmailTransport(client, template_id=settings.email_template_id, clock=clock)
+        elif channel == "sms" and settings.sms_template_id is not None:
+            built["sms"] = NotifySmsTransport(client, template_id=settings.sms_template_id, clock=clock)
+        elif channel == "letter":
+            built["letter"] = NotifyLetterTransport(client, postage=settings.letter_postage, clock=clock)
+    return built
 
 
 def dispatch_policy(settings: SchedulerSettings, *, authority_email: str,

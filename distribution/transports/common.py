@@ -1,4 +1,5 @@
-"""Checks every transport makes before it accepts a message: envelope addresses and Message-ID."""
+"""Checks transports make before they accept a message: envelope addresses and Message-ID for email,
+the text and phone number of a text message, and that a letter is a PDF."""
 
 from __future__ import annotations
 
@@ -41,3 +42,35 @@ def message_id_of(message: bytes) -> str:
             transient=False,
         )
     return str(value).strip()
+
+
+def sms_text(message: bytes) -> str:
+    """The text of a text message: UTF-8, not empty."""
+    try:
+        text = message.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise TransportError("The text message is not UTF-8 text; nothing was sent.", transient=False) from None
+    if not text:
+        raise TransportError("The text message is empty; nothing was sent.", transient=False)
+    return text
+
+
+def one_phone_number(recipients: list[str]) -> str:
+    """The one phone number a text goes to (digits, spaces, brackets, dashes, a leading +)."""
+    if len(recipients) != 1:
+        raise TransportError(f"A text message goes to one phone number, not {len(recipients)}; nothing was sent.",
+                             transient=False)
+    number = recipients[0].strip()
+    if not re.fullmatch(r"\+?[0-9][0-9 ()-]{5,20}", number):
+        raise TransportError("The recipient of a text message is not a phone number; nothing was sent.",
+                             transient=False)
+    return number
+
+
+def check_letter(message: bytes, recipients: list[str]) -> None:
+    """A letter is a PDF, and its address is printed in it, not given as a recipient."""
+    if recipients:
+        raise TransportError("A letter's address is printed in the letter; it takes no recipients, so nothing "
+                             "was sent.", transient=False)
+    if not message.startswith(b"%PDF-"):
+        raise TransportError("The letter is not a PDF; nothing was sent.", transient=False)

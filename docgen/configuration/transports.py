@@ -5,7 +5,7 @@ as the name of an environment variable. Building the transport is wiring (``docg
 Example::
 
     [transport]
-    backend = "smtp"                      # "smtp" or "outbox_folder"
+    backend = "smtp"                      # "smtp", "outbox_folder", "notify", "sms_folder" or "print_batch"
 
     [transport.smtp]
     host = "smtp.authority.example.gov.uk"
@@ -18,6 +18,23 @@ Example::
 
     [transport.outbox_folder]
     folder = "/var/spool/docgen/outbox"
+
+    [transport.notify]                    # GOV.UK Notify: email, text messages and letters
+    api_key_env = "DOCGEN_NOTIFY_API_KEY" # the NAME of the variable holding the API key
+    base_url = "https://api.notifications.service.gov.uk"  # the default
+    email_template_id = "..."             # a UUID; needed to send email
+    sms_template_id = "..."               # a UUID; needed to send text messages
+    letter_postage = "second"             # "first", "second" (default) or "economy"
+    timeout_seconds = 30                  # default 30
+
+    [transport.sms_folder]                # text messages as files, for the demo and local use
+    folder = "var/sms"
+
+    [transport.print_batch]               # letters for the post room: PDFs and a manifest.csv
+    folder = "/var/spool/docgen/print"
+
+Each backend carries some channels (``BACKEND_CHANNELS``): email (RFC 5322 messages), sms (the
+text of a text message) and letter (a PDF with the address in its window).
 """
 
 from __future__ import annotations
@@ -45,8 +62,18 @@ from docgen.configuration.toml import (
 )
 from docgen.errors import ConfigurationError
 
-Backend = Literal["smtp", "outbox_folder"]
-BACKENDS: tuple[Backend, ...] = ("smtp", "outbox_folder")
+Backend = Literal["smtp", "outbox_folder", "notify", "sms_folder", "print_batch"]
+BACKENDS: tuple[Backend, ...] = ("smtp", "outbox_folder", "notify", "sms_folder", "print_batch")
+Channel = Literal["email", "sms", "letter"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms", "letter")
+#: What each backend can send: an email is RFC 5322 bytes, a text its UTF-8 text, a letter a PDF.
+BACKEND_CHANNELS: Mapping[str, tuple[Channel, ...]] = {
+    "smtp": ("email",), "outbox_folder": ("email",), "notify": ("email", "sms", "letter"),
+    "sms_folder": ("sms",), "print_batch": ("letter",)}
+#: The same words as ``distribution.transports.notify.POSTAGES``.
+Postage = Literal["first", "second", "economy"]
+POSTAGES: tuple[Postage, ...] = ("first", "second", "economy")
+NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
 #: The same words as ``distribution.transports.smtp.SECURITY_MODES``; configuration may not import it.
 SmtpSecurity = Literal["starttls", "implicit_tls"]
 SECURITY_MODES: tuple[SmtpSecurity, ...] = ("starttls", "implicit_tls")
@@ -56,6 +83,11 @@ HEADING = "Transport settings not loaded"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CREDENTIALS = ("Credentials are never written in configuration: set username_env and password_env "
                 "to the names of environment variables.")
+_API_KEY = ("The API key is never written in configuration: set api_key_env to the name of the environment "
+            "variable that holds it.")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HTTPS = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?")
+_LOOPBACK = re.compile(r"http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?(/[^\s]*)?")
 _SECRET_KEYS = dict.fromkeys(("password", "username", "secret", "pass"), _CREDENTIALS)
 
 
@@ -80,12 +112,41 @@ class OutboxFolderSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """The ``[transport.notify]`` table: GOV.UK Notify, the API key's variable and the templates."""
+
+    api_key_env: str
+    base_url: str = NOTIFY_BASE_URL
+    email_template_id: str | None = None
+    sms_template_id: str | None = None
+    letter_postage: Postage = "second"
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class SmsFolderSettings:
+    """The ``[transport.sms_folder]`` table."""
+
+    folder: Path
+
+
+@dataclass(frozen=True)
+class PrintBatchSettings:
+    """The ``[transport.print_batch]`` table."""
+
+    folder: Path
+
+
+@dataclass(frozen=True)
 class TransportSettings:
     """The ``[transport]`` table: the chosen backend and the settings given for each backend."""
 
     backend: Backend
     smtp: SmtpSettings | None = None
     outbox_folder: OutboxFolderSettings | None = None
+    notify: NotifySettings | None = None
+    sms_folder: SmsFolderSettings | None = None
+    print_batch: PrintBatchSettings | None = None
 
 
 def load_transport(file: Path) -> TransportSettings:
@@ -120,6 +181,9 @@ def read_transport(data: Mapping[str, Any], at: At) -> TransportSettings | None:
         "backend": Key(checked(one_of(BACKENDS)), required=True),
         "smtp": Key(_smtp),
         "outbox_folder": Key(_outbox_folder),
+        "notify": Key(_notify),
+        "sms_folder": Key(_folder(SmsFolderSettings)),
+        "print_batch": Key(_folder(PrintBatchSettings)),
     }, at)
     if table is None:
         return None
@@ -160,6 +224,46 @@ def _outbox_folder(value: Any, at: At) -> Any:
     if table is None or table.failed:
         return INVALID
     return OutboxFolderSettings(**table.values)
+
+
+def _notify(value: Any, at: At) -> Any:
+    table = read_table(value, {
+        "api_key_env": Key(checked(_env_name), required=True),
+        "base_url": Key(checked(_base_url)),
+        "email_template_id": Key(checked(_template_id)),
+        "sms_template_id": Key(checked(_template_id)),
+        "letter_postage": Key(checked(one_of(POSTAGES))),
+        "timeout_seconds": Key(checked(_timeout)),
+    }, at, advice=dict.fromkeys(("api_key", "key", "secret", "password"), _API_KEY))
+    if table is None or table.failed:
+        return INVALID
+    return NotifySettings(**table.values)
+
+
+def _folder(cls: type[Any]) -> Any:
+    def check(value: Any, at: At) -> Any:
+        table = read_table(value, {"folder": Key(checked(path), required=True)}, at)
+        if table is None or table.failed:
+            return INVALID
+        return cls(**table.values)
+
+    return check
+
+
+def _base_url(value: Any) -> tuple[Any, str | None]:
+    # Only HTTPS leaves the machine; plain HTTP is for a stand-in on loopback (tests, the demo).
+    converted, problem = non_empty_text(value)
+    if problem is not None:
+        return None, problem
+    if _HTTPS.fullmatch(converted) or _LOOPBACK.fullmatch(converted):
+        return converted.rstrip("/"), None
+    return None, "must be an https:// address (plain http only to 127.0.0.1 or localhost)"
+
+
+def _template_id(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, str) and _UUID.fullmatch(value.strip()):
+        return value.strip(), None
+    return None, "must be a template id: a UUID such as f33517ff-2a88-4f6e-b855-c550268ce08a, from the template's page"
 
 
 def _security(value: Any) -> tuple[Any, str | None]:

@@ -20,14 +20,22 @@ from docgen.configuration.circulation import (
     TOP_LEVEL_KEYS,
     load_rules,
 )
+from docgen.configuration.delivery import ChannelsSettings, DeliverySettings, RoutesSettings, load_delivery_settings
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR, config_dir, config_file
 from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
-from docgen.configuration.transports import OutboxFolderSettings, SmtpSettings, TransportSettings, load_transport
+from docgen.configuration.transports import (
+    NotifySettings,
+    OutboxFolderSettings,
+    PrintBatchSettings,
+    SmsFolderSettings,
+    SmtpSettings,
+    TransportSettings,
+    load_transport,
+)
 from docgen.configuration.web import WebSettings
 from docgen.domain.authority import Authority, Contact, Contacts, Marking, Templates
 from docgen.domain.outbox import Backoff
 from docgen.entrypoints.cli_schedule import FLAG_KEYS, register, with_flags
-from docgen.configuration.delivery import ChannelsSettings, DeliverySettings, RoutesSettings, load_delivery_settings
 from docgen.errors import ConfigurationError
 from docgen.services.dispatch import DispatchPolicy
 
@@ -141,6 +149,26 @@ PROBLEMS = [
                  "transport.smtp.port: must be a whole number from 1 to 65535", id="transport-wrong-type"),
     pytest.param("smtp.toml", shipped("smtp.toml", 'host = "smtp.northmoor.gov.uk"', ""),
                  "transport.smtp.host: required but missing", id="transport-missing-key"),
+    # GOV.UK Notify and the folders for texts and letters
+    pytest.param("notify.toml", shipped("notify.toml", "timeout_seconds = 30", 'timeout_seconds = 30\napi_key = "x"'),
+                 "transport.notify.api_key: unknown key; known keys: api_key_env, base_url, email_template_id, "
+                 "sms_template_id, letter_postage, timeout_seconds; The API key is never written in configuration: "
+                 "set api_key_env to the name of the environment variable that holds it", id="notify-key-in-the-file"),
+    pytest.param("notify.toml", shipped("notify.toml", '"00000000-0000-4000-8000-000000000002"', '"my-sms-template"'),
+                 "transport.notify.sms_template_id: must be a template id: a UUID", id="notify-template-not-a-uuid"),
+    pytest.param("notify.toml", shipped("notify.toml", "https://api.notifications", "http://api.notifications"),
+                 "transport.notify.base_url: must be an https:// address (plain http only to 127.0.0.1 or localhost)",
+                 id="notify-plain-http"),
+    pytest.param("notify.toml", shipped("notify.toml", 'letter_postage = "second"', 'letter_postage = "third"'),
+                 "transport.notify.letter_postage: 'third' is not one of: first, second, economy",
+                 id="notify-postage"),
+    pytest.param("notify.toml", shipped("notify.toml", 'api_key_env = "DOCGEN_NOTIFY_API_KEY"', ""),
+                 "transport.notify.api_key_env: required but missing", id="notify-no-key-variable"),
+    pytest.param("sms.toml", '[transport]\nbackend = "sms_folder"\n[transport.sms_folder]\nfolder = "var/sms"\npath = "x"\n',
+                 "transport.sms_folder.path: unknown key; known keys: folder", id="sms-folder-unknown-key"),
+    pytest.param("print.toml", '[transport]\nbackend = "print_batch"\n',
+                 "transport.print_batch: required but missing: backend 'print_batch' needs a "
+                 "[transport.print_batch] table", id="print-batch-no-table"),
 ]
 
 
@@ -154,7 +182,8 @@ def test_a_problem_names_the_file_and_the_key(tmp_path: Path, name: str, text: s
     assert f"  - {path}: {problem}" in str(caught.value)
 
 
-@pytest.mark.parametrize("name", ["authority.toml", "circulation.toml", "scheduler.toml", "smtp.toml", "delivery.toml"])
+@pytest.mark.parametrize("name", ["authority.toml", "circulation.toml", "scheduler.toml", "smtp.toml", "notify.toml",
+                                  "delivery.toml"])
 def test_every_shipped_file_loads(name: str) -> None:
     assert load(name, SHIPPED) is not None
 
@@ -347,7 +376,8 @@ DOCUMENTED = [
                  id="authority"),
     pytest.param(set(TOP_LEVEL_KEYS) | set(CALENDAR_KEYS) | set(REQUIRED_RULE_KEYS) | set(OPTIONAL_RULE_KEYS),
                  id="circulation"),
-    pytest.param(_keys(TransportSettings, SmtpSettings, OutboxFolderSettings), id="transport"),
+    pytest.param(_keys(TransportSettings, SmtpSettings, OutboxFolderSettings, NotifySettings, SmsFolderSettings,
+                       PrintBatchSettings), id="transport"),
     pytest.param(_keys(SchedulerSettings), id="scheduler"),
     pytest.param(_keys(WebSettings), id="web"),
     pytest.param(_keys(DeliverySettings, RoutesSettings, ChannelsSettings), id="delivery"),

@@ -16,7 +16,7 @@ import pytest
 
 from distribution.abc import Delivery, Transport
 from distribution.errors import TransportError
-from distribution.transports import OutboxFolderTransport, SmtpTransport
+from distribution.transports import OutboxFolderTransport, PrintBatchTransport, SmsFolderTransport, SmtpTransport
 from docgen.bootstrap import build_transport
 from docgen.configuration.transports import (
     OutboxFolderSettings,
@@ -307,7 +307,8 @@ def test_every_problem_in_a_transport_file_is_listed_with_the_file(tmp_path: Pat
         load_transport(file)
     assert str(caught.value).splitlines() == [
         "Transport settings not loaded: 3 problems found:",
-        f"  - {file}: transport.retries: unknown key; known keys: backend, smtp, outbox_folder",
+        f"  - {file}: transport.retries: unknown key; known keys: backend, smtp, outbox_folder, notify, sms_folder, "
+        "print_batch",
         f"  - {file}: transport.smtp.port: must be a whole number from 1 to 65535",
         f"  - {file}: transport.smtp.host: required but missing",
     ]
@@ -323,6 +324,8 @@ def test_a_transport_file_holds_only_the_transport_table(tmp_path: Path) -> None
 
 
 def test_transports_share_one_interface(tmp_path: Path) -> None:
-    for transport in (OutboxFolderTransport(tmp_path), SmtpTransport("relay.example", 587)):
+    for transport in (OutboxFolderTransport(tmp_path), SmtpTransport("relay.example", 587),
+                      SmsFolderTransport(tmp_path), PrintBatchTransport(tmp_path)):
         assert isinstance(transport, Transport)
-    assert {OutboxFolderTransport.name, SmtpTransport.name} == {"outbox_folder", "smtp"}
+    assert {OutboxFolderTransport.name, SmtpTransport.name, SmsFolderTransport.name, PrintBatchTransport.name} == {
+        "outbox_folder", "smtp", "sms_folder", "print_batch"}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
 from distribution.abc import Transport
+from distribution.transports.accredited import AccreditedDomainsOnly
 from distribution.transports.common import Clock, utc_now
 from distribution.transports.outbox_folder import OutboxFolderTransport
 from distribution.transports.print_batch import PrintBatchTransport
@@ -19,9 +21,18 @@ from docgen.adapters.clock import london_now
 from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
 from docgen.configuration.circulation import CirculationConfig
-from docgen.configuration.delivery import load_delivery_settings
+from docgen.configuration.delivery import DeliverySettings, load_delivery_settings
 from docgen.configuration.scheduler import SchedulerSettings
-from docgen.configuration.transports import BACKEND_CHANNELS, Channel, NotifySettings, TransportSettings
+from docgen.configuration.transports import (
+    BACKEND_CHANNELS,
+    Channel,
+    NotifySettings,
+    OutboxFolderSettings,
+    PrintBatchSettings,
+    SmsFolderSettings,
+    TransportSettings,
+    load_transport,
+)
 from docgen.domain.outbox import Backoff
 from docgen.errors import ConfigurationError
 from docgen.services.dispatch import DispatchPolicy
@@ -121,6 +132,74 @@ def _notify_transports(settings: NotifySettings, channels: tuple[Channel, ...],
         elif channel == "letter":
             built["letter"] = NotifyLetterTransport(client, postage=settings.letter_postage, clock=clock)
     return built
+
+
+@dataclass(frozen=True)
+class Carriers:
+    """What carries each kind of message the scheduler sends (``[channels]`` in delivery.toml, or flags)."""
+
+    email: Transport
+    secure_email: Transport
+    """The relay to accredited domains, wrapped so that it refuses any other domain."""
+    sms: Transport | None
+    letter: Transport | None
+
+    def for_dispatcher(self) -> dict[str, Transport]:
+        """The dispatcher's carriers beside its main (email) transport."""
+        return {"secure_email": self.secure_email, **({"sms": self.sms} if self.sms is not None else {})}
+
+
+def transport_for(spec: str, channel: Channel, *, relative_to: Path | None = None, clock: Clock = utc_now) -> Transport:
+    """The transport a channel spec names: ``smtp:FILE`` or ``notify:FILE`` (a transport settings file,
+    relative to ``relative_to`` when given), ``outbox-folder:PATH``, ``sms-folder:PATH`` or ``print-batch:PATH``."""
+    kind, _, value = spec.partition(":")
+    value = value.strip()
+    if not value:
+        raise ConfigurationError(f"{spec!r}: use smtp:FILE, notify:FILE, outbox-folder:PATH, sms-folder:PATH or "
+                                 "print-batch:PATH")
+    if kind in ("smtp", "notify"):
+        path = Path(value)
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to / path
+        settings = load_transport(path)
+        if settings.backend != kind.replace("-", "_"):
+            raise ConfigurationError(f"{spec!r}: {path} describes the {settings.backend} backend, not {kind}")
+    elif kind == "outbox-folder":
+        settings = TransportSettings(backend="outbox_folder", outbox_folder=OutboxFolderSettings(Path(value)))
+    elif kind == "sms-folder":
+        settings = TransportSettings(backend="sms_folder", sms_folder=SmsFolderSettings(Path(value)))
+    elif kind == "print-batch":
+        settings = TransportSettings(backend="print_batch", print_batch=PrintBatchSettings(Path(value)))
+    else:
+        raise ConfigurationError(f"{spec!r}: use smtp:FILE, notify:FILE, outbox-folder:PATH, sms-folder:PATH or "
+                                 "print-batch:PATH")
+    return build_transport(settings, clock=clock, channel=channel)
+
+
+def build_carriers(delivery: DeliverySettings, *, email: str | None = None, secure_email: str | None = None,
+                   sms: str | None = None, letter: str | None = None, clock: Clock = utc_now) -> Carriers:
+    """The scheduler's carriers: each flag given wins over its channel in ``delivery``; a flag is read
+    from the working folder, a settings file named in delivery.toml from the configuration folder."""
+    base = delivery.source.parent if delivery.source is not None else None
+    channels = delivery.channels
+
+    def chosen(flag: str | None, configured: str | None, channel: Channel) -> Transport | None:
+        if flag:
+            return transport_for(flag, channel, clock=clock)
+        if configured:
+            return transport_for(configured, channel, relative_to=base, clock=clock)
+        return None
+
+    main = chosen(email, channels.email, "email")
+    if main is None:
+        raise ConfigurationError("no transport for email: give --transport, or set [channels] email in delivery.toml")
+    relay_spec = secure_email or channels.secure_email or email or channels.email or ""
+    if relay_spec.startswith("notify:"):
+        raise ConfigurationError("secure email attaches the document, and GOV.UK Notify sends no attachments: the "
+                                 "secure_email channel must be the authority's SMTP relay (smtp:FILE)")
+    relay = chosen(secure_email, channels.secure_email, "email") or main
+    return Carriers(email=main, secure_email=AccreditedDomainsOnly(relay, delivery.routes.accredited_domains),
+                    sms=chosen(sms, channels.sms, "sms"), letter=chosen(letter, channels.letter, "letter"))
 
 
 def dispatch_policy(settings: SchedulerSettings, *, authority_email: str,

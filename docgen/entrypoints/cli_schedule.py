@@ -13,13 +13,13 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from docgen.adapters.case_store import load_case
 from docgen.adapters.database import unit_of_work
-from docgen.bootstrap import bootstrap, build_transport, dispatch_policy
+from docgen.bootstrap import bootstrap, build_carriers, dispatch_policy
 from docgen.configuration.circulation import CirculationConfig, load_rules
 from docgen.configuration.folder import config_file
 from docgen.configuration.scheduler import SchedulerSettings, load_scheduler_settings
@@ -151,6 +151,19 @@ def cmd_book_check(args: argparse.Namespace) -> None:
 
 # -- the scheduler -------------------------------------------------------------------------------
 
+def _legacy_spec(spec: str) -> str:
+    """``--transport``'s value as a channel spec; ``smtp:FILE`` may name a file of any backend, as it always could."""
+    kind, _, value = spec.partition(":")
+    if kind != "smtp" or not value:
+        return spec
+    settings = load_transport(Path(value))
+    if settings.backend in ("smtp", "notify"):
+        return f"{settings.backend}:{value}"
+    folder = next(table.folder for table in (settings.outbox_folder, settings.sms_folder, settings.print_batch)
+                  if table is not None)
+    return f"{settings.backend.replace('_', '-')}:{folder}"
+
+
 def transport_settings(spec: str) -> TransportSettings:
     """The transport ``--transport`` names: ``outbox-folder:PATH``, or ``smtp:FILE`` (a transport settings file)."""
     kind, _, value = spec.partition(":")
@@ -185,7 +198,7 @@ def with_flags(settings: SchedulerSettings, args: argparse.Namespace) -> Schedul
     return dataclasses.replace(settings, **given)
 
 
-def _document_messages(settings: SchedulerSettings, runtime: Runtime, sender: str) -> Any:
+def _document_messages(settings: SchedulerSettings, runtime: Runtime, sender: str, carriers: Any = None) -> Any:
     """The builder of encrypted documents, from the signing identity and certificates configured."""
     import getpass
 
@@ -213,8 +226,18 @@ def _document_messages(settings: SchedulerSettings, runtime: Runtime, sender: st
         cas = load_certificates(bundle.read_bytes(), source=str(bundle)) if bundle else None
     except OSError as exc:
         raise ConfigurationError(f"cannot read {exc.filename}: {exc.strerror}") from None
-    context = DeliveryContext(runtime=runtime, signer=signer, archive_certificate=archive_certificate,
-                              ca_certificates=cas, folder=settings.delivery_folder.resolve(), sender_address=sender)
+    from docgen.configuration.web import load_web_settings
+    from docgen.services.routing import portal_unavailable
+
+    web = load_web_settings()
+    delivery = runtime.delivery
+    context = DeliveryContext(
+        runtime=runtime, signer=signer, archive_certificate=archive_certificate, ca_certificates=cas,
+        folder=settings.delivery_folder.resolve(), sender_address=sender, routes=delivery.policy(),
+        marking_header=delivery.routes.marking_header, sms=carriers is not None and carriers.sms is not None,
+        portal_url=None if portal_unavailable() else web.public_url,
+        portal_lifetime=timedelta(days=web.portal_link_days),
+        letters=carriers.letter if carriers is not None else None)
     return DocumentMessages(context)
 
 
@@ -234,13 +257,16 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     runtime, config = _runtime(args), _rules(args)
     settings = with_flags(load_scheduler_settings(), args)
     policy = dispatch_policy(settings, authority_email=runtime.settings.authority.email, circulation=config)
-    messages = _document_messages(settings, runtime, policy.envelope_from)
+    carriers = build_carriers(runtime.delivery, email=args.transport and _legacy_spec(args.transport),
+                              secure_email=args.secure_email_transport, sms=args.sms_transport,
+                              letter=args.letter_transport)
+    messages = _document_messages(settings, runtime, policy.envelope_from, carriers)
     hand = HandDeliveryTransport(settings.delivery_folder.resolve() / "for-hand-delivery")
-    process = SchedulerProcess(runtime, build_transport(transport_settings(args.transport)), policy,
+    process = SchedulerProcess(runtime, carriers.email, policy,
                                interval=settings.interval_seconds,
                                build_message=messages.build, approval_gate=messages.approval_gate,
                                on_sent=messages.record_sent, hand_delivery=hand, worker=args.worker,
-                               stopping=stopping)
+                               stopping=stopping, carriers=carriers.for_dispatcher())
     if args.once:
         report = process.dispatcher.drain()
         print(json.dumps(report.__dict__))
@@ -327,7 +353,14 @@ def register(commands: Any) -> None:
     run = commands.add_parser("scheduler", parents=[common], help="run the dispatch scheduler until stopped",
                               description="Run the dispatch scheduler. Its policy comes from scheduler.toml in the "
                               "configuration folder (DOCGEN_CONFIG_DIR, else config/); each flag overrides its key.")
-    run.add_argument("--transport", required=True, help="outbox-folder:PATH or smtp:CONFIG.toml")
+    run.add_argument("--transport", help="what carries email: outbox-folder:PATH, smtp:CONFIG.toml or notify:CONFIG.toml "
+                     "(default [channels] email in delivery.toml)")
+    run.add_argument("--secure-email-transport", help="the relay to accredited domains: smtp:CONFIG.toml "
+                     "(default [channels] secure_email in delivery.toml, else the email transport)")
+    run.add_argument("--sms-transport", help="what carries text messages: notify:CONFIG.toml or sms-folder:PATH "
+                     "(default [channels] sms in delivery.toml; none: codes go by email)")
+    run.add_argument("--letter-transport", help="what posts passphrase letters: notify:CONFIG.toml or "
+                     "print-batch:PATH (default [channels] letter in delivery.toml; none: the delivery folder's letters/)")
     # Each policy flag's default is its key in scheduler.toml (shipped values in brackets); the
     # file is read only when the scheduler runs, so a broken file never stops other commands.
     run.add_argument("--interval", type=float, help="seconds between passes (default interval_seconds [10])")

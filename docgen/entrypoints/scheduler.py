@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -53,7 +54,8 @@ class SchedulerProcess:
     def __init__(self, runtime: Runtime, transport: Transport, policy: DispatchPolicy, *, interval: float,
                  build_message: MessageBuilder, approval_gate: ApprovalGate = no_approval_gate,
                  on_sent: SentHook | None = None, hand_delivery: Transport | None = None,
-                 worker: str | None = None, stopping: threading.Event | None = None) -> None:
+                 worker: str | None = None, stopping: threading.Event | None = None,
+                 carriers: Mapping[str, Transport] | None = None) -> None:
         """``stopping``: an event already set by a signal received while the process was starting.
         After each item sent, the audit trail's head is checkpointed (when the trail is sealed)."""
         from docgen.services.audit_trail import checkpoint_quietly
@@ -70,7 +72,7 @@ class SchedulerProcess:
         self._in_pass = threading.Lock()
         self.dispatcher = Dispatcher(runtime.sessions, transport, build_message=build_message, policy=policy,
                                      clock=runtime.clock, approval_gate=approval_gate, on_sent=on_sent,
-                                     hand_delivery=hand_delivery, worker=worker,
+                                     hand_delivery=hand_delivery, worker=worker, carriers=carriers,
                                      should_stop=self._should_stop,
                                      after_sent=lambda: checkpoint_quietly(runtime, actor="distribution"))
         self.scheduler = BlockingScheduler(

@@ -70,7 +70,8 @@ def publish_document(runtime: Runtime, *, message_token: str | None = None, reci
                      recipient_name: str = "Karim Haddad", kind: str = "conference_record", pdf: bytes | None = None,
                      outbox_item_id: int | None = None, reference: str = REFERENCE, code_channel: str = "sms",
                      code_address: str = FATHER_PHONE, announced_by: str = "email", confirm: bool = True,
-                     now: datetime | None = None, lifetime: timedelta = timedelta(days=28)) -> Publication:
+                     now: datetime | None = None, lifetime: timedelta = timedelta(days=28),
+                     base_url: str = BASE_URL) -> Publication:
     """What the dispatcher does for an item going to the portal: publish, then confirm once sent."""
     token = message_token or secrets.token_hex(16)
     words = document_words(kind)
@@ -79,11 +80,25 @@ def publish_document(runtime: Runtime, *, message_token: str | None = None, reci
         runtime, reference=reference, recipient_key=recipient_key, recipient_name=recipient_name,
         message_token=token, outbox_item_id=outbox_item_id, document_kind=kind, title=words.title, note=words.note,
         filename=f"{kind.replace('_', '-')}.pdf", pdf=pdf if pdf is not None else tiny_pdf(), code_channel=code_channel,
-        code_address=code_address, announced_by=announced_by, now=at, base_url=BASE_URL, lifetime=lifetime)
+        code_address=code_address, announced_by=announced_by, now=at, base_url=base_url, lifetime=lifetime)
     if confirm:
         with unit_of_work(runtime.sessions) as session:
             confirm_published(session, token, now=at)
     return publication
+
+
+def family_copy(runtime: Runtime, person: str, kind: str, *, line: str) -> bytes:
+    """The person's family copy of a document of the stored example, rendered (and leak-checked) as the
+    dispatcher renders it, carrying ``line`` ("Copy for: ...")."""
+    from docgen.domain.documents import plan_copies
+    from docgen.domain.views import build_case_view
+    from docgen.services.importing import stored_case
+    from docgen.services.pack import render_copy
+
+    case = stored_case(runtime, REFERENCE)
+    spec = next(s for s in plan_copies(case) if s.kind.key == kind and s.audience.person == person)
+    return render_copy(spec, build_case_view(case), runtime.settings, generated_on=runtime.clock().date(), fmt="pdf",
+                       recipient_line=line).data
 
 
 def token_of(publication: Publication) -> str:

@@ -30,8 +30,19 @@ from docgen.domain.portal import CORRECTABLE, LinkState, link_state
 from docgen.errors import NotFoundError, PortalError
 from docgen.services.runtime import Runtime
 
-__all__ = ["CodeSender", "Publication", "PortalLinkView", "PortalDocumentView", "confirm_published", "links_of",
-           "opened_by_item", "publish", "recall_document", "recall_link", "link_url"]
+__all__ = [
+    "CodeSender",
+    "PortalDocumentView",
+    "PortalLinkView",
+    "Publication",
+    "confirm_published",
+    "link_url",
+    "links_of",
+    "opened_by_item",
+    "publish",
+    "recall_document",
+    "recall_link",
+]
 
 #: Sends a one-time code: (channel "sms" or "email", address, text, idempotency key). Wired by the lead
 #: from configuration (GOV.UK Notify for SMS, SMTP for email); tests pass a fake.

@@ -29,9 +29,27 @@ from docgen.errors import DocgenError, PortalError
 from docgen.services.portal import CodeSender
 from docgen.services.runtime import Runtime
 
-__all__ = ["CodeMistyped", "CodeNotSent", "Door", "LinkLocked", "LinkNotWorking", "NoLiveCode", "RecipientDocument", "SignedIn",
-           "TooManyCodes", "WrongCode", "DocumentNotAvailable", "Download", "documents_for", "download", "enter_code", "open_link", "send_code",
-           "session_link", "sign_out"]
+__all__ = [
+    "CodeMistyped",
+    "CodeNotSent",
+    "DocumentNotAvailable",
+    "Door",
+    "Download",
+    "LinkLocked",
+    "LinkNotWorking",
+    "NoLiveCode",
+    "RecipientDocument",
+    "SignedIn",
+    "TooManyCodes",
+    "WrongCode",
+    "documents_for",
+    "download",
+    "enter_code",
+    "open_link",
+    "send_code",
+    "session_link",
+    "sign_out",
+]
 
 _CODE = re.compile(r"^\d{6}$")
 

@@ -21,7 +21,15 @@ from docgen.services import portal_access as access
 from docgen.services.portal import confirm_published, links_of, opened_by_item, recall_document, recall_link
 from docgen.services.runtime import Runtime
 from tests.conftest import RUNTIME_NOW
-from tests.support.portal import FATHER_PHONE, MOTHER_PHONE, REFERENCE, CapturedCodes, publish_document, tiny_pdf, token_of
+from tests.support.portal import (
+    FATHER_PHONE,
+    MOTHER_PHONE,
+    REFERENCE,
+    CapturedCodes,
+    publish_document,
+    tiny_pdf,
+    token_of,
+)
 from tests.support.web import MovableClock
 
 SETTINGS = WebSettings()

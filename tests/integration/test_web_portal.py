@@ -184,3 +184,20 @@ def test_business_support_sees_what_was_opened_and_recalls(web: WebWorld, codes:
     assert "Recalled" in after and "Recall link" not in after
     assert portal_client.get(f"/portal/your-documents/{publication.link_id}").status_code == 403
     assert web.client().get(_path(publication)).status_code == 404
+
+
+def test_without_the_right_key_nothing_is_given_out_and_the_recipient_is_asked_to_phone(
+        web: WebWorld, codes: CapturedCodes, monkeypatch: pytest.MonkeyPatch) -> None:
+    publication = publish_document(web.runtime)
+    client = _signed_in(web, publication, codes)
+    listing = client.get(f"/portal/your-documents/{publication.link_id}").get_data(as_text=True)
+    download = re.search(r'href="(/portal/your-documents/\d+/\d+)"', listing)
+    assert download
+    monkeypatch.setenv("DOCGEN_PORTAL_SECRET", secrets.token_hex(32))  # another key than the one it was stored with
+    refused = client.get(download.group(1))
+    assert refused.status_code == 503 and refused.mimetype == "text/html"
+    assert "Phone us on 01632 960000" in refused.get_data(as_text=True)
+    monkeypatch.delenv("DOCGEN_PORTAL_SECRET")
+    assert client.get(download.group(1)).status_code == 503
+    landing = post_form(web.client(), f"{_path(publication)}/send-code", {}, form_page=_path(publication))
+    assert landing.status_code == 503 and "Sorry, this service is not available" in landing.get_data(as_text=True)

@@ -6,6 +6,7 @@ import base64
 import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,8 @@ from docgen.domain.portal import (
     link_state,
     where_the_code_goes,
 )
-from docgen.errors import PortalError, PortalUnavailable
+from docgen.configuration.web import load_web_settings
+from docgen.errors import ConfigurationError, PortalError, PortalUnavailable
 
 RAW = bytes(range(32))
 
@@ -139,3 +141,18 @@ def test_corrections_sentence(kind: str, by: date | None, sentence: str | None) 
 def test_every_document_has_plain_words_and_an_unknown_one_general_words() -> None:
     assert document_words("conference_record").title == "The record of the conference"
     assert document_words("no_such_kind").title == "A document about the conference"
+
+
+@pytest.mark.parametrize("value", ['"ftp://docs.northmoor.gov.uk"', '"docs.northmoor.gov.uk"', '"https://"',
+                                   '"https://docs.northmoor.gov.uk/?a=1"', "8000"])
+def test_public_url_must_be_an_http_address(tmp_path: Path, value: str) -> None:
+    (tmp_path / "web.toml").write_text(f"public_url = {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="public_url"):
+        load_web_settings(tmp_path)
+
+
+def test_public_url_loses_its_trailing_slash(tmp_path: Path) -> None:
+    (tmp_path / "web.toml").write_text('public_url = "https://docs.northmoor.gov.uk/"\nportal_link_days = 14\n',
+                                       encoding="utf-8")
+    settings = load_web_settings(tmp_path)
+    assert (settings.public_url, settings.portal_link_days) == ("https://docs.northmoor.gov.uk", 14)

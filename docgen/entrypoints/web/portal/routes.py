@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from docgen.configuration.web import WebSettings
 from docgen.entrypoints.web.security import portal_cookie, portal_link, public, recipient
-from docgen.errors import PortalUnavailable
+from docgen.errors import PortalError
 from docgen.services import portal_access as access
 from docgen.services.portal import CodeSender
 from docgen.services.runtime import Runtime
@@ -46,10 +46,17 @@ def _no_longer_works() -> tuple[str, int]:
     return render_template("portal/no_longer_works.html", phone=_phone()), 404
 
 
-@portal.errorhandler(PortalUnavailable)
-def _unavailable(error: PortalUnavailable) -> tuple[str, int]:
-    log.error("recipient portal unavailable: %s", error)  # the message names the setting, never a person
+@portal.errorhandler(PortalError)
+def _unavailable(error: PortalError) -> tuple[str, int]:
+    # Any other portal problem (no key, a stored document that does not decrypt): the recipient is asked to
+    # phone; the log says what, naming the setting or the document's number, never a person.
+    log.error("recipient portal %s: %s", type(error).__name__, error)
     return render_template("portal/unavailable.html", phone=_phone()), 503
+
+
+@portal.errorhandler(access.LinkNotWorking)
+def _link_not_working(error: access.LinkNotWorking) -> tuple[str, int]:
+    return _no_longer_works()
 
 
 @portal.errorhandler(access.DocumentNotAvailable)

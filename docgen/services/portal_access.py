@@ -5,7 +5,9 @@ right code starts a portal session (its own table and cookie, never a staff sess
 recipient sees their documents and downloads each one.
 
 Every code sent and refused, lock, view and download is recorded (``portal_events``) and in the audit
-trail as ``recipient:<link id>``, with no code, token, name or address in it.
+trail as ``recipient:<link id>``, with no code, token, name or address in it; so is every other refusal
+on a known link (``portal_refused``, with why: the link recalled, expired or locked, a document not on
+it, too many codes, no way to send one).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -96,11 +101,45 @@ def _actor(link: PortalLink) -> str:
     return f"recipient:{link.id}"
 
 
+E = TypeVar("E", bound=PortalError)
+
+
+def _on(link: PortalLink, error: E, why: str) -> E:
+    """``error``, marked as a refusal on ``link`` for :func:`_recorded` to put in the audit trail."""
+    error.refused = (link.id, link.conference_reference, why)  # type: ignore[attr-defined]
+    return error
+
+
+def _record_refusal(runtime: Runtime, refused: tuple[int, str, str]) -> None:
+    link_id, reference, why = refused
+    with unit_of_work(runtime.sessions) as session:
+        append_event(session, at=runtime.clock(), actor=f"recipient:{link_id}", action="portal_refused",
+                     reference=reference, subject=f"portal link {link_id}", details={"link": link_id, "why": why})
+
+
+@contextmanager
+def _recorded(runtime: Runtime) -> Iterator[Session]:
+    """A unit of work for a recipient: a refusal raised in it (a link that no longer works, a document
+    not on it, too many codes, no way to send one) is rolled back with the work and then recorded in the
+    audit trail (``portal_refused``) before it reaches the page. A token that names no link is not
+    recorded: there is no link to name, and anyone could fill the trail with guesses."""
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            yield session
+    except PortalError as error:
+        refused = getattr(error, "refused", None)
+        if refused is not None:
+            _record_refusal(runtime, refused)
+        raise
+
+
 def _live(session: Session, token: str, now: datetime) -> PortalLink:
     link = session.scalar(select(PortalLink).where(PortalLink.token_sha256 == token_sha256(token)))
-    if link is None or link_state(recalled_at=link.recalled_at, locked_at=link.locked_at,
-                                  expires_at=link.expires_at, now=now) is not LinkState.LIVE:
+    if link is None:
         raise LinkNotWorking("this link no longer works")
+    state = link_state(recalled_at=link.recalled_at, locked_at=link.locked_at, expires_at=link.expires_at, now=now)
+    if state is not LinkState.LIVE:
+        raise _on(link, LinkNotWorking("this link no longer works"), f"link {state.value}")
     return link
 
 
@@ -125,7 +164,7 @@ class Door:
 
 def open_link(runtime: Runtime, token: str) -> Door:
     """The link's landing page; LinkNotWorking for an unknown, expired, recalled or locked link alike."""
-    with unit_of_work(runtime.sessions) as session:
+    with _recorded(runtime) as session:
         link = _live(session, token, runtime.clock())
         goes_to = where_the_code_goes(link.code_channel, link.code_address) if link.code_address else None
         return Door(link.id, link.code_channel, goes_to)
@@ -137,16 +176,17 @@ def send_code(runtime: Runtime, token: str, sender: CodeSender | None, settings:
     keys = PortalKeys.from_environment()
     phone = runtime.settings.authority.phone
     now = runtime.clock()
-    with unit_of_work(runtime.sessions) as session:
+    with _recorded(runtime) as session:
         link = _live(session, token, now)
         if sender is None or not link.code_address:
-            raise CodeNotSent(f"We cannot send you a code at the moment. Phone us on {phone} and we will help you "
-                              "get your documents.")
+            raise _on(link, CodeNotSent(f"We cannot send you a code at the moment. Phone us on {phone} and we will "
+                                        "help you get your documents."),
+                      "no code sender" if sender is None else "no address for codes")
         sent = session.scalar(select(func.count()).select_from(PortalCode).where(
             PortalCode.link_id == link.id, PortalCode.created_at > now - timedelta(hours=1))) or 0
         if sent >= settings.portal_codes_per_hour:
-            raise TooManyCodes(f"You have asked for {sent} codes in the last hour. Wait an hour and try again, or "
-                               f"phone us on {phone}.")
+            raise _on(link, TooManyCodes(f"You have asked for {sent} codes in the last hour. Wait an hour and try "
+                                         f"again, or phone us on {phone}."), "too many codes this hour")
         session.execute(update(PortalCode).where(PortalCode.link_id == link.id, PortalCode.used_at.is_(None),
                                                  PortalCode.expires_at > now).values(expires_at=now))
         code, salt = new_code(), secrets.token_hex(16)
@@ -156,10 +196,12 @@ def send_code(runtime: Runtime, token: str, sender: CodeSender | None, settings:
         session.flush()
         _event(session, link, "code_sent", "portal_code_sent", now, channel=link.code_channel)
         channel, address, key = link.code_channel, link.code_address, f"portal-code-{row.id}"
+        refused = (link.id, link.conference_reference, "the code could not be sent")
     text = code_message(runtime.settings.authority.name, code, settings.portal_code_minutes)
     try:
         sender(channel, address, text, key)
     except (DocgenError, OSError):
+        _record_refusal(runtime, refused)
         raise CodeNotSent(f"We could not send your code just now. Try again in a few minutes, or phone us on "
                           f"{phone}.") from None
 
@@ -179,7 +221,7 @@ def enter_code(runtime: Runtime, token: str, code: str, settings: WebSettings) -
     keys = PortalKeys.from_environment()
     now = runtime.clock()
     refusal: PortalError | None = None
-    with unit_of_work(runtime.sessions) as session:
+    with _recorded(runtime) as session:
         link = _live(session, token, now)
         row = session.scalars(select(PortalCode).where(PortalCode.link_id == link.id, PortalCode.used_at.is_(None))
                               .order_by(PortalCode.id.desc()).limit(1)).first()
@@ -255,7 +297,7 @@ class RecipientDocument:
 def documents_for(runtime: Runtime, link_id: int) -> list[RecipientDocument]:
     """The published documents of a live link, oldest first; the view is recorded."""
     now = runtime.clock()
-    with unit_of_work(runtime.sessions) as session:
+    with _recorded(runtime) as session:
         link = _live_by_id(session, link_id, now)
         documents = session.scalars(select(PortalDocument).where(
             PortalDocument.link_id == link.id, PortalDocument.published_at.is_not(None),
@@ -277,12 +319,13 @@ def download(runtime: Runtime, link_id: int, document_id: int) -> Download:
     their SHA-256; the download is recorded. NotFound-like PortalError for anything not on this live link."""
     keys = PortalKeys.from_environment()
     now = runtime.clock()
-    with unit_of_work(runtime.sessions) as session:
+    with _recorded(runtime) as session:
         link = _live_by_id(session, link_id, now)
         document = session.get(PortalDocument, document_id)
         if (document is None or document.link_id != link.id or document.published_at is None
                 or document.recalled_at is not None):
-            raise DocumentNotAvailable("this document is not available")
+            why = "document recalled" if document is not None and document.recalled_at else "document not on the link"
+            raise _on(link, DocumentNotAvailable("this document is not available"), why)
         data = keys.open(document.sealed, bound_to=document.message_token)
         if hashlib.sha256(data).hexdigest() != document.plaintext_sha256:
             raise PortalError(f"portal document {document.id} is not the document that was published; it was not "
@@ -293,7 +336,9 @@ def download(runtime: Runtime, link_id: int, document_id: int) -> Download:
 
 def _live_by_id(session: Session, link_id: int, now: datetime) -> PortalLink:
     link = session.get(PortalLink, link_id)
-    if link is None or link_state(recalled_at=link.recalled_at, locked_at=link.locked_at,
-                                  expires_at=link.expires_at, now=now) is not LinkState.LIVE:
+    if link is None:
         raise LinkNotWorking("this link no longer works")
+    state = link_state(recalled_at=link.recalled_at, locked_at=link.locked_at, expires_at=link.expires_at, now=now)
+    if state is not LinkState.LIVE:
+        raise _on(link, LinkNotWorking("this link no longer works"), f"link {state.value}")
     return link

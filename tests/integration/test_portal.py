@@ -334,3 +334,46 @@ def test_the_audit_trail_holds_no_code_token_name_or_address(runtime: Runtime, p
     for secret in (codes.last_code(), wrong, token, signed_in.session_token, "Karim", "Haddad", "900733",
                    FATHER_PHONE, "Orchard", portal_secret):
         assert secret not in text
+
+
+def _refusals(runtime: Runtime) -> list[tuple[str, object]]:
+    with unit_of_work(runtime.sessions) as session:
+        return [(e.actor, e.details["why"]) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "portal_refused").order_by(AuditEvent.sequence))]
+
+
+def test_every_refusal_on_a_known_link_is_in_the_audit_trail(runtime: Runtime, portal_secret: str) -> None:
+    codes = CapturedCodes()
+    publication = publish_document(runtime)
+    token, actor = token_of(publication), f"recipient:{publication.link_id}"
+    with pytest.raises(access.CodeNotSent):
+        access.send_code(runtime, token, None, SETTINGS)
+    for _ in range(SETTINGS.portal_codes_per_hour):
+        access.send_code(runtime, token, codes, SETTINGS)
+    with pytest.raises(access.TooManyCodes):
+        access.send_code(runtime, token, codes, SETTINGS)
+    signed_in = access.enter_code(runtime, token, codes.last_code(), SETTINGS)
+    with pytest.raises(access.DocumentNotAvailable):
+        access.download(runtime, signed_in.link_id, 999)
+    recall_link(runtime, publication.link_id, actor="support", reason="wrong address", now=runtime.clock())
+    with pytest.raises(access.LinkNotWorking):
+        access.open_link(runtime, token)
+    with pytest.raises(access.LinkNotWorking):
+        access.documents_for(runtime, signed_in.link_id)
+    with pytest.raises(access.LinkNotWorking):
+        access.open_link(runtime, "a-token-nobody-was-given")  # names no link: nothing to record
+    assert _refusals(runtime) == [(actor, "no code sender"), (actor, "too many codes this hour"),
+                                  (actor, "document not on the link"), (actor, "link recalled"),
+                                  (actor, "link recalled")]
+
+
+def test_a_code_the_sender_could_not_send_is_refused_and_recorded(runtime: Runtime, portal_secret: str) -> None:
+    from docgen.errors import DocgenError
+
+    def failing(channel: str, address: str, text: str, key: str) -> None:
+        raise DocgenError("the SMS provider refused the message")
+
+    publication = publish_document(runtime)
+    with pytest.raises(access.CodeNotSent, match="could not send your code"):
+        access.send_code(runtime, token_of(publication), failing, SETTINGS)
+    assert _refusals(runtime) == [(f"recipient:{publication.link_id}", "the code could not be sent")]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from docgen.adapters.portal_crypto import PortalKeys, new_code, parse_secret, token_sha256
+from docgen.configuration.web import load_web_settings
 from docgen.domain.portal import (
     LinkState,
     code_message,
@@ -19,7 +20,6 @@ from docgen.domain.portal import (
     link_state,
     where_the_code_goes,
 )
-from docgen.configuration.web import load_web_settings
 from docgen.errors import ConfigurationError, PortalError, PortalUnavailable
 
 RAW = bytes(range(32))

@@ -133,8 +133,11 @@ def _recorded(runtime: Runtime) -> Iterator[Session]:
         raise
 
 
-def _live(session: Session, token: str, now: datetime) -> PortalLink:
-    link = session.scalar(select(PortalLink).where(PortalLink.token_sha256 == token_sha256(token)))
+def _live(session: Session, token: str, now: datetime, *, lock: bool = False) -> PortalLink:
+    """The live link the token names. ``lock`` holds its row until the transaction ends (PostgreSQL), so
+    codes asked for at the same moment are counted one after the other."""
+    query = select(PortalLink).where(PortalLink.token_sha256 == token_sha256(token))
+    link = session.scalar(query.with_for_update() if lock else query)
     if link is None:
         raise LinkNotWorking("this link no longer works")
     state = link_state(recalled_at=link.recalled_at, locked_at=link.locked_at, expires_at=link.expires_at, now=now)
@@ -177,7 +180,7 @@ def send_code(runtime: Runtime, token: str, sender: CodeSender | None, settings:
     phone = runtime.settings.authority.phone
     now = runtime.clock()
     with _recorded(runtime) as session:
-        link = _live(session, token, now)
+        link = _live(session, token, now, lock=True)
         if sender is None or not link.code_address:
             raise _on(link, CodeNotSent(f"We cannot send you a code at the moment. Phone us on {phone} and we will "
                                         "help you get your documents."),
@@ -213,8 +216,8 @@ class SignedIn:
 
 
 def enter_code(runtime: Runtime, token: str, code: str, settings: WebSettings) -> SignedIn:
-    """Check ``code`` against the link's newest code; on success start a portal session. Each wrong try is counted before it is checked,
-    so tries made at the same moment cannot exceed the limit."""
+    """Check ``code`` against the link's newest code; on success start a portal session. Each try is
+    counted before it is checked, so tries made at the same moment cannot exceed the limit."""
     code = re.sub(r"\s", "", code)
     if not _CODE.match(code):
         raise CodeMistyped("Enter the 6 numbers of the code we sent you")

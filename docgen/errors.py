@@ -98,3 +98,13 @@ class ApiKeyError(DocgenError):
 
 class FolderInUseError(DocgenError):
     """Another docgen process is writing into the same folder; the message says who and since when."""
+
+
+class PortalError(DocgenError):
+    """The recipient portal cannot do what was asked: a link, code or document that does not work, or a
+    code that cannot be sent. Messages shown to recipients say what to do, never why a link stopped."""
+
+
+class PortalUnavailable(PortalError):
+    """The portal has no key (``DOCGEN_PORTAL_SECRET``) to protect documents and links with, so nothing
+    can be published or opened; the dispatcher holds the item rather than send it another way."""

@@ -24,7 +24,7 @@ from tests.support.pki import AUTHORITY_EMAIL, RECIPIENTS, SIGNING_PASSPHRASE
 from tests.support.postgres import scratch_schema
 
 # Fixtures defined in the support package, available to every test by name.
-pytest_plugins = ("tests.support.smtp", "tests.support.web", "tests.support.fake_notify")
+pytest_plugins = ("tests.support.smtp", "tests.support.web", "tests.support.fake_notify", "tests.support.portal")
 
 # Property tests check behaviour, not speed: a shared 2-core CI machine must not fail them on time.
 hypothesis_settings.register_profile("docgen", deadline=None)

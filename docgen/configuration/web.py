@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from docgen.configuration.folder import config_file
 from docgen.configuration.toml import At, Check, Problems, at_least, checked, read_dataclass, read_toml, whole_number
@@ -32,6 +34,22 @@ class WebSettings:
     data_folder: Path = Path("var/web")
     workers_beside_server: int = 1
     job_lease_seconds: int = 60
+    public_url: str = "http://127.0.0.1:8000"
+    portal_link_days: int = 28
+    portal_code_minutes: int = 10
+    portal_code_attempts: int = 5
+    portal_codes_per_hour: int = 3
+    portal_session_minutes: int = 30
+
+
+def _public_url(value: Any) -> tuple[Any, str | None]:
+    """The address recipients reach the application at: http(s), a host, no query, no trailing slash."""
+    if not isinstance(value, str):
+        return None, "must be text, the address of the web application (https://...)"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        return None, "must be an http or https address with a host, and no query or fragment"
+    return value.rstrip("/"), None
 
 
 _CHECKS: Mapping[str, Check] = {
@@ -43,6 +61,12 @@ _CHECKS: Mapping[str, Check] = {
     "max_upload_kilobytes": checked(at_least(1, whole_number)),
     "workers_beside_server": checked(at_least(0, whole_number)),
     "job_lease_seconds": checked(at_least(5, whole_number)),
+    "public_url": checked(_public_url),
+    "portal_link_days": checked(at_least(1, whole_number)),
+    "portal_code_minutes": checked(at_least(1, whole_number)),
+    "portal_code_attempts": checked(at_least(1, whole_number)),
+    "portal_codes_per_hour": checked(at_least(1, whole_number)),
+    "portal_session_minutes": checked(at_least(1, whole_number)),
 }
 
 

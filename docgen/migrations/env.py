@@ -8,6 +8,7 @@ from alembic import context
 import docgen.adapters.orm_directory
 import docgen.adapters.orm_governance
 import docgen.adapters.orm_outbox
+import docgen.adapters.orm_portal
 import docgen.adapters.orm_returns
 import docgen.adapters.orm_web  # noqa: F401
 from docgen.adapters.orm import Base

@@ -21,6 +21,7 @@ from tests.support.browser import (
     launch_browser,
     start_server,
 )
+from tests.support.portal import CapturedCodes
 from tests.support.web import add_accounts
 
 
@@ -42,6 +43,7 @@ class Site:
     passwords: dict[str, str]
     accessibility: AccessibilityLog
     browser: Browser
+    codes: CapturedCodes  # the recipient portal's one-time codes, kept instead of sent
 
     def page(self) -> Page:
         context = self.browser.new_context(viewport={"width": 1280, "height": 900}, base_url=self.url)
@@ -63,12 +65,15 @@ class Site:
 @pytest.fixture
 def site(runtime: Runtime, account_hashes: dict[str, tuple[str, str]], browser: Browser, tmp_path: Path
          ) -> Iterator[Site]:
-    """The application on the ``runtime`` fixture's database (every backend) with one pack worker beside it."""
+    """The application on the ``runtime`` fixture's database (every backend) with one pack worker beside it,
+    and a portal code sender that keeps the codes (``Site.codes``)."""
     settings = WebSettings(data_folder=tmp_path / "web", workers_beside_server=1, job_lease_seconds=30)
     passwords = add_accounts(runtime, account_hashes)
-    server: LiveServer = start_server(runtime, settings, secret_key=secrets.token_urlsafe(48))
+    codes = CapturedCodes()
+    server: LiveServer = start_server(runtime, settings, secret_key=secrets.token_urlsafe(48),
+                                      portal_code_sender=codes)
     try:
-        yield Site(server.url, runtime, passwords, AccessibilityLog(), browser)
+        yield Site(server.url, runtime, passwords, AccessibilityLog(), browser, codes)
     finally:
         server.stop.set()
         server.thread.join(timeout=30)

@@ -1,9 +1,11 @@
 """axe-core on every screen of the application, not only those the journeys pass through: every page a
 role may open (from the authorization table), with the example conference scheduled and its pack made,
-and each form once with its problems shown."""
+and each form once with its problems shown; then every screen of the recipient portal."""
 
 from __future__ import annotations
 
+import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from docgen.adapters.database import unit_of_work
@@ -16,7 +18,8 @@ from docgen.services.pack_jobs import PACK, pack_handler
 from docgen.services.scheduling import schedule_conference
 from tests.browser.conftest import Site
 from tests.conftest import EXAMPLE
-from tests.integration.test_web_authorization import API, EXPECTED, SAMPLES
+from tests.integration.test_web_authorization import API, EXPECTED, PORTAL, RECIPIENT, SAMPLES
+from tests.support.portal import publish_document, tiny_pdf
 
 ROLES = ("support", "manager", "chair", "admin")
 
@@ -29,10 +32,13 @@ def _prepare(site: Site, tmp_path) -> dict[str, object]:
                             now=runtime.clock(), envelope_from="cp@northmoor.gov.uk", reason="tests")
         account_id = session.scalar(select(StaffUser.id).where(StaffUser.username == "support"))
     job = request_job(runtime, PACK, reference, content_version=version, parameters={"formats": ["pdf"]}, actor="tests")
-    return {**SAMPLES, "account_id": account_id, "job_id": job.id}
+    # The father's portal link (link 1, the SAMPLES' link) with a document on it.
+    publication = publish_document(runtime, pdf=tiny_pdf(), base_url=site.url)
+    return {**SAMPLES, "account_id": account_id, "job_id": job.id, "portal_url": publication.url}
 
 
-def test_every_screen_has_no_accessibility_violations(site: Site, tmp_path) -> None:
+def test_every_screen_has_no_accessibility_violations(site: Site, tmp_path, portal_secret: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     samples = _prepare(site, tmp_path)
     app_rules = _rules(site)
     page = site.page()
@@ -40,7 +46,8 @@ def test_every_screen_has_no_accessibility_violations(site: Site, tmp_path) -> N
     for role in ROLES:
         site.sign_in(page, role)
         for (endpoint, method), allowed in EXPECTED.items():
-            if method != "GET" or allowed == API or role not in allowed or endpoint in ("static", "assets.file"):
+            if (method != "GET" or allowed in (API, PORTAL, RECIPIENT) or role not in allowed
+                    or endpoint in ("static", "assets.file")):
                 continue
             if endpoint in ("conferences.pack_download",):  # a file, not a screen
                 continue
@@ -56,9 +63,48 @@ def test_every_screen_has_no_accessibility_violations(site: Site, tmp_path) -> N
                 page.wait_for_load_state()
                 site.check(page)
         page.context.clear_cookies()
+    checked |= _portal_screens(site, site.page(), str(samples["portal_url"]), monkeypatch)
     expected = {e for (e, m), allowed in EXPECTED.items()
-                if m == "GET" and allowed != API and e not in ("static", "assets.file", "conferences.pack_download")}
+                if m == "GET" and allowed != API
+                and e not in ("static", "assets.file", "conferences.pack_download", "portal.download")}
     assert checked == expected
+
+
+def _portal_screens(site: Site, page: Page, url: str, monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every screen of the recipient portal, with its problems shown, in the order a recipient meets them."""
+    page.goto(url)
+    site.check(page)  # the link's first page
+    page.get_by_role("button", name="Send code").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    site.check(page)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the 6 numbers")
+    site.check(page)
+    page.get_by_label("Enter your code").fill(site.codes.last_code())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Your documents")).to_be_visible()
+    site.check(page)
+    documents = page.url
+    page.goto(documents + "/999")
+    expect(page.get_by_role("heading", name="This document is not available")).to_be_visible()
+    site.check(page)
+    page.goto(documents)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
+    site.check(page)
+    page.goto(documents)
+    expect(page.get_by_role("heading", name="Open your link again")).to_be_visible()
+    site.check(page)
+    page.goto(url + "x")
+    expect(page.get_by_role("heading", name="This link no longer works")).to_be_visible()
+    site.check(page)
+    monkeypatch.delenv("DOCGEN_PORTAL_SECRET")
+    page.goto(url)
+    page.get_by_role("button", name="Send code").click()
+    expect(page.get_by_role("heading", name="Sorry, this service is not available")).to_be_visible()
+    site.check(page)
+    # The locked page is checked in the portal journey (tests/browser/test_journeys_portal.py).
+    return {"portal.landing", "portal.enter_code", "portal.documents"}
 
 
 def _rules(site: Site):  # type: ignore[no-untyped-def]

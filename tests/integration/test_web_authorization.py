@@ -30,6 +30,8 @@ OUTBOX = frozenset({"support", "manager"})
 ADMIN = frozenset({"admin"})
 CHAIRS = frozenset({"chair", "otherchair"})  # each sees their own queue; otherchair is refused the example
 API = "api"  # a case management system's API key, never a session: tested in test_web_api.py
+PORTAL = "portal"  # the recipient portal's link and code pages: open to anyone, each doing its own checks
+RECIPIENT = "recipient"  # a portal session for the link in the address: refused to every staff role and to anyone
 
 #: (endpoint, method) -> who may use it.
 EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
@@ -87,6 +89,16 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("admin.new_account", "POST"): ADMIN,
     ("admin.edit_account", "GET"): ADMIN,
     ("admin.edit_account", "POST"): ADMIN,
+    ("conferences.portal_links", "GET"): VIEWERS,
+    ("conferences.portal_recall", "GET"): OUTBOX,
+    ("conferences.portal_recall", "POST"): OUTBOX,
+    ("portal.landing", "GET"): PORTAL,
+    ("portal.send_code", "POST"): PORTAL,
+    ("portal.enter_code", "GET"): PORTAL,
+    ("portal.enter_code", "POST"): PORTAL,
+    ("portal.sign_out", "POST"): PORTAL,
+    ("portal.documents", "GET"): RECIPIENT,
+    ("portal.download", "GET"): RECIPIENT,
 }
 
 #: A value for each part of a route's address.
@@ -105,6 +117,11 @@ SAMPLES: dict[str, Any] = {
     "prefix": "nosuchkey",
     "person": "karim",
     "which": "copy",
+    "token": "nosuchtoken",
+    "link_id": 1,
+    "document_id": 1,
+    "what": "link",
+    "target_id": 1,
 }
 
 
@@ -165,6 +182,14 @@ def test_each_route_allows_and_denies_as_the_table_says(web: WebWorld, who: str)
         if allowed == API or endpoint in ("auth.sign_out", "auth.sign_in"):
             continue  # signing in and out are tested on their own; here they would change whose session this is
         response = client.get(path) if method == "GET" else client.post(path, data={"csrf_token": token})
+        if allowed == RECIPIENT:  # no staff session, and no session at all, opens the portal's documents
+            if response.status_code != 403:
+                wrong.append(f"{method} {path}: {who} should be refused, got {response.status_code}")
+            continue
+        if allowed == PORTAL:  # public: never sent to the staff sign-in, never forbidden
+            if response.status_code == 403 or _denied(response, ANYONE):
+                wrong.append(f"{method} {path}: {who} should be let in, got {response.status_code}")
+            continue
         denied = _denied(response, who)
         if who in allowed and (denied and not (who == ANYONE and endpoint == "pages.start")):
             wrong.append(f"{method} {path}: {who} should be allowed, got {response.status_code}")
@@ -197,6 +222,35 @@ def test_every_form_is_refused_without_its_csrf_token(web: WebWorld) -> None:
         if response.status_code != 400 or "did not come from this service" not in response.get_data(as_text=True):
             refused.append(f"POST {path} as {who}: {response.status_code}")
     assert refused == []
+
+
+def test_a_portal_session_opens_its_own_link_and_nothing_else(web: WebWorld, portal_secret: str) -> None:
+    """Signed in to the portal with the code from the text message, a recipient is refused every staff
+    page exactly as someone not signed in is, and every other link's documents."""
+    from tests.support.portal import CapturedCodes, publish_document, token_of
+    from tests.support.web import post_form
+
+    _example_with_outbox_and_job(web)
+    codes = CapturedCodes()
+    web.app.extensions["docgen.portal_code_sender"] = codes
+    other = publish_document(web.runtime, recipient_key="zofia", recipient_name="Zofia Wiśniewska")
+    mine = publish_document(web.runtime)
+    assert (other.link_id, mine.link_id) == (1, 2)  # SAMPLES name link 1: someone else's
+    client, path = web.client(), f"/portal/{token_of(mine)}"
+    post_form(client, f"{path}/send-code", {}, form_page=path)
+    assert post_form(client, f"{path}/code", {"code": codes.last_code()}).status_code == 302
+    token = csrf_token(client, f"/portal/your-documents/{mine.link_id}")
+    wrong = []
+    for endpoint, method, path in _routes(web):
+        allowed = EXPECTED[(endpoint, method)]
+        if allowed in (API, PORTAL) or ANYONE in allowed:
+            continue
+        response = client.get(path) if method == "GET" else client.post(path, data={"csrf_token": token})
+        refused = response.status_code == 403 if allowed == RECIPIENT else _denied(response, ANYONE)
+        if not refused:
+            wrong.append(f"{method} {path}: a portal session should be refused, got {response.status_code}")
+    assert wrong == []
+    assert client.get(f"/portal/your-documents/{mine.link_id}").status_code == 200
 
 
 def test_no_page_puts_a_session_token_in_an_address(web: WebWorld) -> None:

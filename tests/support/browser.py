@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from docgen.configuration.web import WebSettings
 from docgen.entrypoints.web.serve import Listen, serve
+from docgen.services.portal import CodeSender
 from docgen.services.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,11 +43,13 @@ class LiveServer:
     thread: threading.Thread
 
 
-def start_server(runtime: Runtime, settings: WebSettings, *, secret_key: str) -> LiveServer:
+def start_server(runtime: Runtime, settings: WebSettings, *, secret_key: str,
+                 portal_code_sender: CodeSender | None = None) -> LiveServer:
     port = free_port()
     ready, stop = threading.Event(), threading.Event()
     thread = threading.Thread(target=serve, args=(runtime, settings, Listen("127.0.0.1", port)),
-                              kwargs={"secret_key": secret_key, "ready": ready, "stop": stop}, daemon=True)
+                              kwargs={"secret_key": secret_key, "ready": ready, "stop": stop,
+                                      "portal_code_sender": portal_code_sender}, daemon=True)
     thread.start()
     if not ready.wait(30):
         raise RuntimeError("the web application did not start within 30 seconds")

@@ -1,4 +1,5 @@
-"""The web application for business support, chairs, managers and administrators.
+"""The web application for business support, chairs, managers and administrators, and the recipient
+portal for people without an S/MIME certificate.
 
 Built by :func:`create_app` from a :class:`~docgen.services.runtime.Runtime` (the same services the
 CLI uses; no view touches the database) and the web settings. One package per area, each with its
@@ -23,6 +24,7 @@ from docgen.domain.accounts import Permission, may
 from docgen.domain.calendar import LONDON
 from docgen.entrypoints.web import security
 from docgen.errors import AccessDenied, CaseFileError, ConflictError, DocgenError, NotFoundError
+from docgen.services.portal import CodeSender
 from docgen.services.runtime import Runtime
 
 HERE = Path(__file__).resolve().parent
@@ -34,7 +36,9 @@ class SandboxedFlaskEnvironment(FlaskEnvironment, SandboxedEnvironment):
 
 
 def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls: bool = False,
-               frontend_dir: Path | None = None) -> Flask:
+               frontend_dir: Path | None = None, portal_code_sender: CodeSender | None = None) -> Flask:
+    """The application. ``portal_code_sender`` sends the portal's one-time codes (GOV.UK Notify, SMTP);
+    without one the portal says codes cannot be sent now and gives the service's phone number."""
     from docgen.entrypoints.web.assets import assets, frontend_folder
 
     app = Flask(__name__, static_folder=str(HERE / "static"), static_url_path="/static",
@@ -61,11 +65,13 @@ def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls:
     app.extensions["docgen.runtime"] = runtime
     app.extensions["docgen.web_settings"] = settings
     app.extensions["docgen.frontend"] = frontend_folder(frontend_dir)
+    app.extensions["docgen.portal_code_sender"] = portal_code_sender
     csrf = CSRFProtect(app)
 
     # The conferences area's modules add their views to its blueprint when imported.
     import docgen.entrypoints.web.conferences.outbox
     import docgen.entrypoints.web.conferences.pack
+    import docgen.entrypoints.web.conferences.portal_links
     import docgen.entrypoints.web.conferences.recipients  # noqa: F401
     from docgen.entrypoints.web.admin.api_keys import api_keys
     from docgen.entrypoints.web.admin.routes import admin
@@ -76,8 +82,9 @@ def create_app(runtime: Runtime, settings: WebSettings, *, secret_key: str, tls:
     from docgen.entrypoints.web.conferences import editing, record  # noqa: F401  (their routes, on conferences)
     from docgen.entrypoints.web.conferences.routes import conferences
     from docgen.entrypoints.web.pages.routes import pages
+    from docgen.entrypoints.web.portal.routes import portal
 
-    for blueprint in (assets, auth, pages, conferences, chair, admin, api_keys, api):
+    for blueprint in (assets, auth, pages, conferences, chair, admin, api_keys, api, portal):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # API calls carry an API key and no cookie, so there is nothing to forge
 

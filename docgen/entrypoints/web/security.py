@@ -1,8 +1,11 @@
 """Who may open what, decided in one place, and the headers every response carries.
 
-Every view declares what it needs with :func:`requires` (a permission) or :func:`public`; the
+Every view declares what it needs with :func:`requires` (a permission), :func:`public`,
+:func:`api_key` or :func:`recipient` (a recipient portal session for the link in the address); the
 application's one ``before_request`` hook looks the declaration up and refuses the request
-otherwise. A view that declares nothing is refused to everyone, so forgetting is safe.
+otherwise. A view that declares nothing is refused to everyone, so forgetting is safe. Staff
+sessions and portal sessions are separate: each has its own table and cookie, and neither opens
+what the other is for.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, make_response, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -21,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = "public"
 API_KEY = "api_key"
+RECIPIENT = "recipient"
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -56,6 +60,13 @@ def api_key(view: F) -> F:
     return view
 
 
+def recipient(view: F) -> F:
+    """The view is the recipient portal's, for the link ``link_id`` in its address: it needs a portal
+    session for that link (the portal's own cookie), never a staff session."""
+    view.needs = RECIPIENT  # type: ignore[attr-defined]
+    return view
+
+
 def needs_of(app: Flask, endpoint: str | None) -> Permission | str | None:
     if endpoint == "static":  # Flask's own view of the application's stylesheet and script
         return PUBLIC
@@ -85,6 +96,8 @@ def check_access() -> BaseResponse | None:
         return None
     if request.endpoint is None and request.path.startswith("/api/"):
         return None  # no such API address: answered in JSON, still without reading the session
+    if request.endpoint is not None and needs_of(app, request.endpoint) == RECIPIENT:
+        return _check_recipient()  # the staff session is not read: it opens nothing here
     token = session.get("token")
     if isinstance(token, str):
         g.account = session_account(app.extensions["docgen.runtime"], token, app.extensions["docgen.web_settings"])
@@ -104,6 +117,33 @@ def check_access() -> BaseResponse | None:
     if not may(g.account.role, needs):  # type: ignore[arg-type]
         raise Forbidden()
     return None
+
+
+def portal_cookie() -> str:
+    """The portal session's cookie: ``__Host-`` over TLS (secure, whole site, no domain), as the staff cookie."""
+    return "__Host-docgen-portal" if current_app.config.get("DOCGEN_TLS") else "docgen-portal"
+
+
+def _check_recipient() -> BaseResponse | None:
+    """A portal view: the portal cookie's session must be live and for the link in the address."""
+    from docgen.services.portal_access import session_link
+
+    g.portal_link = None
+    token = request.cookies.get(portal_cookie(), "")
+    if token:
+        g.portal_link = session_link(current_app.extensions["docgen.runtime"], token[:128],
+                                     current_app.extensions["docgen.web_settings"])
+    if g.portal_link is None or g.portal_link != (request.view_args or {}).get("link_id"):
+        g.portal_link = None
+        phone = current_app.extensions["docgen.runtime"].settings.authority.phone
+        return make_response(render_template("portal/open_your_link.html", phone=phone), 403)
+    return None
+
+
+def portal_link() -> int | None:
+    """The link whose portal session opened this request (in a ``@recipient`` view), else None."""
+    link: int | None = g.get("portal_link")
+    return link
 
 
 def _check_api_key() -> None:

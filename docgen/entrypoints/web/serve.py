@@ -21,6 +21,7 @@ from docgen.configuration.web import SECRET_KEY_VARIABLE, WebSettings
 from docgen.entrypoints.web import create_app
 from docgen.errors import ConfigurationError
 from docgen.services.jobs import work
+from docgen.services.portal import CodeSender
 from docgen.services.runtime import Runtime
 
 log = logging.getLogger("docgen.web")
@@ -58,11 +59,13 @@ def start_workers(runtime: Runtime, settings: WebSettings, count: int, stop: thr
 
 
 def serve(runtime: Runtime, settings: WebSettings, listen: Listen, *, secret_key: str,
-          ready: threading.Event | None = None, stop: threading.Event | None = None) -> None:
-    """Serve until interrupted (or ``stop`` is set), with ``settings.workers_beside_server`` workers."""
+          ready: threading.Event | None = None, stop: threading.Event | None = None,
+          portal_code_sender: CodeSender | None = None) -> None:
+    """Serve until interrupted (or ``stop`` is set), with ``settings.workers_beside_server`` workers;
+    ``portal_code_sender`` sends the recipient portal's one-time codes (none: the portal says so)."""
     if listen.tls and (listen.tls_key is None or not listen.tls_certificate.is_file() or not listen.tls_key.is_file()):  # type: ignore[union-attr]
         raise ConfigurationError("--tls-certificate and --tls-key must both name readable PEM files")
-    app = create_app(runtime, settings, secret_key=secret_key, tls=listen.tls)
+    app = create_app(runtime, settings, secret_key=secret_key, tls=listen.tls, portal_code_sender=portal_code_sender)
     server = wsgi.Server((listen.host, listen.port), app, numthreads=8, server_name="docgen")
     if listen.tls:
         adapter = BuiltinSSLAdapter(str(listen.tls_certificate), str(listen.tls_key))

@@ -1,0 +1,1 @@
+"""The recipient portal: families and professionals without a certificate open their documents here."""

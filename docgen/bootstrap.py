@@ -34,10 +34,12 @@ from docgen.configuration.transports import (
     load_transport,
 )
 from docgen.domain.outbox import Backoff
-from docgen.errors import ConfigurationError
+from docgen.errors import ConfigurationError, PortalError
+from docgen.services.delivery_routes import code_email
 from docgen.services.dispatch import DispatchPolicy
 from docgen.services.jobs import Handler
 from docgen.services.pack_jobs import PACK, pack_handler
+from docgen.services.portal import CodeSender
 from docgen.services.review_jobs import REVIEW, review_handler
 from docgen.services.runtime import Runtime
 
@@ -200,6 +202,27 @@ def build_carriers(delivery: DeliverySettings, *, email: str | None = None, secu
     relay = chosen(secure_email, channels.secure_email, "email") or main
     return Carriers(email=main, secure_email=AccreditedDomainsOnly(relay, delivery.routes.accredited_domains),
                     sms=chosen(sms, channels.sms, "sms"), letter=chosen(letter, channels.letter, "letter"))
+
+
+def code_sender(delivery: DeliverySettings, *, sender: str, clock: Clock = utc_now) -> CodeSender | None:
+    """What sends the recipient portal's one-time codes, from delivery.toml's ``[channels]``: text
+    messages by the ``sms`` channel, emails by the ``email`` channel; ``None`` when neither is set
+    (the portal then asks the recipient to phone)."""
+    base = delivery.source.parent if delivery.source is not None else None
+    sms = transport_for(delivery.channels.sms, "sms", relative_to=base, clock=clock) if delivery.channels.sms else None
+    email = (transport_for(delivery.channels.email, "email", relative_to=base, clock=clock)
+             if delivery.channels.email else None)
+    if sms is None and email is None:
+        return None
+
+    def send(channel: str, address: str, text: str, idempotency_key: str) -> None:
+        carrier = sms if channel == "sms" else email
+        if carrier is None:
+            raise PortalError(f"no {channel} channel is configured to send portal codes ([channels] in delivery.toml)")
+        message = text.encode() if channel == "sms" else code_email(address, text, sender=sender, at=clock())
+        carrier.send(message, envelope_from=sender, recipients=[address], idempotency_key=idempotency_key)
+
+    return send
 
 
 def dispatch_policy(settings: SchedulerSettings, *, authority_email: str,

@@ -105,6 +105,6 @@ class PortalError(DocgenError):
     code that cannot be sent. Messages shown to recipients say what to do, never why a link stopped."""
 
 
-class PortalUnavailable(PortalError):
+class PortalUnavailable(PortalError, HeldError):
     """The portal has no key (``DOCGEN_PORTAL_SECRET``) to protect documents and links with, so nothing
     can be published or opened; the dispatcher holds the item rather than send it another way."""

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from docgen.bootstrap import bootstrap, job_handlers
+from docgen.bootstrap import bootstrap, code_sender, job_handlers
 from docgen.configuration.web import load_web_settings
 from docgen.domain.accounts import Role
 from docgen.errors import AccountError
@@ -35,7 +35,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_web_settings()
     scheme = "https" if listen.tls else "http"
     print(f"Serving on {scheme}://{listen.host}:{listen.port}/ (Ctrl+C to stop)", flush=True)
-    serve(runtime, settings, listen, secret_key=secret)
+    sender = code_sender(runtime.delivery, sender=runtime.settings.authority.email)
+    serve(runtime, settings, listen, secret_key=secret, portal_code_sender=sender)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

@@ -282,9 +282,9 @@ class FakeNotify:
                 raise NotifyError(500, *_FAILURES[500])
             return 201, self._created(notification)
         if method == "GET" and path == "/v2/notifications":
-            reference = (query.get("reference") or [None])[0]
-            kind = (query.get("template_type") or [None])[0]
-            found = [n.as_json(self.base_url) for n in reversed(self.sent(kind))
+            reference = (query.get("reference") or [""])[0] or None
+            template_type = (query.get("template_type") or [""])[0] or None
+            found = [n.as_json(self.base_url) for n in reversed(self.sent(template_type))
                      if reference is None or n.reference == reference]
             return 200, {"notifications": found, "links": {"current": f"{self.base_url}/v2/notifications"}}
         match = re.fullmatch(r"/v2/notifications/([^/]+)", path)

@@ -55,6 +55,7 @@ from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import make_environment
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
+from docgen.domain.portal import document_words
 from docgen.domain.routes import Route, RouteChoice, RoutePolicy
 from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, DocgenError, NoRouteError
@@ -62,6 +63,7 @@ from docgen.services import delivery_routes as routes
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
 from docgen.services.dispatch import Outgoing, list_items
 from docgen.services.pack import render_copy
+from docgen.services.portal import confirm_published, publish
 from docgen.services.routing import PORTAL_NOT_SET_UP, Recipient, recipient_of, route_for
 from docgen.services.runtime import Runtime
 
@@ -190,8 +192,6 @@ class DocumentMessages:
         built = _built(json.loads(self._outgoing(item, ".json").read_text(encoding="utf-8")))
         now = self.context.runtime.clock()
         if built.channel == Route.PORTAL:
-            from docgen.services.portal import confirm_published
-
             confirm_published(session, message_token(item.message_id), now=now)
         session.add(DeliveryRecord(
             idempotency_key=item.idempotency_key, conference_reference=item.conference_reference,
@@ -220,6 +220,7 @@ class DocumentMessages:
                  today: date) -> tuple[Built, bytes]:
         at = self.context.runtime.clock()
         verifier = letter = None
+        to: tuple[str, ...]
         route = choice.route
         if route == Route.SMIME:
             assert certificate is not None
@@ -250,16 +251,14 @@ class DocumentMessages:
     def _portal(self, item: OutboxItem, choice: RouteChoice, recipient: Recipient,
                 pdf: bytes) -> tuple[bytes, str, tuple[str, ...]]:
         """Publish the copy to the recipient's portal link (not visible until sent) and make its notice."""
-        from docgen.services.portal import publish
-
         assert self.context.portal_url is not None and choice.announce_by and choice.code_by
-        words = wording(item.document)
+        words = document_words(item.document)
         code_address = recipient.phone if choice.code_by == "sms" else recipient.address
         publication = publish(
             self.context.runtime, reference=item.conference_reference, recipient_key=recipient.key,
             recipient_name=recipient.name, message_token=message_token(item.message_id), outbox_item_id=item.id,
-            document_kind=item.document, title=words.words[:1].upper() + words.words[1:],
-            note=routes.portal_note(item.document), filename=words.filename, pdf=pdf, code_channel=choice.code_by,
+            document_kind=item.document, title=words.title, note=words.note,
+            filename=wording(item.document).filename, pdf=pdf, code_channel=choice.code_by,
             code_address=code_address or "", announced_by=choice.announce_by, now=self.context.runtime.clock(),
             base_url=self.context.portal_url, lifetime=self.context.portal_lifetime)
         if choice.announce_by == "sms":

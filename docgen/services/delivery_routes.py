@@ -10,6 +10,7 @@ headers: the subject and the attachment's name say what the document is in plain
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy as email_policy
@@ -134,26 +135,14 @@ def hand_deliverer(case: dict[str, Any]) -> str:
     return f"{person['name']}, social worker" if person else "the child's social worker"
 
 
-#: What each document is and what to do with it, in plain words, for the portal's list.
-_NOTES: dict[str, str] = {
-    "parent_invitation": ("An invitation to the child protection conference: when and where it is, and how you can "
-                          "take part. Phone us if you cannot come, or if you need an interpreter or other help."),
-    "child_invitation": ("An invitation to your conference, and how you can have your say. Your social worker can "
-                         "help you with it."),
-    "professional_invitation": "An invitation to the child protection conference, with the date, time and place.",
-    "professional_guidance": "What the conference expects of each agency, and when reports are due.",
-    "exclusion_letter": "A letter about how you can take part in the conference. Please read it before the day.",
-    "social_worker_report": ("The social worker's report for the conference. Read it before the conference; the "
-                             "social worker will go through it with you."),
-    "agency_report": "A report written for the conference. Read it before the conference.",
-    "agency_report_form": "The form for your agency's report to the conference, and the date it is due.",
-    "conference_record": ("What was said and decided at the conference. If something in it is wrong, write to the "
-                          "chair within 10 working days of receiving it."),
-    "decisions_notice": "What the conference decided. The full record follows.",
-    "outline_plan": "The plan agreed at the conference: what will happen, who will do it and by when.",
-    "discharge_notification": "The child protection plan has ended. This letter says what happens next.",
-}
 
-
-def portal_note(kind: str) -> str:
-    return _NOTES.get(kind, "A document about the child protection conference.")
+def code_email(address: str, text: str, *, sender: str, at: datetime) -> bytes:
+    """The email that carries a portal one-time code, when the code goes by email."""
+    message = EmailMessage(policy=email_policy.SMTP)
+    message["From"] = sender
+    message["To"] = address
+    message["Subject"] = "Your code"
+    message["Date"] = format_datetime(at)
+    message["Message-ID"] = f"<{secrets.token_hex(16)}@{sender.rpartition('@')[2] or 'localhost'}>"
+    message.set_content(f"{text}\n\nIf you did not ask for a code, you can ignore this email.\n")
+    return message.as_bytes()

@@ -94,9 +94,12 @@ def conference_outbox(runtime: Runtime, reference: str, *, states: tuple[str, ..
             select(DeliveryRecord).where(DeliveryRecord.idempotency_key.in_(keys)))} if keys else {}
         opened = opened_by_item(session, reference)
     planned = _planned_routes(runtime, reference, [item for item in items if item.state not in FINAL_STATES])
-    return [OutboxRow(item, *routes.get(item.idempotency_key, (None, None)),
-                      planned=planned.get((item.recipient, item.family_copy)), opened_at=opened.get(item.id))
-            for item in items]
+    rows = []
+    for item in items:
+        channel, transport = routes.get(item.idempotency_key, (None, None))
+        rows.append(OutboxRow(item, channel, transport, planned=planned.get((item.recipient, item.family_copy)),
+                              opened_at=opened.get(item.id)))
+    return rows
 
 
 def _planned_routes(runtime: Runtime, reference: str, items: list[OutboxItem]) -> dict[tuple[str, bool], str]:

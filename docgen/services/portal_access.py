@@ -198,7 +198,8 @@ def send_code(runtime: Runtime, token: str, sender: CodeSender | None, settings:
         session.add(row)
         session.flush()
         _event(session, link, "code_sent", "portal_code_sent", now, channel=link.code_channel)
-        channel, address, key = link.code_channel, link.code_address, f"portal-code-{row.id}"
+        # A random key: it names the message to its carrier (GOV.UK Notify's reference), and says nothing.
+        channel, address, key = link.code_channel, link.code_address, secrets.token_hex(16)
         refused = (link.id, link.conference_reference, "the code could not be sent")
     text = code_message(runtime.settings.authority.name, code, settings.portal_code_minutes)
     try:

@@ -1,5 +1,6 @@
-"""The scheduler's message builder: the chair's gate, certificates checked before rendering, and a
-message built once, so a send repeated after a crash is the same message with the same passphrase."""
+"""The scheduler's message builder: the chair's gate, the route the policy gives each recipient (checked
+before rendering), and a message built once, so a send repeated after a crash is the same message
+with the same passphrase or the same portal document."""
 
 from __future__ import annotations
 
@@ -14,11 +15,10 @@ from typing import Any
 
 import pikepdf
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from distribution.abc import Delivery
 from distribution.demo_pki import DemoPki
-from distribution.errors import CertificateError
 from distribution.keys import load_signing_identity
 from distribution.wording import wording
 from docgen.adapters.case_store import save_case
@@ -28,7 +28,9 @@ from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
-from docgen.errors import ApprovalError
+from docgen.adapters.orm_portal import PortalDocument
+from docgen.domain.routes import RoutePolicy
+from docgen.errors import ApprovalError, NoRouteError
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import cancel_item
@@ -49,11 +51,27 @@ def _schedule(runtime: Runtime, case: dict[str, Any]) -> dict[tuple[str, str], O
     return {(i.copy, i.recipient): i for i in result.items}
 
 
+def _without_contact(runtime: Runtime, case: dict[str, Any], person: str) -> dict[str, Any]:
+    """The case saved again with ``person`` having no email address and no phone number."""
+    changed = copy.deepcopy(case)
+    for member in changed["family"]:
+        if member["id"] == person:
+            member.pop("email", None)
+            member.pop("phone", None)
+    with unit_of_work(runtime.sessions) as session:
+        save_case(session, validate_case(changed, source="test"), saved_by="test", source_sha256="2" * 64,
+                  now=runtime.clock().replace(tzinfo=None), replace=True)
+    return stored_case(runtime, case["reference"])
+
+
 @pytest.fixture
-def setup(runtime: Runtime, tmp_path: Path, example_pki: DemoPki
+def setup(runtime: Runtime, tmp_path: Path, example_pki: DemoPki, portal_secret: str, request: pytest.FixtureRequest,
           ) -> tuple[DocumentMessages, dict[str, Any], dict[tuple[str, str], OutboxItem]]:
     reference, _ = import_case_file(runtime, EXAMPLE, actor="test")
     case = stored_case(runtime, reference)
+    without = request.node.get_closest_marker("without_contact")
+    if without:  # a parent with neither email nor phone: documents by hand, the passphrase by post
+        case = _without_contact(runtime, case, without.args[0])
     pki = example_pki
     for person in case["professionals"]:
         if person["id"] != "rachel-moore":  # the police officer's certificate is missing
@@ -62,8 +80,13 @@ def setup(runtime: Runtime, tmp_path: Path, example_pki: DemoPki
     messages = DocumentMessages(DeliveryContext(
         runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: SIGNING_PASSPHRASE),
         archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=tmp_path / "delivery",
-        sender_address=runtime.settings.authority.email))
+        sender_address=runtime.settings.authority.email, sms=True, portal_url="https://docs.northmoor.example"))
     return messages, case, _schedule(runtime, case)
+
+
+def _portal_documents(runtime: Runtime) -> list[PortalDocument]:
+    with unit_of_work(runtime.sessions) as session:
+        return list(session.scalars(select(PortalDocument)))
 
 
 def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Runtime, tmp_path: Path) -> None:
@@ -75,8 +98,14 @@ def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Run
     messages.approval_gate(item)
     first = messages.build(item)
     again = messages.build(item)
-    assert first == again and item.message_id in first.decode("ascii", "replace")
-    assert len(list((tmp_path / "delivery" / "letters").glob("*.pdf"))) == 1
+    # Her copy goes to the portal, announced by email (the code will go by text message).
+    assert first == again and first.carrier == "email" and first.recipients == ("zofia.w@example.org",)
+    assert item.message_id in first.message.decode("ascii", "replace")
+    body = message_from_bytes(first.message, policy=email_policy.default)
+    assert not list(body.iter_attachments()) and "https://docs.northmoor.example/portal/" in body.get_content()
+    [published] = _portal_documents(runtime)
+    assert published.published_at is None  # visible only once the item is marked sent
+    assert list((tmp_path / "delivery" / "letters").glob("*.pdf")) == []
 
     # The record is corrected after the approval: the copy is rendered again and refused.
     changed = copy.deepcopy(case)
@@ -90,17 +119,37 @@ def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Run
         messages.build(item)
 
 
-def test_an_agency_copy_without_a_certificate_fails_before_rendering(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_agency_copy_without_a_certificate_goes_by_the_next_route_the_policy_allows(setup) -> None:
+    messages, case, items = setup
+    item = items[("conference_record--professional", "rachel-moore")]  # no certificate on file
+    # police.example.uk is not accredited: a portal link, the code by email (no phone is known).
+    portal = messages.build(item)
+    assert portal.carrier == "email" and b"/portal/" in portal.message
+    # Once the authority lists the domain: secure email, the record attached and marked.
+    messages.context.routes = RoutePolicy(accredited_domains=("police.example.uk",))
+    other = items[("decisions_notice--professional", "rachel-moore")]
+    secure = messages.build(other)
+    assert (secure.carrier, secure.recipients) == ("secure_email", ("rachel.moore@police.example.uk",))
+    message = message_from_bytes(secure.message, policy=email_policy.default)
+    assert message["X-Protective-Marking"] == "OFFICIAL-SENSITIVE"
+    assert str(message["Subject"]).startswith("OFFICIAL-SENSITIVE: ")
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "decisions.pdf" and attachment.get_payload(decode=True).startswith(b"%PDF")
+
+
+def test_no_route_holds_the_copy_before_anything_is_rendered(setup, monkeypatch: pytest.MonkeyPatch) -> None:
     messages, _, items = setup
     item = items[("conference_record--professional", "rachel-moore")]
     import docgen.services.delivery as delivery
 
     def no_rendering(*args: object, **kwargs: object) -> None:
-        raise AssertionError("rendered before the certificate was checked")
+        raise AssertionError("rendered before the route was known")
 
     monkeypatch.setattr(delivery, "render_copy", no_rendering)
-    with pytest.raises(CertificateError, match="no certificate in the directory"):
+    messages.context.routes = RoutePolicy(portal=False)
+    with pytest.raises(NoRouteError, match="no certificate in the directory") as held:
         messages.build(item)
+    assert "not at an accredited domain" in str(held.value) and "portal is turned off" in str(held.value)
 
 
 def _letter_text(letter: Path) -> str:
@@ -114,6 +163,7 @@ def _as_the_letter_says(printed: str) -> str:
     return printed.replace(" ", "").lower()
 
 
+@pytest.mark.without_contact("zofia")
 def test_a_parent_who_follows_the_letter_opens_every_document_with_one_passphrase(
         setup, runtime: Runtime, tmp_path: Path) -> None:
     messages, case, items = setup
@@ -122,7 +172,9 @@ def test_a_parent_who_follows_the_letter_opens_every_document_with_one_passphras
     assert len(hers) >= 2
     attachments = []
     for item in hers:
-        message = message_from_bytes(messages.build(item), policy=email_policy.default)
+        built = messages.build(item)
+        assert built.carrier == "hand"
+        message = message_from_bytes(built.message, policy=email_policy.default)
         # What mail systems see: nothing of the conference, the family or the copy's reader.
         assert str(message["Subject"]).strip().startswith("OFFICIAL-SENSITIVE: Child protection conference: ")
         headers = "".join(f"{name}: {value}\n" for name, value in message.items() if name != "To")
@@ -155,12 +207,13 @@ def test_a_parent_who_follows_the_letter_opens_every_document_with_one_passphras
 def test_an_agency_message_shows_mail_systems_only_plain_words(setup) -> None:
     messages, case, items = setup
     item = items[("conference_record--professional", "claire-dunn")]
-    message = message_from_bytes(messages.build(item), policy=email_policy.default)
+    message = message_from_bytes(messages.build(item).message, policy=email_policy.default)
     assert message["Subject"] == "OFFICIAL-SENSITIVE: Child protection conference: record"
     assert message["Message-ID"] == item.message_id and case["reference"] not in message.as_string()
     assert re.fullmatch(r"<[0-9a-f]{32}@[^>]+>", item.message_id)
 
 
+@pytest.mark.without_contact("zofia")
 def test_the_passphrase_is_kept_until_the_persons_last_document_has_gone(setup, runtime: Runtime,
                                                                          tmp_path: Path) -> None:
     messages, case, items = setup

@@ -1,11 +1,14 @@
-"""The scheduler process sends a real conference's documents, encrypted, and survives a kill.
+"""The scheduler process sends a real conference's documents by every route, and survives a kill.
 
-The example conference is imported, its professionals' certificates are put in the directory and
-the chair approves the family copies; ``docgen scheduler`` (a separate process, over STARTTLS
-SMTP on loopback) then sends every copy: S/MIME to agencies, protected PDFs to parents, and the
-child's copies into the hand-delivery folder. The process is killed once while it is sending and
-started again. Every copy arrives once, opens with the recipients' own tools (openssl, qpdf),
-matches its delivery record, and went out under the Message-ID of its outbox item.
+The example conference is imported, some professionals' certificates are put in the directory and
+the chair approves the family copies; ``docgen scheduler`` (a separate process, over STARTTLS SMTP
+on loopback, with GOV.UK Notify's stand-in for text messages) then sends every copy by the route
+the policy gives its recipient: S/MIME to agencies with a certificate, secure email to those at
+accredited domains without one, portal links to everyone else (parents included), and the child's
+copies into the hand-delivery folder with the passphrase letter in the print batch. The process is
+killed once while it is sending and started again. Every copy arrives once, opens with the
+recipients' own tools (openssl, qpdf, the portal), matches its delivery record, and went out under
+the Message-ID of its outbox item; a parent who opens the portal link gets the code by text message.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -29,12 +33,18 @@ from distribution.demo_pki import DemoPki
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_governance import AuditEvent
+from docgen.adapters.orm_portal import PortalDocument
+from docgen.bootstrap import code_sender
 from docgen.configuration.circulation import load_rules
+from docgen.configuration.delivery import load_delivery_settings
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
+from docgen.configuration.web import load_web_settings
 from docgen.domain.outbox import OutboxItem, message_token
+from docgen.domain.routes import is_accredited
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import list_items
 from docgen.services.importing import import_case_file, stored_case
+from docgen.services.portal_access import send_code
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
 from tests.support.chair import review_and_approve
@@ -63,17 +73,36 @@ def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(list(args), capture_output=True, check=False)
 
 
+ACCREDITED = ["gov.uk", "nhs.net", "police.uk", "cjsm.net", "nhs.example.uk", "police.example.uk"]
+WITHOUT_CERTIFICATE = {"rachel-moore", "claire-dunn", "ewa-nowak"}  # police, health visiting, advocacy
+
+
+def _config(tmp_path: Path, notify: Any) -> Path:
+    """The shipped configuration with the demo's accredited domains, texts through Notify's stand-in
+    and letters in a print batch."""
+    folder = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
+    (folder / "notify.toml").write_text(
+        f'[transport]\nbackend = "notify"\n\n[transport.notify]\napi_key_env = "DOCGEN_TEST_NOTIFY_KEY"\n'
+        f'base_url = "{notify.base_url}"\nsms_template_id = "{notify.sms_template.id}"\n', encoding="utf-8")
+    (folder / "delivery.toml").write_text(
+        f"[routes]\naccredited_domains = {json.dumps(ACCREDITED)}\n\n[channels]\nsms = \"notify:notify.toml\"\n"
+        f'letter = "print-batch:{tmp_path / "post"}"\n', encoding="utf-8")
+    return folder
+
+
 @pytest.mark.slow
-def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: Runtime, database_url: str,
-                                                                       smtp_server: Any, example_pki: DemoPki,
-                                                                       tmp_path: Path) -> None:
+def test_the_scheduler_sends_every_copy_by_its_route_once_through_a_kill(
+        runtime: Runtime, database_url: str, smtp_server: Any, fake_notify: Any, example_pki: DemoPki,
+        tmp_path: Path, portal_secret: str, monkeypatch: pytest.MonkeyPatch) -> None:
     store, transport_config = smtp_server
     reference, _ = import_case_file(runtime, EXAMPLE, actor="test")
     case = stored_case(runtime, reference)
     pki = example_pki  # the scheduler signs with its identity; the professionals hold its certificates
     for person in case["professionals"]:
-        import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
-                           ca_certificates=[pki.ca.certificate])
+        if person["id"] not in WITHOUT_CERTIFICATE:
+            import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
+                               ca_certificates=[pki.ca.certificate])
     for person in ("karim", "lena", "zofia"):
         review_and_approve(runtime, reference, person, chair=case["conference"]["chair"])
     rules = load_rules(DEFAULT_CONFIG_DIR / "circulation.toml")
@@ -82,16 +111,19 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
     planned = _items(runtime, reference)
     assert len(planned) > 40 and all(i.state == "ready" for i in planned)
 
+    config = _config(tmp_path, fake_notify)
+    env = {"DOCGEN_CONFIG_DIR": str(config), "DOCGEN_TEST_NOTIFY_KEY": fake_notify.api_key,
+           "DOCGEN_PORTAL_SECRET": portal_secret}
     log = tmp_path / "scheduler.log"
     options = ("--lease", "3", "--batch-size", "5", "--envelope-from", SENDER)
-    process = start_scheduler(database_url, transport_config, log, *options, pki=pki)
+    process = start_scheduler(database_url, transport_config, log, *options, pki=pki, env=env)
     deadline = time.monotonic() + 120
     while len(store.mailbox) < 5 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert started_lines(log) == 1 and len(store.mailbox) >= 5, log.read_text(errors="replace")[-3000:]
-    process = start_scheduler(database_url, transport_config, log, *options, pki=pki)
+    process = start_scheduler(database_url, transport_config, log, *options, pki=pki, env=env)
     _wait_until_done(runtime, reference, timeout=300)
     stop(process, log)
 
@@ -106,14 +138,23 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
     with unit_of_work(runtime.sessions) as session:
         records = {r.idempotency_key: r for r in session.scalars(select(DeliveryRecord))}
         released = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "sent")))
+        published = {d.message_token: d for d in session.scalars(select(PortalDocument))}
     assert set(records) == {i.idempotency_key for i in items} and len(released) == len(items)
 
-    delivery = tmp_path / "delivery"
+    routes = {item.recipient: records[item.idempotency_key].channel for item in items}
+    assert routes == {
+        "karim": "portal", "zofia": "portal", "lena": "hand",  # the family: the portal, and the child by hand
+        "rachel-moore": "secure_email", "claire-dunn": "secure_email",  # accredited domains, no certificate
+        "ewa-nowak": "portal",  # no certificate, not an accredited domain
+        "david-pryce": "smime", "hannah-okafor": "smime", "marta-kowalczyk": "smime", "sanjay-mehta": "smime",
+        "joanna-baker": "smime", "tom-richardson": "smime"}  # a certificate wins, accredited domain or not
+
     agencies_opened = set()
     for message_id, item in emailed.items():
         record = records[item.idempotency_key]
         message = tmp_path / "message.eml"
         message.write_bytes(store.mailbox[message_id])
+        parsed = message_from_bytes(store.mailbox[message_id], policy=email_policy.default)
         if record.channel == "smime":
             if item.recipient in agencies_opened:
                 continue  # one message per agency is enough to show the tools open it
@@ -127,21 +168,43 @@ def test_the_scheduler_sends_every_copy_encrypted_once_through_a_kill(runtime: R
             assert b"Verification successful" in verified.stderr, verified.stderr
             document = message_from_bytes(mime.read_bytes(), policy=email_policy.default).get_payload(decode=True)
             assert hashlib.sha256(document).hexdigest() == record.plaintext_sha256
-        else:
-            assert record.channel == "protected_pdf" and item.family_copy
-            parsed = message_from_bytes(store.mailbox[message_id], policy=email_policy.default)
+        elif record.channel == "secure_email":
+            # Only ever to an accredited domain, marked, the document attached as sent.
+            assert all(is_accredited(address, tuple(ACCREDITED)) for address in store.envelopes[message_id])
+            assert parsed["X-Protective-Marking"] == "OFFICIAL-SENSITIVE"
             pdf = next(part for part in parsed.iter_attachments()).get_payload(decode=True)
-            assert hashlib.sha256(pdf).hexdigest() == record.ciphertext_sha256
-            _opens_with_its_letter(pdf, _letter_of(delivery, item), tmp_path)
+            assert hashlib.sha256(pdf).hexdigest() == record.plaintext_sha256
+        else:
+            assert record.channel == "portal" and not list(parsed.iter_attachments())
+            assert "/portal/" in parsed.get_content()
+            document = published[message_token(item.message_id)]
+            assert document.published_at is not None and document.plaintext_sha256 == record.plaintext_sha256
     assert len(agencies_opened) >= 5
+    # Nothing went by secure email to an address outside the list.
+    assert not [i for i in items if records[i.idempotency_key].channel == "secure_email"
+                and not is_accredited(i.recipient_address, tuple(ACCREDITED))]
+
+    delivery = transport_config.parent / "delivery"
     for item in by_hand:
         pdf = (delivery / "for-hand-delivery" / f"{message_token(item.message_id)}.pdf").read_bytes()
         assert hashlib.sha256(pdf).hexdigest() == records[item.idempotency_key].ciphertext_sha256
         _opens_with_its_letter(pdf, _letter_of(delivery, item), tmp_path)
-    # One passphrase letter per person, however many family copies and however often one was built;
-    # once all of a person's copies have gone, their passphrase is no longer kept.
-    assert len(list((delivery / "letters").glob("*.pdf"))) == len({i.recipient for i in items if i.family_copy})
+    # The child's passphrase letter is kept for the social worker; once all the child's copies have
+    # gone, the passphrase is no longer kept.
     assert list((delivery / "passphrases").glob("*.json")) == []
+
+    # One link per person per conference: the father's emails all carry the same link; opening it
+    # sends the code by text message through GOV.UK Notify.
+    links = {re.search(r"https?://\S+/portal/\S+", message_from_bytes(store.mailbox[i.message_id],
+                                                                     policy=email_policy.default).get_content())[0]
+             for i in items if i.recipient == "karim"}
+    assert len(links) == 1
+    token = links.pop().rsplit("/", 1)[1]
+    monkeypatch.setenv("DOCGEN_TEST_NOTIFY_KEY", fake_notify.api_key)
+    sender = code_sender(load_delivery_settings(config), sender=SENDER)
+    send_code(runtime, token, sender, load_web_settings(config))
+    [text] = fake_notify.texts_to("07700 900733")
+    assert re.search(r"\b\d{6}\b", text)
 
 
 def _letter_of(delivery: Path, item: OutboxItem) -> Path:

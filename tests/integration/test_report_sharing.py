@@ -81,16 +81,17 @@ def test_a_decision_applies_only_to_the_report_the_chair_decided_on(runtime: Run
 
 
 def test_the_scheduler_sends_a_shared_report_and_holds_it_once_unshared(
-        runtime: Runtime, reference: str, tmp_path: Path, example_pki: DemoPki) -> None:
+        runtime: Runtime, reference: str, tmp_path: Path, example_pki: DemoPki, portal_secret: str) -> None:
     messages = DocumentMessages(DeliveryContext(
         runtime=runtime, signer=load_signing_identity(example_pki.signing_p12_path, prompt=lambda _: SIGNING_PASSPHRASE),
         archive_certificate=example_pki.archive.certificate, ca_certificates=[example_pki.ca.certificate],
-        folder=tmp_path / "delivery", sender_address=runtime.settings.authority.email))
+        folder=tmp_path / "delivery", sender_address=runtime.settings.authority.email,
+        portal_url="https://docs.northmoor.example"))
     share(runtime, reference, True)
     item = schedule(runtime, reference)["agency_report--school-report--family-zofia"]
     review_and_approve(runtime, reference, "zofia", chair=CHAIR)
     messages.approval_gate(item)
-    message = messages.build(item)
+    message = messages.build(item).message
     assert item.message_id in message.decode("ascii", "replace")
     share(runtime, reference, False)
     # Before the conference is scheduled again, the message already built is held, not sent.

@@ -60,13 +60,13 @@ def signing_options(pki: demo_pki.DemoPki, folder: Path) -> list[str]:
 
 
 def start_scheduler(url: str, transport_config: Path, log: Path, *extra: str,
-                    pki: demo_pki.DemoPki) -> subprocess.Popen[bytes]:
+                    pki: demo_pki.DemoPki, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "docgen.entrypoints.scheduler", "--database", url,
                "--transport", f"smtp:{transport_config}", "--interval", "0.2", "--no-notices",
                *signing_options(pki, transport_config.parent), *extra]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DOCGEN_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE}
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "DOCGEN_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE, **(env or {})}
     with log.open("ab") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
 
 
 def started_lines(log: Path) -> int:

@@ -157,17 +157,26 @@ def cmd_demo(args: argparse.Namespace) -> None:
     sent = [i for i in documents if i.state == "sent"]
     late = [i for i in sent if i.late_by]
     print(f"\nThe scheduler, run from the first booking to the last deadline: {len(sent)} of {len(documents)} "
-          f"documents sent, each encrypted, {len(late)} late; {result.passes.held} holds for approval, "
-          f"{result.passes.failed} failures.")
+          f"documents sent, {len(late)} late; {result.passes.held} holds for approval, "
+          f"{result.passes.failed} failures. By route:")
+    for route, count in result.routes.items():
+        print(f"  {count:4d}  {route}")
     for item in documents:
         if item.state != "sent":
             print(f"  {item.state.replace('_', ' ')}: {item.copy} for {item.recipient_name}: "
                   f"{item.last_error or item.hold_reason or ''}".rstrip(": "))
-    print(f"Outbox: {result.folder / 'outbox'}   passphrase letters: {result.folder / 'delivery' / 'letters'}   "
-          f"for hand delivery: {result.folder / 'delivery' / 'for-hand-delivery'}")
+    folder = result.folder
+    print(f"Email received by the loopback mail server (STARTTLS required): {folder / 'outbox'}")
+    print(f"For hand delivery: {folder / 'delivery' / 'for-hand-delivery'}   print batch for the post room: "
+          f"{folder / 'post'}")
     print(f"Record of every delivery: {result.folder / 'deliveries.json'}")
     if result.flags_resolved:
         print(f"Disclosure flags the chair resolved before approving: {result.flags_resolved}")
+    if result.parent is not None:
+        visit = result.parent
+        print(f"\n{visit.name} opens his portal link ({visit.link}); the code comes by text message through "
+              f"the local GOV.UK Notify:\n  \"{visit.text_message}\"\n  He sees {len(visit.documents)} documents: "
+              + ", ".join(visit.documents))
     if result.example_message is not None:
         print("\nOpen one agency's message as the agency would (OpenSSL 3):")
         print(f"  openssl cms -decrypt -in {result.example_message} -recip {result.example_recipient_cert} "

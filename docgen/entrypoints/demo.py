@@ -1,6 +1,10 @@
-"""The demo: the example conferences imported, their packs written, approved by the chair, and sent
-encrypted by the scheduler through an outbox folder as each circulation window opens, on a clock
-that runs from the first booking to the last deadline. Keys and certificates are made on the spot.
+"""The demo: the example conferences imported, their packs written, approved by the chair, and sent by
+the scheduler as each circulation window opens, on a clock that runs from the first booking to the
+last deadline, by every route the product has: S/MIME to agencies with a certificate, secure email
+to accredited domains through a mail server on loopback that requires STARTTLS, portal links to
+everyone else (families included) with codes by text message through a local stand-in for GOV.UK
+Notify, and the child's copies by hand with the passphrase letter in a print batch. Keys,
+certificates, the portal's secret and the Notify key are made on the spot; nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -8,40 +12,56 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from distribution.abc import Transport
 from distribution.demo_pki import create_demo_pki
 from distribution.keys import load_signing_identity
-from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
+from distribution.transports import HandDeliveryTransport
+from distribution.transports.accredited import AccreditedDomainsOnly
+from distribution.transports.notify import NotifyClient, NotifySmsTransport
+from distribution.transports.print_batch import PrintBatchTransport
 from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_outbox import OutboxItemRow, to_item
-from docgen.bootstrap import bootstrap
+from docgen.bootstrap import bootstrap, build_transport
 from docgen.configuration.circulation import CirculationConfig, load_rules
 from docgen.configuration.folder import config_file
+from docgen.configuration.transports import load_transport
+from docgen.configuration.web import load_web_settings
 from docgen.domain.calendar import LONDON
 from docgen.domain.documents import plan_copies
 from docgen.domain.outbox import NOTICE_RULE, OutboxItem, message_token
-from docgen.services import approval, review, risk
+from docgen.domain.routes import DEFAULT_ACCREDITED_DOMAINS, Route, RoutePolicy, is_accredited
+from docgen.entrypoints.demo_mail import LoopbackMailServer
+from docgen.entrypoints.demo_notify import FakeNotify
+from docgen.services import approval, portal_access, review, risk
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, PassReport
 from docgen.services.importing import import_case_file, stored_case
 from docgen.services.pack import Artifact, build_pack
+from docgen.services.routing import PORTAL_SECRET_VARIABLE
 from docgen.services.runtime import Runtime
 from docgen.services.scheduling import schedule_conference
 
 PASSPHRASE_ENV = "DOCGEN_SIGNING_PASSPHRASE"
+NOTIFY_KEY_ENV = "DOCGEN_DEMO_NOTIFY_KEY"
+#: The shipped accredited domains, and the example conferences' stand-ins for NHS and police addresses.
+DEMO_ACCREDITED = (*DEFAULT_ACCREDITED_DOMAINS, "nhs.example.uk", "police.example.uk")
 
 
 class DemoClock:
@@ -66,6 +86,9 @@ class DemoResult:
     example_recipient_key: Path | None
     ca_cert: Path
     flags_resolved: int = 0
+    parent: PortalVisit | None = None
+    routes: dict[str, int] = field(default_factory=dict)
+    """Copies sent by each route, in words."""
 
 
 def run_demo(out: Path, examples: list[Path]) -> DemoResult:
@@ -92,9 +115,12 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     professionals = list({p["email"]: (p["name"], p["email"]) for c in cases for p in c["professionals"]}.values())
     pki = create_demo_pki(out / "keys", at=clock.now, signing_passphrase=passphrase,
                           authority_email=runtime.settings.authority.email, recipients=professionals)
+    # Certificates only where secure email would not serve: the school and probation get S/MIME; the
+    # council, health and the police (accredited domains) get secure email; the advocate, a portal link.
     for person in {p["id"]: p for c in cases for p in c["professionals"]}.values():
-        import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
-                           ca_certificates=[pki.ca.certificate])
+        if not is_accredited(person["email"], DEMO_ACCREDITED) and person["agency"] != "advocacy":
+            import_certificate(runtime, person["id"], pki.recipients[person["email"]].cert_path,
+                               ca_certificates=[pki.ca.certificate])
     # The chair's review copies are read and discarded: no document in clear outside the pack.
     with tempfile.TemporaryDirectory(prefix="docgen-review-") as review_dir:
         resolved = sum(_approve_family_copies(runtime, each, each["conference"]["chair"], Path(review_dir))
@@ -103,32 +129,108 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     cases = [stored_case(runtime, case["reference"]) for case in cases]
 
     sender = runtime.settings.authority.email
-    messages = DocumentMessages(DeliveryContext(
-        runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV,
-                                                      prompt=lambda _: passphrase),
-        archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate],
-        folder=out / "delivery", sender_address=sender))
-    (out / "outbox").mkdir()
-    dispatcher = Dispatcher(
-        runtime.sessions, OutboxFolderTransport(out / "outbox", clock=clock), build_message=messages.build,
-        approval_gate=messages.approval_gate, on_sent=messages.record_sent,
-        hand_delivery=HandDeliveryTransport(out / "delivery" / "for-hand-delivery", clock=clock),
-        policy=DispatchPolicy(envelope_from=sender, business_support_address=sender, calendar=rules.calendar,
-                              zone=rules.zone),
-        clock=clock, rng=random.Random(0))
-    passes = _run_timeline(runtime, clock, rules, cases, dispatcher)
-    items = _all_items(runtime)
-    _write_deliveries(runtime, out / "deliveries.json", items)
+    with _demo_secrets() as notify_key, LoopbackMailServer(out / "mail-server", keep=out / "outbox") as mail, \
+            _local_notify() as notify:
+        os.environ[notify_key] = notify.api_key
+        email = build_transport(load_transport(mail.config))
+        texts = NotifySmsTransport(NotifyClient(api_key_env=notify_key, base_url=notify.base_url),
+                                   template_id=notify.sms_template.id)
+        post = PrintBatchTransport(out / "post")
+        messages = DocumentMessages(DeliveryContext(
+            runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, passphrase_env=PASSPHRASE_ENV,
+                                                          prompt=lambda _: passphrase),
+            archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate],
+            folder=out / "delivery", sender_address=sender, routes=RoutePolicy(accredited_domains=DEMO_ACCREDITED),
+            sms=True, portal_url=load_web_settings().public_url, letters=post))
+        dispatcher = Dispatcher(
+            runtime.sessions, email, build_message=messages.build,
+            approval_gate=messages.approval_gate, on_sent=messages.record_sent,
+            hand_delivery=HandDeliveryTransport(out / "delivery" / "for-hand-delivery", clock=clock),
+            carriers={"secure_email": AccreditedDomainsOnly(email, DEMO_ACCREDITED), "sms": texts},
+            policy=DispatchPolicy(envelope_from=sender, business_support_address=sender, calendar=rules.calendar,
+                                  zone=rules.zone),
+            clock=clock, rng=random.Random(0))
+        passes = _run_timeline(runtime, clock, rules, cases, dispatcher)
+        items = _all_items(runtime)
+        _write_deliveries(runtime, out / "deliveries.json", items)
+        parent = _a_parent_opens_the_portal(runtime, notify, mail, texts, sender)
 
+    with unit_of_work(runtime.sessions) as session:
+        channels = {record.idempotency_key: record.channel for record in session.scalars(select(DeliveryRecord))}
+    by_smime = {key for key, channel in channels.items() if channel == "smime"}
+    routes = Counter(Route(channel).words for channel in channels.values())
     example = next((i for i in items if i.state == "sent" and i.document == "conference_record"
-                    and not i.family_copy and i.recipient_address), None)
+                    and i.idempotency_key in by_smime), None)
     message = cert = key = None
     if example is not None:
         issued = next(i for i in pki.recipients.values() if i.email == example.recipient_address)
         message = out / "outbox" / f"{message_token(example.message_id)}.eml"
         cert, key = issued.cert_path, issued.key_path
     return DemoResult(out, [c["reference"] for c in cases], artifacts, items, passes, message, cert, key,
-                      pki.ca.cert_path, resolved)
+                      pki.ca.cert_path, resolved, parent, dict(routes.most_common()))
+
+
+@contextmanager
+def _demo_secrets() -> Iterator[str]:
+    """The portal's secret (unless one is set) and the name of the variable that holds the local
+    Notify's key, both for this run only; the environment is put back afterwards."""
+    saved = {name: os.environ.get(name) for name in (PORTAL_SECRET_VARIABLE, NOTIFY_KEY_ENV)}
+    os.environ.setdefault(PORTAL_SECRET_VARIABLE, secrets.token_hex(32))
+    try:
+        yield NOTIFY_KEY_ENV
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _local_notify() -> Iterator[FakeNotify]:
+    notify = FakeNotify()
+    notify.start()
+    try:
+        yield notify
+    finally:
+        notify.stop()
+
+
+@dataclass(frozen=True)
+class PortalVisit:
+    """What a parent saw when they opened their portal link in the demo."""
+
+    name: str
+    link: str
+    text_message: str
+    documents: list[str]
+
+
+def _a_parent_opens_the_portal(runtime: Runtime, notify: FakeNotify, mail: LoopbackMailServer, texts: Transport,
+                               sender: str) -> PortalVisit | None:
+    """The father opens the link his newest email gave him, asks for a code, reads it from the text
+    message GOV.UK Notify's stand-in delivered to his phone, and sees his documents."""
+    with unit_of_work(runtime.sessions) as session:
+        karim = [to_item(row) for row in session.scalars(select(OutboxItemRow).where(
+            OutboxItemRow.recipient == "karim", OutboxItemRow.state == "sent").order_by(OutboxItemRow.sent_at))]
+    if not karim:
+        return None
+    newest = mail.store.mailbox.get(karim[-1].message_id, b"").decode("utf-8", "replace")
+    found = re.search(r"https?://\S+/portal/(\S+)", newest.replace("=\r\n", "").replace("=\n", ""))
+    if found is None:
+        return None
+    token, settings = found.group(1), load_web_settings()
+
+    def send(channel: str, address: str, text: str, key: str) -> None:
+        texts.send(text.encode(), envelope_from=sender, recipients=[address], idempotency_key=key)
+
+    portal_access.send_code(runtime, token, send, settings)
+    message = notify.sent("sms")[-1].body
+    code = re.search(r"\b\d{6}\b", message)
+    assert code is not None
+    signed_in = portal_access.enter_code(runtime, token, code.group(0), settings)
+    documents = [d.title for d in portal_access.documents_for(runtime, signed_in.link_id)]
+    return PortalVisit("Karim Haddad", found.group(0), message, documents)
 
 
 def _booked_at(case: dict[str, Any], rules: CirculationConfig) -> datetime:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from distribution import demo_pki
+from docgen.domain.outbox import message_token
 
 
 @dataclass
@@ -29,7 +30,7 @@ class MailStore:
     envelopes: dict[str, list[str]] = field(default_factory=dict)
     """Each Message-ID's envelope recipients."""
     folder: Path | None = None
-    """When set, every message is also written there as ``<n>.eml``."""
+    """When set, every message is also written there, named by its Message-ID's random part."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -42,7 +43,7 @@ class MailStore:
                 self.envelopes[message_id] = list(envelope.rcpt_tos)
                 if self.folder is not None:
                     self.folder.mkdir(parents=True, exist_ok=True)
-                    (self.folder / f"{len(self.mailbox):04d}.eml").write_bytes(content)
+                    (self.folder / f"{message_token(message_id)}.eml").write_bytes(content)
         return "250 2.0.0 Queued"
 
 

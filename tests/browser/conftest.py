@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from docgen.configuration.web import WebSettings
+from docgen.entrypoints.demo_notify import FakeNotify
 from docgen.services.runtime import Runtime
 from tests.support.browser import (
     AXE,
@@ -21,7 +22,7 @@ from tests.support.browser import (
     launch_browser,
     start_server,
 )
-from tests.support.portal import CapturedCodes
+from tests.support.portal import CapturedCodes, NotifyCodes
 from tests.support.web import add_accounts
 
 
@@ -43,7 +44,7 @@ class Site:
     passwords: dict[str, str]
     accessibility: AccessibilityLog
     browser: Browser
-    codes: CapturedCodes  # the recipient portal's one-time codes, kept instead of sent
+    codes: CapturedCodes  # the recipient portal's one-time codes as sent (through GOV.UK Notify's stand-in)
 
     def page(self) -> Page:
         context = self.browser.new_context(viewport={"width": 1280, "height": 900}, base_url=self.url)
@@ -63,13 +64,13 @@ class Site:
 
 
 @pytest.fixture
-def site(runtime: Runtime, account_hashes: dict[str, tuple[str, str]], browser: Browser, tmp_path: Path
-         ) -> Iterator[Site]:
+def site(runtime: Runtime, account_hashes: dict[str, tuple[str, str]], browser: Browser, tmp_path: Path,
+         fake_notify: FakeNotify, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     """The application on the ``runtime`` fixture's database (every backend) with one pack worker beside it,
-    and a portal code sender that keeps the codes (``Site.codes``)."""
+    and the portal's codes sent through GOV.UK Notify's stand-in (``Site.codes`` reads them)."""
     settings = WebSettings(data_folder=tmp_path / "web", workers_beside_server=1, job_lease_seconds=30)
     passwords = add_accounts(runtime, account_hashes)
-    codes = CapturedCodes()
+    codes = NotifyCodes(fake_notify, tmp_path, monkeypatch)
     server: LiveServer = start_server(runtime, settings, secret_key=secrets.token_urlsafe(48),
                                       portal_code_sender=codes)
     try:

@@ -25,10 +25,10 @@ from docgen.adapters.case_store import save_case
 from docgen.adapters.casefile import validate_case
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
+from docgen.adapters.orm_portal import PortalDocument
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import DEFAULT_CONFIG_DIR
 from docgen.domain.outbox import OutboxItem
-from docgen.adapters.orm_portal import PortalDocument
 from docgen.domain.routes import RoutePolicy
 from docgen.errors import ApprovalError, NoRouteError
 from docgen.services.delivery import DeliveryContext, DocumentMessages
@@ -120,7 +120,7 @@ def test_a_family_copy_waits_for_the_chair_and_is_built_once(setup, runtime: Run
 
 
 def test_an_agency_copy_without_a_certificate_goes_by_the_next_route_the_policy_allows(setup) -> None:
-    messages, case, items = setup
+    messages, _, items = setup
     item = items[("conference_record--professional", "rachel-moore")]  # no certificate on file
     # police.example.uk is not accredited: a portal link, the code by email (no phone is known).
     portal = messages.build(item)

@@ -8,12 +8,17 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.portal_crypto import SECRET_VARIABLE
+from docgen.bootstrap import code_sender
+from docgen.configuration.delivery import ChannelsSettings, DeliverySettings
 from docgen.domain.portal import document_words
+from docgen.entrypoints.demo_notify import FakeNotify
 from docgen.services.portal import Publication, confirm_published, publish
 from docgen.services.runtime import Runtime
 
@@ -44,6 +49,37 @@ class CapturedCodes:
         assert self.sent, "no code was sent"
         found = re.search(r"\b(\d{6})\b", self.sent[-1][2])
         assert found, f"no code in {self.sent[-1][2]!r}"
+        return found.group(1)
+
+
+class NotifyCodes(CapturedCodes):
+    """The code sender ``docgen serve`` builds from delivery.toml (``bootstrap.code_sender``), its text
+    messages and emails going through GOV.UK Notify's stand-in on loopback; ``sent`` keeps what was
+    handed over, and ``last_code`` reads the code from what the phone or the mailbox received."""
+
+    def __init__(self, notify: FakeNotify, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        super().__init__()
+        self.notify = notify
+        config = folder / "notify.toml"
+        config.write_text(
+            f'[transport]\nbackend = "notify"\n\n[transport.notify]\napi_key_env = "DOCGEN_TEST_NOTIFY_KEY"\n'
+            f'base_url = "{notify.base_url}"\nsms_template_id = "{notify.sms_template.id}"\n'
+            f'email_template_id = "{notify.email_template.id}"\n', encoding="utf-8")
+        monkeypatch.setenv("DOCGEN_TEST_NOTIFY_KEY", notify.api_key)
+        channels = ChannelsSettings(sms=f"notify:{config}", email=f"notify:{config}")
+        sender = code_sender(DeliverySettings(channels=channels), sender="cp.conferences@northmoor.gov.uk")
+        assert sender is not None
+        self.forward = sender
+
+    def __call__(self, channel: str, address: str, text: str, idempotency_key: str) -> None:
+        super().__call__(channel, address, text, idempotency_key)
+        self.forward(channel, address, text, idempotency_key)
+
+    def last_code(self) -> str:
+        received = self.notify.sent()
+        assert received, "GOV.UK Notify received no code"
+        found = re.search(r"\b(\d{6})\b", received[-1].body)
+        assert found, f"no code in {received[-1].body!r}"
         return found.group(1)
 
 
@@ -103,3 +139,56 @@ def family_copy(runtime: Runtime, person: str, kind: str, *, line: str) -> bytes
 
 def token_of(publication: Publication) -> str:
     return publication.url.rsplit("/", 1)[1]
+
+
+def send_by_the_portal(runtime: Runtime, pki: Any, folder: Path, *, base_url: str,
+                       people: tuple[str, ...] = ("karim", "zofia"),
+                       kinds: tuple[str, ...] = ("conference_record", "decisions_notice")) -> dict[str, set[str]]:
+    """The stored example scheduled, the people's copies approved by the chair, and those of ``kinds``
+    sent by the scheduler's dispatcher the way the policy sends a parent's copies: published to the
+    portal, the link emailed (into ``folder/outbox``). Every other item is cancelled. Returns each
+    person's links, read from the emails they received."""
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    from distribution.keys import load_signing_identity
+    from distribution.transports import HandDeliveryTransport, OutboxFolderTransport
+    from docgen.configuration.circulation import load_rules
+    from docgen.configuration.folder import config_file
+    from docgen.services.delivery import DeliveryContext, DocumentMessages
+    from docgen.services.dispatch import Dispatcher, DispatchPolicy, cancel_item
+    from docgen.services.importing import stored_case
+    from docgen.services.scheduling import schedule_conference
+    from tests.support.chair import review_and_approve
+    from tests.support.pki import SIGNING_PASSPHRASE
+
+    case = stored_case(runtime, REFERENCE)
+    rules = load_rules(config_file("circulation.toml"))
+    sender = runtime.settings.authority.email
+    for person in people:
+        review_and_approve(runtime, REFERENCE, person, chair=case["conference"]["chair"])
+    with unit_of_work(runtime.sessions) as session:
+        items = schedule_conference(session, case, rules, now=runtime.clock(), envelope_from=sender,
+                                    reason="tests").items
+        for item in items:
+            if not (item.recipient in people and item.document in kinds) and item.state not in ("sent", "cancelled"):
+                cancel_item(session, item.id, reason="not part of this test", now=runtime.clock())
+    messages = DocumentMessages(DeliveryContext(
+        runtime=runtime, signer=load_signing_identity(pki.signing_p12_path, prompt=lambda _: SIGNING_PASSPHRASE),
+        archive_certificate=pki.archive.certificate, ca_certificates=[pki.ca.certificate], folder=folder / "delivery",
+        sender_address=sender, sms=True, portal_url=base_url))
+    outbox = folder / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    report = Dispatcher(runtime.sessions, OutboxFolderTransport(outbox), build_message=messages.build,
+                        approval_gate=messages.approval_gate, on_sent=messages.record_sent,
+                        hand_delivery=HandDeliveryTransport(folder / "hand"), clock=runtime.clock,
+                        policy=DispatchPolicy(envelope_from=sender, calendar=rules.calendar, zone=rules.zone)).drain()
+    assert report.sent == len(people) * len(kinds) and not (report.failed or report.held), report
+    links: dict[str, set[str]] = {}
+    addresses = {member["email"]: member["id"] for member in case["family"] if member.get("email")}
+    for path in outbox.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=email_policy.default)
+        found = re.search(r"https?://\S+/portal/\S+", message.get_content())
+        assert found and not list(message.iter_attachments())
+        links.setdefault(addresses[str(message["To"])], set()).add(found.group(0))
+    return links

@@ -235,3 +235,23 @@ def test_the_passphrase_is_kept_until_the_persons_last_document_has_gone(setup, 
         session.execute(delete(DeliveryRecord))
     sent(first)
     assert list(kept.glob("*.json")) == []  # nothing more is to go with it
+
+
+@pytest.mark.without_contact("zofia")
+def test_a_passphrase_letter_goes_to_the_post_room_once_with_the_address_in_the_window(
+        setup, runtime: Runtime, tmp_path: Path) -> None:
+    from distribution.transports.print_batch import PrintBatchTransport
+
+    messages, case, items = setup
+    post = PrintBatchTransport(tmp_path / "post")
+    messages.context.letters = post
+    review_and_approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
+    hers = [item for (_, recipient), item in items.items() if recipient == "zofia" and item.family_copy]
+    for item in [*hers, hers[0]]:  # every copy, and the first built again as after a crash
+        assert messages.build(item).carrier == "hand"
+    [row] = post.manifest()  # one letter for all her documents, in the print batch
+    assert set(row) == {"file", "pages", "added"} and "zofia" not in str(row).lower()
+    letter = tmp_path / "post" / row["file"]
+    text = " ".join(_letter_text(letter).split())
+    assert "Zofia Wiśniewska Flat 3 27 Linden Court Northmoor NM4 6QT" in text
+    assert list((tmp_path / "delivery" / "letters").glob("*.pdf")) == []  # no copy kept beside the batch

@@ -5,6 +5,7 @@ where Notify prints its tag). Measured on the PDF with poppler's ``pdftotext -bb
 
 from __future__ import annotations
 
+import copy
 import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +17,8 @@ from lxml import etree
 from distribution.demo_pki import DemoPki
 from distribution.keys import load_signing_identity
 from distribution.passphrases import LETTER_TEMPLATES
+from docgen.adapters.case_store import save_case
+from docgen.adapters.casefile import validate_case
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import make_environment
@@ -133,6 +136,15 @@ def test_the_letter_built_for_a_parent_carries_her_address_from_the_case(
         runtime: Runtime, tmp_path: Path, example_pki: DemoPki) -> None:
     root = Path(__file__).resolve().parents[2]
     reference, _ = import_case_file(runtime, root / "examples" / "haddad-wisniewska.yaml", actor="test")
+    # A parent with neither email nor phone: her copies go by hand and the passphrase by post.
+    changed = copy.deepcopy(stored_case(runtime, reference))
+    for member in changed["family"]:
+        if member["id"] == "zofia":
+            member.pop("email", None)
+            member.pop("phone", None)
+    with unit_of_work(runtime.sessions) as session:
+        save_case(session, validate_case(changed, source="test"), saved_by="test", source_sha256="3" * 64,
+                  now=runtime.clock().replace(tzinfo=None), replace=True)
     case = stored_case(runtime, reference)
     with unit_of_work(runtime.sessions) as session:
         items = schedule_conference(session, case, load_rules(DEFAULT_CONFIG_DIR / "circulation.toml"),

@@ -4,6 +4,7 @@ run, and a session key made up for this run; nothing of it is kept in the reposi
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from dataclasses import replace
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from docgen.adapters.database import unit_of_work
 from docgen.bootstrap import bootstrap
+from docgen.bootstrap import code_sender as code_sender_for
 from docgen.configuration.circulation import load_rules
+from docgen.configuration.delivery import ChannelsSettings, DeliverySettings
 from docgen.configuration.folder import EXAMPLES_DIR, config_file
 from docgen.configuration.web import load_web_settings
 from docgen.domain.accounts import Role
@@ -19,6 +22,7 @@ from docgen.entrypoints.web.serve import Listen, serve
 from docgen.errors import SchedulingError
 from docgen.services.accounts import add_account
 from docgen.services.importing import import_case_file, stored_case
+from docgen.services.routing import PORTAL_SECRET_VARIABLE
 from docgen.services.scheduling import schedule_conference
 
 EXAMPLES = ("haddad-wisniewska.yaml", "haddad-wisniewska-review.yaml")
@@ -60,11 +64,18 @@ def prepare_demo(folder: Path) -> tuple[str, list[tuple[str, str, Role]]]:
 def serve_demo(listen: Listen, folder: Path) -> None:
     url, accounts = prepare_demo(folder)
     runtime = bootstrap(url)
-    settings = replace(load_web_settings(), data_folder=folder.resolve() / "web")
     scheme = "https" if listen.tls else "http"
+    settings = replace(load_web_settings(), data_folder=folder.resolve() / "web",
+                       public_url=f"{scheme}://{listen.host}:{listen.port}")
+    # The recipient portal's key for this run only, and its codes written to folders instead of sent.
+    os.environ.setdefault(PORTAL_SECRET_VARIABLE, secrets.token_hex(32))
+    texts, emails = folder.resolve() / "texts", folder.resolve() / "emails"
+    code_sender = code_sender_for(DeliverySettings(channels=ChannelsSettings(
+        sms=f"sms-folder:{texts}", email=f"outbox-folder:{emails}")), sender=runtime.settings.authority.email)
     print(f"\nThe web application is at {scheme}://{listen.host}:{listen.port}/ (Ctrl+C to stop)")
     print(f"Demo database: {folder.resolve() / 'docgen.sqlite3'}; its passwords are made up for this run only:")
     for username, password, role in accounts:
         print(f"  {role.label:<18} username {username:<8} password {password}")
+    print(f"Recipient portal codes are written to {texts} (text messages) and {emails} (emails), not sent.")
     print(flush=True)
-    serve(runtime, settings, listen, secret_key=secrets.token_urlsafe(48))
+    serve(runtime, settings, listen, secret_key=secrets.token_urlsafe(48), portal_code_sender=code_sender)

@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import random
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -386,13 +387,18 @@ def test_cli_schedule_json_outbox_and_compliance(cli: Callable[..., str], tmp_pa
     report = json.loads(cli("scheduler", *transport, "--signing-identity", str(pki.signing_p12_path),
                             "--archive-certificate", str(pki.archive.cert_path), "--envelope-from", SENDER,
                             "--delivery-folder", str(tmp_path / "delivery")))
-    # No professional has a certificate in the directory and the chair has approved nothing yet:
-    # agencies' copies fail, saying why, and family copies wait; nothing is sent.
-    assert report["sent"] == 0 and report["failed"] and report["held"]
-    failed = json.loads(cli("outbox", "list", "--state", "failed", "--json"))
-    assert failed and all("has no certificate in the directory" in i["last_error"] for i in failed)
-    assert not list((tmp_path / "out").glob("*.eml"))
-    assert "is now ready" in cli("outbox", "retry", str(failed[0]["id"]))
+    # No professional has a certificate in the directory and the chair has approved nothing yet: the
+    # council's staff (gov.uk is an accredited domain) get secure email; the other agencies (no
+    # certificate, no accredited domain, no portal set up here) are held saying why; family copies wait.
+    assert report["sent"] and report["held"] and not report["failed"]
+    held = json.loads(cli("outbox", "list", "--state", "waiting_for_approval", "--json"))
+    agencies = [i for i in held if "no delivery route" in (i["hold_reason"] or "")]
+    assert agencies and all("no certificate in the directory" in i["hold_reason"] for i in agencies)
+    sent = list((tmp_path / "out").glob("*.eml"))
+    assert len(sent) == report["sent"]
+    assert all(re.search(rb"^To: \S+@northmoor\.gov\.uk\r?$", path.read_bytes(), re.M) for path in sent)
+    failed = agencies
+    assert "is now ready" in cli("outbox", "release", str(failed[0]["id"]))
     assert "is now cancelled" in cli("outbox", "cancel", str(failed[0]["id"]), "--reason", "handed over")
     csv_text = cli("compliance", "--csv", "--from", "2026-11-01", "--to", "2026-12-31")
     assert csv_text.splitlines()[0].startswith("rule,items,on_time,late")

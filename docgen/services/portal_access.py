@@ -137,7 +137,11 @@ def _live(session: Session, token: str, now: datetime, *, lock: bool = False) ->
     """The live link the token names. ``lock`` holds its row until the transaction ends (PostgreSQL), so
     codes asked for at the same moment are counted one after the other."""
     query = select(PortalLink).where(PortalLink.token_sha256 == token_sha256(token))
-    link = session.scalar(query.with_for_update() if lock else query)
+    return _still_live(session.scalar(query.with_for_update() if lock else query), now)
+
+
+def _still_live(link: PortalLink | None, now: datetime) -> PortalLink:
+    """``link`` if it is live now; LinkNotWorking (the same for every reason) otherwise."""
     if link is None:
         raise LinkNotWorking("this link no longer works")
     state = link_state(recalled_at=link.recalled_at, locked_at=link.locked_at, expires_at=link.expires_at, now=now)
@@ -339,10 +343,4 @@ def download(runtime: Runtime, link_id: int, document_id: int) -> Download:
 
 
 def _live_by_id(session: Session, link_id: int, now: datetime) -> PortalLink:
-    link = session.get(PortalLink, link_id)
-    if link is None:
-        raise LinkNotWorking("this link no longer works")
-    state = link_state(recalled_at=link.recalled_at, locked_at=link.locked_at, expires_at=link.expires_at, now=now)
-    if state is not LinkState.LIVE:
-        raise _on(link, LinkNotWorking("this link no longer works"), f"link {state.value}")
-    return link
+    return _still_live(session.get(PortalLink, link_id), now)

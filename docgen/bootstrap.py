@@ -14,6 +14,7 @@ from distribution.transports.common import Clock, utc_now
 from distribution.transports.outbox_folder import OutboxFolderTransport
 from distribution.transports.smtp import SmtpTransport
 from docgen.adapters.clock import london_now
+from docgen.adapters.copy_store import store_from_environment
 from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
 from docgen.configuration.circulation import CirculationConfig
@@ -28,6 +29,7 @@ from docgen.services.review_jobs import REVIEW, review_handler
 from docgen.services.runtime import Runtime
 
 DEFAULT_DATABASE = Path("var") / "docgen.sqlite3"
+DEFAULT_COPY_STORE = Path("var") / "copies"
 
 
 def default_database_url() -> str:
@@ -41,7 +43,8 @@ def bootstrap(database_url: str | None = None, *, config_dir: Path | None = None
     settings = load_settings(config_dir)
     engine = make_engine(database_url or default_database_url())
     migrate(engine)
-    return Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), clock=clock)
+    return Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), clock=clock,
+                   copies=store_from_environment(DEFAULT_COPY_STORE))
 
 
 def build_transport(settings: TransportSettings, *, clock: Clock = utc_now) -> Transport:

@@ -52,12 +52,11 @@ from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import make_environment
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
-from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, DocgenError
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
+from docgen.services.copies import recipient_copy
 from docgen.services.directory import certificate_for
 from docgen.services.dispatch import list_items
-from docgen.services.pack import render_copy
 from docgen.services.runtime import Runtime
 
 
@@ -170,8 +169,7 @@ class DocumentMessages:
         certificate = None if copy_spec.audience.is_family_copy else self._certificate(item, recipient)
         today = runtime.clock().date()
         line = f"Copy for: {recipient.name}, {recipient.organisation}, {today.day} {today:%B %Y}"
-        copy = render_copy(copy_spec, build_case_view(content.case), runtime.settings, generated_on=today, fmt="pdf",
-                           recipient_line=line)
+        copy = recipient_copy(runtime, copy_spec, content.case, generated_on=today, recipient_line=line, fmt="pdf")
         if copy_spec.audience.is_family_copy:
             self._check_approval(content, copy_spec, sha256(copy.data))
             message, ciphertext, verifier, letter = self._protected(item, content.case, recipient, copy.data, today)

@@ -20,27 +20,23 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from docgen.adapters import parallel
-from docgen.adapters.docx import render_docx
+from docgen.adapters.copy_store import CopyStore
 from docgen.adapters.files import sha256, write_atomically
-from docgen.adapters.pdf import fewer_collections, render_pdf
-from docgen.adapters.templating import render_html
 from docgen.domain.authority import Settings
-from docgen.domain.documents import CopySpec, build_context, plan_copies
+from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.views import build_case_view
-from docgen.errors import DocgenError, RedactionError, RenderError, TemplateError
-from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy, check_copy
-from docgen.services.templates_check import (
-    TemplateCheckError,
-    require_usable,
-    template_name,
-    templates_sha256,
-    unknown_names,
-)
+from docgen.errors import DocgenError, RenderError
+from docgen.services.copies import check_again, find, keep
+from docgen.services.leak_gate import AudienceView, RenderedCopy
+from docgen.services.rendering import MadeCopy, make_copy, render_copy
+from docgen.services.templates_check import templates_sha256
+
+__all__ = ["FORMATS", "Artifact", "build_pack", "render_copy", "write_manifest"]
 
 FORMATS = ("pdf", "docx")
 
@@ -60,46 +56,6 @@ class Artifact:
     family_copy: bool
 
 
-def render_copy(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str,
-                recipient_line: str = "") -> RenderedCopy:
-    """Redact, render and check one copy at the leak gate; raises if the copy may not be used.
-
-    ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
-    recipient it was sent to. A template that fails its checks makes no copy
-    (:func:`~docgen.services.templates_check.require_usable`)."""
-    require_usable(copy_spec.kind, fmt, settings.templates.folder)
-    with fewer_collections():
-        prepared = AudienceView.prepare(view, copy_spec.audience)
-        context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
-        title = context["document"]["title"]
-        try:
-            data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on,
-                                  override=settings.templates.folder)
-        except TemplateError as exc:
-            # The message `docgen templates check` gives, naming every unknown name and its place.
-            problems = unknown_names(copy_spec, fmt, context, settings, generated_on)
-            if problems:
-                raise TemplateCheckError.listing(problems) from exc
-            raise
-        copy = RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
-        verdict = check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line))
-        if verdict.unmarked:  # name the template, which is where the marking is missing
-            raise RedactionError(f"{verdict.refusal}; made from {template_name(copy_spec, fmt, settings.templates.folder)}")
-        verdict.enforce()
-    return copy
-
-
-def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date,
-            override: str = "") -> tuple[bytes, int | None]:
-    if fmt == "pdf":
-        html = render_html(copy_spec.kind.html_template, context, override=override)
-        return render_pdf(html, source=copy_spec.kind.html_template, override=override)
-    if fmt == "docx":
-        created = datetime.combine(generated_on, datetime.min.time())
-        return render_docx(copy_spec.kind.docx_template, context, title=title, created=created, override=override), None
-    raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
-
-
 # -- the pack -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -113,11 +69,11 @@ class _CopyTask:
     generated_on: date
 
 
-def _render_task(task: _CopyTask) -> tuple[RenderedCopy, float]:
+def _render_task(task: _CopyTask) -> tuple[MadeCopy, float]:
     """Render and verify one copy of a pack (in a worker); returns it and the seconds it took."""
     start = time.perf_counter()
-    copy = render_copy(task.copy_spec, task.view, task.settings, generated_on=task.generated_on, fmt=task.fmt)
-    return copy, time.perf_counter() - start
+    made = make_copy(task.copy_spec, task.view, task.settings, generated_on=task.generated_on, fmt=task.fmt)
+    return made, time.perf_counter() - start
 
 
 # Seconds each kind of copy took last time in this process, to hand the longest out first; until
@@ -140,12 +96,16 @@ def _expected_seconds(copy_spec: CopySpec, fmt: str) -> float:
 
 def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, generated_on: date,
                formats: Iterable[str] = FORMATS, approved_reports: frozenset[str] = frozenset(),
-               workers: int | None = None, on_progress: Callable[[int, int], None] | None = None) -> list[Artifact]:
+               workers: int | None = None, on_progress: Callable[[int, int], None] | None = None,
+               store: CopyStore | None = None, counts: dict[str, int] | None = None) -> list[Artifact]:
     """Render every copy of the conference's pack into ``out_dir`` and write its manifest.
 
     ``workers`` is how many processes render copies side by side: by default one for each core
     this process may use; 1 renders every copy in this process, one after another. ``on_progress``
-    is told (copies written, copies in all) after each copy passes and is written.
+    is told (copies written, copies in all) after each copy passes and is written. With a
+    ``store``, a copy kept there for exactly these inputs is used instead of being rendered
+    (:mod:`docgen.services.copies`), and every copy rendered is kept; ``counts`` is told how
+    many copies were ``reused`` and ``made``.
     """
     view = build_case_view(case)
     formats = tuple(formats)
@@ -174,10 +134,21 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
             if on_progress is not None:
                 on_progress(sum(1 for artifact in artifacts if artifact is not None), len(copies))
 
-        if workers == 1 or len(copies) <= 1 or not parallel.can_start_workers():
-            _render_here(copies, view, settings, generated_on, write)
+        todo = list(range(len(copies)))
+        if store is not None:
+            todo = _reuse(store, copies, view, settings, generated_on, write)
+
+        def made(index: int, result: MadeCopy) -> None:
+            if store is not None:
+                keep(store, result, AudienceView.prepare(view, result.copy.copy_spec.audience), settings, generated_on)
+            write(index, result.copy)
+
+        if counts is not None:
+            counts.update(reused=len(copies) - len(todo), made=len(todo))
+        if workers == 1 or len(todo) <= 1 or not parallel.can_start_workers():
+            _render_here(copies, todo, view, settings, generated_on, made)
         else:
-            _render_in_workers(copies, view, settings, generated_on, workers, write)
+            _render_in_workers(copies, todo, view, settings, generated_on, workers, made)
         written = [artifact for artifact in artifacts if artifact is not None]
         if len(written) != len(copies):  # every copy either passed and was written, or raised
             raise RenderError(f"{len(copies) - len(written)} copies of the pack were not rendered; nothing was written")
@@ -197,36 +168,57 @@ def _relative_path(copy_spec: CopySpec, fmt: str) -> str:
     return f"{copy_spec.kind.family}/{copy_spec.stem}.{fmt}"
 
 
-def _render_here(copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings, generated_on: date,
-                 write: Callable[[int, RenderedCopy], None]) -> None:
-    """Render every copy in this process, one after another, writing each as it passes."""
+def _reuse(store: CopyStore, copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings,
+           generated_on: date, write: Callable[[int, RenderedCopy], None]) -> list[int]:
+    """Write every copy the store keeps for these inputs (checked again at the gate when the
+    gate's inputs changed); returns the positions of the copies still to render."""
+    todo = []
     for index, (copy_spec, fmt) in enumerate(copies):
+        prepared = AudienceView.prepare(view, copy_spec.audience)
+        found = find(store, copy_spec, fmt, prepared, settings, generated_on)
+        if found is None:
+            todo.append(index)
+            continue
         try:
-            copy = render_copy(copy_spec, view, settings, generated_on=generated_on, fmt=fmt)
+            check_again(store, found, prepared, settings, generated_on)
         except DocgenError as exc:
             raise _failed(copy_spec, fmt, exc) from exc
-        write(index, copy)
+        write(index, found.copy)
+    return todo
 
 
-def _render_in_workers(copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings,
-                       generated_on: date, workers: int, write: Callable[[int, RenderedCopy], None]) -> None:
-    """Render the copies in the worker pool, longest first, writing each as it arrives."""
-    tasks = [_CopyTask(copy_spec, fmt, view, settings, generated_on) for copy_spec, fmt in copies]
-    order = sorted(range(len(copies)), key=lambda i: -_expected_seconds(*copies[i]))
+def _render_here(copies: Sequence[tuple[CopySpec, str]], todo: Sequence[int], view: dict[str, Any], settings: Settings,
+                 generated_on: date, made: Callable[[int, MadeCopy], None]) -> None:
+    """Render the copies ``todo`` in this process, one after another, handing on each as it passes."""
+    for index in todo:
+        copy_spec, fmt = copies[index]
+        try:
+            result = make_copy(copy_spec, view, settings, generated_on=generated_on, fmt=fmt)
+        except DocgenError as exc:
+            raise _failed(copy_spec, fmt, exc) from exc
+        made(index, result)
+
+
+def _render_in_workers(copies: Sequence[tuple[CopySpec, str]], todo: Sequence[int], view: dict[str, Any],
+                       settings: Settings, generated_on: date, workers: int,
+                       made: Callable[[int, MadeCopy], None]) -> None:
+    """Render the copies ``todo`` in the worker pool, longest first, handing on each as it arrives."""
+    tasks = [_CopyTask(copies[index][0], copies[index][1], view, settings, generated_on) for index in todo]
+    order = sorted(range(len(tasks)), key=lambda i: -_expected_seconds(*copies[todo[i]]))
     timings: dict[tuple[str, str], float] = {}
 
-    def arrived(index: int, result: tuple[RenderedCopy, float]) -> None:
-        copy, seconds = result
-        copy_spec, fmt = copies[index]
+    def arrived(position: int, result: tuple[MadeCopy, float]) -> None:
+        made_copy, seconds = result
+        copy_spec, fmt = copies[todo[position]]
         key = (copy_spec.kind.key, fmt)
         timings[key] = max(seconds, timings.get(key, 0.0))
-        write(index, copy)
+        made(todo[position], made_copy)
 
     try:
         parallel.run_all(_render_task, tasks, workers=workers, order=order, on_result=arrived,
                          preload=("docgen.services.pack",))
     except parallel.TaskFailed as failure:
-        copy_spec, fmt = copies[failure.index]
+        copy_spec, fmt = copies[todo[failure.index]]
         error = failure.error
         if isinstance(error, DocgenError):
             raise _failed(copy_spec, fmt, error) from error

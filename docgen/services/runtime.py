@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from docgen.adapters.copy_store import CopyStore
 from docgen.domain.authority import Settings
 
 
@@ -20,3 +21,4 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
+    copies: CopyStore | None = None  # rendered copies kept between runs (services/copies.py); None: none kept

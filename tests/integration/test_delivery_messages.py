@@ -98,7 +98,7 @@ def test_an_agency_copy_without_a_certificate_fails_before_rendering(setup, monk
     def no_rendering(*args: object, **kwargs: object) -> None:
         raise AssertionError("rendered before the certificate was checked")
 
-    monkeypatch.setattr(delivery, "render_copy", no_rendering)
+    monkeypatch.setattr(delivery, "recipient_copy", no_rendering)
     with pytest.raises(CertificateError, match="no certificate in the directory"):
         messages.build(item)
 

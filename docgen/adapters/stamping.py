@@ -22,8 +22,8 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
-from itertools import pairwise
 from decimal import Decimal
+from itertools import pairwise
 
 import pikepdf
 

@@ -14,7 +14,7 @@ from distribution.transports.common import Clock, utc_now
 from distribution.transports.outbox_folder import OutboxFolderTransport
 from distribution.transports.smtp import SmtpTransport
 from docgen.adapters.clock import london_now
-from docgen.adapters.copy_store import store_from_environment
+from docgen.adapters.copy_store import CopyStore, store_from_environment
 from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
 from docgen.configuration.circulation import CirculationConfig
@@ -44,7 +44,12 @@ def bootstrap(database_url: str | None = None, *, config_dir: Path | None = None
     engine = make_engine(database_url or default_database_url())
     migrate(engine)
     return Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), clock=clock,
-                   copies=store_from_environment(DEFAULT_COPY_STORE))
+                   copies=copy_store())
+
+
+def copy_store() -> CopyStore:
+    """The copy store: ``DOCGEN_COPY_STORE`` (default ``var/copies``), bounded by ``DOCGEN_COPY_STORE_MEGABYTES``."""
+    return store_from_environment(DEFAULT_COPY_STORE)
 
 
 def build_transport(settings: TransportSettings, *, clock: Clock = utc_now) -> Transport:

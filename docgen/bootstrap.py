@@ -25,7 +25,7 @@ from docgen.errors import ConfigurationError
 from docgen.services.dispatch import DispatchPolicy
 from docgen.services.jobs import Handler
 from docgen.services.pack_jobs import PACK, pack_handler
-from docgen.services.review_jobs import REVIEW, review_handler
+from docgen.services.review_jobs import REVIEW, ReviewSweep, review_handler
 from docgen.services.runtime import Runtime
 
 DEFAULT_DATABASE = Path("var") / "docgen.sqlite3"
@@ -91,3 +91,8 @@ def dispatch_policy(settings: SchedulerSettings, *, authority_email: str,
 def job_handlers(data_folder: Path, *, render_workers: int | None = None) -> dict[str, Handler]:
     """What background workers can do, by job kind."""
     return {PACK: pack_handler(data_folder, workers=render_workers), REVIEW: review_handler(data_folder)}
+
+
+def between_jobs(data_folder: Path) -> ReviewSweep:
+    """What workers do when there is no job: ask for the chair's reviews of content that changed."""
+    return ReviewSweep(data_folder)

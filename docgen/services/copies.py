@@ -31,7 +31,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from docgen.adapters import template_files
 from docgen.adapters.copy_store import CopyStore
+from docgen.adapters.pdf import render_pdf
 from docgen.adapters.readback import ReadBack
 from docgen.adapters.stamping import check_docx_stamp, stamp
 from docgen.adapters.tracking import fingerprint
@@ -45,7 +47,7 @@ from docgen.services.rendering import MadeCopy, gate, make_copy
 from docgen.services.runtime import Runtime
 from docgen.services.templates_check import templates_sha256
 
-READS, COPIES, PASSED = "reads", "copies", "passed"
+READS, COPIES, PASSED, LAID_OUT = "reads", "copies", "passed", "laid-out"
 _FORMAT = "docgen.copy-store/1"
 _TREES_KEPT = 4  # a recipe's reads differ only when the content takes another branch of a template
 
@@ -199,3 +201,19 @@ def recipient_copy(runtime: Runtime, copy_spec: CopySpec, case: dict[str, Any], 
     view = build_case_view(case)
     base = audience_copy(runtime.copies, copy_spec, view, runtime.settings, generated_on=generated_on, fmt=fmt)
     return stamped_copy(base, view, runtime.settings, recipient_line=recipient_line)
+
+
+def pdf_of_html(store: CopyStore | None, html: str, settings: Settings, *, source: str) -> tuple[bytes, int]:
+    """``html`` rendered to a PDF with the shipped assets, and its page count; or the PDF the store
+    keeps for exactly this HTML and these assets (the chair's review, which is sent to no one)."""
+    if store is None:
+        return render_pdf(html, source=source)
+    assets = template_files.files_sha256(sorted(template_files.asset_files()))
+    key = _key(_code_version(), _settings_digest(settings), json.dumps(assets, sort_keys=True, default=str),
+               _sha256(html.encode("utf-8", "surrogatepass")))
+    record = store.record(LAID_OUT, key)
+    if isinstance(record, dict) and (data := store.blob(record["sha256"])) is not None:
+        return data, int(record["pages"])
+    data, pages = render_pdf(html, source=source)
+    store.put_record(LAID_OUT, key, {"sha256": store.put_blob(data), "pages": pages})
+    return data, pages

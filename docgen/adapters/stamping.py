@@ -23,6 +23,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 
 import pikepdf
@@ -32,7 +33,8 @@ from docgen.errors import RenderError
 
 STAMP_NAME = "/DocgenStamp"
 _MM = Decimal(72) / Decimal("25.4")
-_LEFT_MM, _TOP_MM, _WIDTH_MM, _HEIGHT_MM = 18, Decimal("3.5"), 174, 6
+_LEFT_MM, _TOP_MM, _WIDTH_MM = 18, Decimal("3.5"), 174
+_LINE_MM = 3  # the height each line of a stamp takes in the page's top margin
 _OPEN = b"q\n"
 _MARKED = {"BDC", "BMC", "EMC", "DP", "MP"}
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*\Z")
@@ -52,24 +54,42 @@ def _stamp_operators(x: Decimal, y: Decimal) -> bytes:
 
 # -- PDF ------------------------------------------------------------------------------------------
 
+def _height_mm(line: str) -> int:
+    return _LINE_MM * (line.count("\n") + 2)
+
+
 def _stamp_html(line: str) -> str:
+    paragraphs = "".join(f"<p>{html.escape(part)}</p>" for part in line.split("\n"))
     return ('<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>Copy for</title><style>'
-            f"@page {{ size: {_WIDTH_MM}mm {_HEIGHT_MM}mm; margin: 0 }}"
+            f"@page {{ size: {_WIDTH_MM}mm {_height_mm(line)}mm; margin: 0 }}"
             'body { margin: 0; font: 7pt/1.15 "DejaVu Sans", sans-serif; color: #000; overflow-wrap: break-word }'
-            f"p {{ margin: 0 }}</style></head><body><p>{html.escape(line)}</p></body></html>")
+            f"p {{ margin: 0 }}</style></head><body>{paragraphs}</body></html>")
+
+
+def _check_line(line: str) -> None:
+    parts = line.split("\n")
+    if len(parts) > 2 or any(not part.strip() or len(part) > _MAX_LINE for part in parts):
+        raise StampError(f"a stamp is one line, or two, of 1 to {_MAX_LINE} characters each")
 
 
 def _line_page(line: str) -> pikepdf.Pdf:
-    if not line.strip() or len(line) > _MAX_LINE or "\n" in line:
-        raise StampError(f"a recipient line must be one line of 1 to {_MAX_LINE} characters")
-    data, pages = render_pdf(_stamp_html(line), source="the recipient line")
+    _check_line(line)
+    data, pages = _laid_out_line(line)
     if pages != 1:
         raise StampError("the recipient line is too long to fit in the page header; shorten the organisation's name")
     return pikepdf.open(io.BytesIO(data))
 
 
+@lru_cache(maxsize=64)
+def _laid_out_line(line: str) -> tuple[bytes, int]:
+    """The line laid out as a one-line page: once per line and process, as a recipient is sent
+    several copies in a row (a delivery run, a pack's forms)."""
+    return render_pdf(_stamp_html(line), source="the recipient line")
+
+
 def stamp_pdf(data: bytes, line: str) -> bytes:
-    """``data`` (a PDF) with ``line`` in the header of every page, added as an incremental update."""
+    """``data`` (a PDF) with ``line`` (one line, or two separated by a line break) in the header
+    of every page, added as an incremental update."""
     try:
         base = pikepdf.open(io.BytesIO(data))
     except pikepdf.PdfError:
@@ -82,7 +102,7 @@ def stamp_pdf(data: bytes, line: str) -> bytes:
         form = _form_xobject(base, line_pdf)
         changed: dict[tuple[int, int], pikepdf.Object] = {}
         for page in base.pages:
-            _stamp_page(base, page.obj, form, changed)
+            _stamp_page(base, page.obj, form, changed, _height_mm(line))
         return data + _update(base, data, size, changed, int(found[1]), line)
 
 
@@ -101,10 +121,10 @@ def _form_xobject(base: pikepdf.Pdf, line_pdf: pikepdf.Pdf) -> pikepdf.Object:
 
 
 def _stamp_page(base: pikepdf.Pdf, page: pikepdf.Object, form: pikepdf.Object,
-                changed: dict[tuple[int, int], pikepdf.Object]) -> None:
+                changed: dict[tuple[int, int], pikepdf.Object], height_mm: int) -> None:
     box = [Decimal(str(value)) for value in page.MediaBox]
     x = box[0] + _LEFT_MM * _MM
-    y = box[3] - (_TOP_MM + _HEIGHT_MM) * _MM
+    y = box[3] - (_TOP_MM + height_mm) * _MM
     contents = page.get("/Contents")
     old = list(contents) if isinstance(contents, pikepdf.Array) else [] if contents is None else [contents]
     opening = base.make_indirect(pikepdf.Stream(base, _OPEN))
@@ -363,9 +383,8 @@ def _members(data: bytes) -> tuple[list[zipfile.ZipInfo], dict[str, bytes]]:
 
 
 def stamp_docx(data: bytes, line: str) -> bytes:
-    """``data`` (a DOCX) with ``line`` added to each header."""
-    if not line.strip() or len(line) > _MAX_LINE or "\n" in line:
-        raise StampError(f"a recipient line must be one line of 1 to {_MAX_LINE} characters")
+    """``data`` (a DOCX) with ``line`` (one line, or two separated by a line break) added to each header."""
+    _check_line(line)
     infos, members = _members(data)
     changed = _stamped_members(members, line)
     out = io.BytesIO()
@@ -385,6 +404,18 @@ def check_docx_stamp(base_data: bytes, stamped_data: bytes, line: str) -> None:
     expected = {**base_members, **_stamped_members(base_members, line)}
     if expected != stamped_members:
         raise StampError("the stamped Word copy differs from the rendered one by more than the line")
+
+
+def single_revision(data: bytes) -> bytes:
+    """A PDF with an update written out again as one revision (the same document, every object
+    once), for a file kept in a pack rather than sent as the copy it updates."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            out = io.BytesIO()
+            pdf.save(out, deterministic_id=True)
+            return out.getvalue()
+    except pikepdf.PdfError:
+        raise StampError("the stamped copy cannot be written as one revision") from None
 
 
 def stamp(data: bytes, fmt: str, line: str) -> bytes:

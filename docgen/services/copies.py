@@ -35,7 +35,7 @@ from docgen.adapters import template_files
 from docgen.adapters.copy_store import CopyStore
 from docgen.adapters.pdf import render_pdf
 from docgen.adapters.readback import ReadBack
-from docgen.adapters.stamping import check_docx_stamp, stamp
+from docgen.adapters.stamping import check_docx_stamp, single_revision, stamp
 from docgen.adapters.tracking import fingerprint
 from docgen.domain.authority import Settings
 from docgen.domain.disclosure import words
@@ -166,14 +166,18 @@ def audience_copy(store: CopyStore | None, copy_spec: CopySpec, view: dict[str, 
     return made.copy
 
 
-def stamped_copy(base: RenderedCopy, view: dict[str, Any], settings: Settings, *, recipient_line: str) -> RenderedCopy:
+def stamped_copy(base: RenderedCopy, view: dict[str, Any], settings: Settings, *, recipient_line: str,
+                 one_revision: bool = False) -> RenderedCopy:
     """``base`` with ``recipient_line`` on every page, checked at the gate on its own bytes (a
     PDF's update checked to be the stamp alone, a Word copy's parts to differ by the line alone),
-    with the line required on every page."""
+    with the line required on every page. ``one_revision``: a PDF written out again as one
+    revision (for a pack's file), then checked like any rendered copy."""
     data = stamp(base.data, base.format, recipient_line)
     if base.format == "docx":
         check_docx_stamp(base.data, data, recipient_line)
-    copy = replace(base, data=data, stamped_from=base.data if base.format == "pdf" else None)
+    elif one_revision:
+        data = single_revision(data)
+    copy = replace(base, data=data, stamped_from=base.data if base.format == "pdf" and not one_revision else None)
     prepared = AudienceView.prepare(view, base.copy_spec.audience)
     read_back = read_back_copy(copy)
     gate(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line), settings, read_back)
@@ -186,7 +190,7 @@ def _require_line(copy: RenderedCopy, read_back: ReadBack, line: str) -> None:
     every word of the recipient's line. Words, not the phrase: a name in a right-to-left script
     reads back in the order it is shown, so the phrase's order is not kept."""
     places = read_back.pages if copy.format == "pdf" else read_back.headers
-    needed = set(words(line))
+    needed = set(words(line))  # every line of it
     missing = [number for number, text in enumerate(places, 1) if not needed <= set(words(text))]
     if not places or missing:
         where = "page" if copy.format == "pdf" else "header"
@@ -194,11 +198,41 @@ def _require_line(copy: RenderedCopy, read_back: ReadBack, line: str) -> None:
                              f"{', '.join(map(str, missing or [1]))}")
 
 
+# Documents addressed to a recipient whose PDF is laid out once for every recipient and stamped with
+# whom it is for, rather than laid out for each: the agency report form (the same form for every
+# agency, with the agency, the person and the date due at the top of every page).
+ONCE_FOR_ALL_RECIPIENTS = frozenset({"agency_report_form"})
+
+
+def laid_out_once(copy_spec: CopySpec, fmt: str) -> bool:
+    """Whether this copy is a stamp of the copy of :func:`for_all_recipients`."""
+    return fmt == "pdf" and copy_spec.recipient is not None and copy_spec.kind.key in ONCE_FOR_ALL_RECIPIENTS
+
+
+def for_all_recipients(copy_spec: CopySpec) -> CopySpec:
+    """The copy laid out once that ``copy_spec``'s copy is stamped from."""
+    return replace(copy_spec, recipient=None)
+
+
+def addressed_line(copy_spec: CopySpec, view: dict[str, Any]) -> str:
+    """The line that makes the form laid out once ``copy_spec``'s own: whose it is and when it is due."""
+    person = next(p for p in view["professionals"] if p.get("id") == copy_spec.recipient)
+    invitation = next((i for i in view["invitations"] if i.get("invitee") == copy_spec.recipient), None) or {}
+    due = invitation.get("report_due_text") or "as soon as possible before the conference"
+    return f"For {person['name']}, {person['role']}, {person['agency_name']}. Report due: {due}"
+
+
 def recipient_copy(runtime: Runtime, copy_spec: CopySpec, case: dict[str, Any], *, generated_on: date,
                    recipient_line: str, fmt: str = "pdf") -> RenderedCopy:
     """The copy one recipient is sent: the audience's copy (from the store, or rendered, checked
-    and kept once) with ``recipient_line`` stamped on it, the stamped bytes checked at the gate."""
+    and kept once) with ``recipient_line`` stamped on it, the stamped bytes checked at the gate.
+    A form laid out once for all recipients is stamped with whose it is too."""
     view = build_case_view(case)
+    if laid_out_once(copy_spec, fmt):
+        base = audience_copy(runtime.copies, for_all_recipients(copy_spec), view, runtime.settings,
+                             generated_on=generated_on, fmt=fmt)
+        lines = f"{addressed_line(copy_spec, view)}\n{recipient_line}"
+        return stamped_copy(replace(base, copy_spec=copy_spec), view, runtime.settings, recipient_line=lines)
     base = audience_copy(runtime.copies, copy_spec, view, runtime.settings, generated_on=generated_on, fmt=fmt)
     return stamped_copy(base, view, runtime.settings, recipient_line=recipient_line)
 

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,15 @@ from docgen.domain.authority import Settings
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.views import build_case_view
 from docgen.errors import DocgenError, RenderError
-from docgen.services.copies import check_again, find, keep
+from docgen.services.copies import (
+    addressed_line,
+    check_again,
+    find,
+    for_all_recipients,
+    keep,
+    laid_out_once,
+    stamped_copy,
+)
 from docgen.services.leak_gate import AudienceView, RenderedCopy
 from docgen.services.rendering import MadeCopy, make_copy, render_copy
 from docgen.services.templates_check import templates_sha256
@@ -134,21 +142,41 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
             if on_progress is not None:
                 on_progress(sum(1 for artifact in artifacts if artifact is not None), len(copies))
 
-        todo = list(range(len(copies)))
+        # A form addressed to each of several recipients is laid out once and stamped for each.
+        stamped = [index for index, (copy_spec, fmt) in enumerate(copies) if laid_out_once(copy_spec, fmt)]
+        work = [*copies, *((base, "pdf") for base in dict.fromkeys(for_all_recipients(copies[i][0]) for i in stamped))]
+        bases: dict[CopySpec, RenderedCopy] = {}
+
+        def place(index: int, copy: RenderedCopy) -> None:
+            if index < len(copies):
+                write(index, copy)
+            else:
+                bases[work[index][0]] = copy
+
+        todo = [index for index in range(len(work)) if index not in set(stamped)]
         if store is not None:
-            todo = _reuse(store, copies, view, settings, generated_on, write)
+            todo = _reuse(store, work, todo, view, settings, generated_on, place)
 
         def made(index: int, result: MadeCopy) -> None:
             if store is not None:
                 keep(store, result, AudienceView.prepare(view, result.copy.copy_spec.audience), settings, generated_on)
-            write(index, result.copy)
+            place(index, result.copy)
 
         if counts is not None:
-            counts.update(reused=len(copies) - len(todo), made=len(todo))
+            counts.update(reused=len(work) - len(stamped) - len(todo), made=len(todo))
         if workers == 1 or len(todo) <= 1 or not parallel.can_start_workers():
-            _render_here(copies, todo, view, settings, generated_on, made)
+            _render_here(work, todo, view, settings, generated_on, made)
         else:
-            _render_in_workers(copies, todo, view, settings, generated_on, workers, made)
+            _render_in_workers(work, todo, view, settings, generated_on, workers, made)
+        for index in stamped:
+            copy_spec = copies[index][0]
+            base = bases[for_all_recipients(copy_spec)]
+            try:
+                copy = stamped_copy(replace(base, copy_spec=copy_spec), view, settings,
+                                    recipient_line=addressed_line(copy_spec, view), one_revision=True)
+            except DocgenError as exc:
+                raise _failed(copy_spec, "pdf", exc) from exc
+            write(index, copy)
         written = [artifact for artifact in artifacts if artifact is not None]
         if len(written) != len(copies):  # every copy either passed and was written, or raised
             raise RenderError(f"{len(copies) - len(written)} copies of the pack were not rendered; nothing was written")
@@ -168,12 +196,13 @@ def _relative_path(copy_spec: CopySpec, fmt: str) -> str:
     return f"{copy_spec.kind.family}/{copy_spec.stem}.{fmt}"
 
 
-def _reuse(store: CopyStore, copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings,
-           generated_on: date, write: Callable[[int, RenderedCopy], None]) -> list[int]:
-    """Write every copy the store keeps for these inputs (checked again at the gate when the
-    gate's inputs changed); returns the positions of the copies still to render."""
+def _reuse(store: CopyStore, copies: Sequence[tuple[CopySpec, str]], wanted: Sequence[int], view: dict[str, Any],
+           settings: Settings, generated_on: date, write: Callable[[int, RenderedCopy], None]) -> list[int]:
+    """Write every copy of ``wanted`` the store keeps for these inputs (checked again at the gate
+    when the gate's inputs changed); returns the positions of the copies still to render."""
     todo = []
-    for index, (copy_spec, fmt) in enumerate(copies):
+    for index in wanted:
+        copy_spec, fmt = copies[index]
         prepared = AudienceView.prepare(view, copy_spec.audience)
         found = find(store, copy_spec, fmt, prepared, settings, generated_on)
         if found is None:

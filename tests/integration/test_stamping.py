@@ -160,3 +160,34 @@ def test_a_line_too_long_for_the_header_is_refused(record) -> None:
     _, _, base = record
     with pytest.raises(StampError, match="one line"):
         stamp_pdf(base.data, "Copy for: " + "x" * 300)
+
+
+def test_the_agency_report_form_is_laid_out_once_and_stamped_for_each_agency(example_data: dict[str, Any], settings,
+                                                                             tmp_path: Path) -> None:
+    import json
+
+    from docgen.adapters.casefile import validate_case
+    from docgen.services.pack import build_pack
+
+    case = validate_case(copying.deepcopy(example_data), source="test")
+    counts: dict[str, int] = {}
+    build_pack(case, settings, tmp_path / "pack", generated_on=ON, store=CopyStore(tmp_path / "store"), counts=counts)
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text(encoding="utf-8"))
+    forms = [a for a in manifest["artifacts"] if a["kind"] == "agency_report_form" and a["format"] == "pdf"]
+    assert len(forms) >= 2
+    assert counts["made"] == len(manifest["artifacts"]) - len(forms) + 1  # one form for every agency
+    people = {p["id"]: p for p in case["professionals"]}
+
+    for form in forms:
+        data = (tmp_path / "pack" / form["path"]).read_bytes()
+        assert data.count(b"startxref") == 1  # a pack's file is one revision
+        path = tmp_path / "form.pdf"
+        path.write_bytes(data)
+        assert "Tagged:          yes" in subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True,
+                                                         text=True).stdout
+        pages = _pages(data, tmp_path)
+        person = people[form["recipient"]]
+        assert all(f"For {person['name']}, {person['role']}" in " ".join(page.split()) for page in pages)
+        others = [p["name"] for key, p in people.items() if key != form["recipient"] and key in {f["recipient"] for f in forms}]
+        assert not any(name in "".join(pages) for name in others)
+

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -32,6 +33,7 @@ from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.views import build_case_view
 from docgen.errors import DocgenError, RenderError
 from docgen.services.copies import (
+    Found,
     addressed_line,
     check_again,
     find,
@@ -153,21 +155,31 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
             else:
                 bases[work[index][0]] = copy
 
-        todo = [index for index in range(len(work)) if index not in set(stamped)]
-        if store is not None:
-            todo = _reuse(store, work, todo, view, settings, generated_on, place)
+        wanted = [index for index in range(len(work)) if index not in set(stamped)]
+        kept, todo = _kept(store, work, wanted, view, settings, generated_on) if store is not None else ([], wanted)
+        lock = threading.Lock()  # copies arrive from the workers while kept ones are checked here
+
+        def placed(index: int, copy: RenderedCopy) -> None:
+            with lock:
+                place(index, copy)
 
         def made(index: int, result: MadeCopy) -> None:
             if store is not None:
                 keep(store, result, AudienceView.prepare(view, result.copy.copy_spec.audience), settings, generated_on)
-            place(index, result.copy)
+            placed(index, result.copy)
 
         if counts is not None:
-            counts.update(reused=len(work) - len(stamped) - len(todo), made=len(todo))
+            counts.update(reused=len(kept), made=len(todo))
         if workers == 1 or len(todo) <= 1 or not parallel.can_start_workers():
+            _check_kept(store, kept, work, view, settings, generated_on, placed)
             _render_here(work, todo, view, settings, generated_on, made)
         else:
-            _render_in_workers(work, todo, view, settings, generated_on, workers, made)
+            # The workers render what is not kept while this process checks what is.
+            rendering = _Background(lambda: _render_in_workers(work, todo, view, settings, generated_on, workers, made))
+            try:
+                _check_kept(store, kept, work, view, settings, generated_on, placed)
+            finally:
+                rendering.join()
         for index in stamped:
             copy_spec = copies[index][0]
             base = bases[for_all_recipients(copy_spec)]
@@ -196,24 +208,53 @@ def _relative_path(copy_spec: CopySpec, fmt: str) -> str:
     return f"{copy_spec.kind.family}/{copy_spec.stem}.{fmt}"
 
 
-def _reuse(store: CopyStore, copies: Sequence[tuple[CopySpec, str]], wanted: Sequence[int], view: dict[str, Any],
-           settings: Settings, generated_on: date, write: Callable[[int, RenderedCopy], None]) -> list[int]:
-    """Write every copy of ``wanted`` the store keeps for these inputs (checked again at the gate
-    when the gate's inputs changed); returns the positions of the copies still to render."""
-    todo = []
+def _kept(store: CopyStore, copies: Sequence[tuple[CopySpec, str]], wanted: Sequence[int], view: dict[str, Any],
+          settings: Settings, generated_on: date) -> tuple[list[tuple[int, Found]], list[int]]:
+    """The copies of ``wanted`` the store keeps for these inputs, and the positions of the rest."""
+    kept, todo = [], []
     for index in wanted:
         copy_spec, fmt = copies[index]
-        prepared = AudienceView.prepare(view, copy_spec.audience)
-        found = find(store, copy_spec, fmt, prepared, settings, generated_on)
+        found = find(store, copy_spec, fmt, AudienceView.prepare(view, copy_spec.audience), settings, generated_on)
         if found is None:
             todo.append(index)
-            continue
+        else:
+            kept.append((index, found))
+    return kept, todo
+
+
+def _check_kept(store: CopyStore | None, kept: Sequence[tuple[int, Found]], copies: Sequence[tuple[CopySpec, str]],
+                view: dict[str, Any], settings: Settings, generated_on: date,
+                write: Callable[[int, RenderedCopy], None]) -> None:
+    """Write each kept copy, checked again at the gate first when the gate's inputs changed."""
+    for index, found in kept:
+        assert store is not None
+        copy_spec, fmt = copies[index]
         try:
-            check_again(store, found, prepared, settings, generated_on)
+            check_again(store, found, AudienceView.prepare(view, copy_spec.audience), settings, generated_on)
         except DocgenError as exc:
             raise _failed(copy_spec, fmt, exc) from exc
         write(index, found.copy)
-    return todo
+
+
+class _Background:
+    """``action`` run in a thread; :meth:`join` waits for it and raises what it raised."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                action()
+            except BaseException as exc:  # noqa: BLE001 - handed to the joining thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="docgen-pack-render", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _render_here(copies: Sequence[tuple[CopySpec, str]], todo: Sequence[int], view: dict[str, Any], settings: Settings,

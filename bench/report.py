@@ -132,7 +132,7 @@ def _memory_rows(memory: dict[str, Any]) -> list[Row]:
         Row("  the process alone (RSS)", "", f"{memory['rss_growth'] * 100:+.1f} %",
             f"{memory['rss_after_checkpoint'] / mb:.0f} -> {memory['rss_after_last'] / mb:.0f} MB, "
             f"peak {memory['peak_rss'] / mb:.0f} MB (getrusage)"),
-        Row("  the copy store every pack kept its copies in (each pack dated a day later: all laid out)", "",
+        Row("  the copy store every pack kept its copies in (each pack dated another year: all laid out)", "",
             f"{memory.get('store_bytes', 0) / mb:.0f} MB", f"most after a pack {memory.get('store_peak', 0) / mb:.0f} MB",
             f"<= {memory.get('store_limit', 0) / mb:.0f} MB",
             verdict(memory.get("store_peak", 0) <= memory.get("store_limit", 0))),

@@ -49,7 +49,7 @@ class CopyStore:
             raise CopyStoreError(f"the copy store's size limit must be at least 1 MB, not {max_bytes} bytes")
         self.folder = Path(folder)
         self.max_bytes = max_bytes
-        self._written = 0
+        self._held: int | None = None  # what the store holds, counted once, then kept up to date
         self._checked = False
 
     # -- blobs ------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class CopyStore:
         with _LOCK:
             files = sorted(self._files(), key=lambda entry: entry[2])
             total = sum(size for _, size, _ in files)
-            self._written = 0
+            self._held = total
             if total <= self.max_bytes:
                 return 0
             removed = 0
@@ -125,6 +125,7 @@ class CopyStore:
                 path.unlink(missing_ok=True)
                 total -= size
                 removed += 1
+            self._held = total
             return removed
 
     def clear(self) -> int:
@@ -183,9 +184,12 @@ class CopyStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        self._written += len(data)
-        if self._written > self.max_bytes // 8:
-            self.prune()
+        if self._held is None:
+            self.prune()  # counts what the store holds (and trims it if it is over its limit)
+        else:
+            self._held += len(data)
+            if self._held > self.max_bytes:
+                self.prune()
 
 
 def _touch(path: Path) -> None:

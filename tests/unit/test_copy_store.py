@@ -61,3 +61,10 @@ def test_clear_empties_it(tmp_path: Path) -> None:
     store.mark("passed", "cd" * 32)
     assert store.clear() == 2
     assert store.size() == (0, 0)
+
+
+def test_the_store_never_holds_more_than_its_limit_after_a_write(tmp_path: Path) -> None:
+    store = CopyStore(tmp_path, max_bytes=MB)
+    for _ in range(30):
+        store.put_blob(os.urandom(100 * 1024))
+        assert store.size()[1] <= MB

@@ -4,8 +4,8 @@ ready for its recipients: each professional copy signed and encrypted (S/MIME) o
 professional who receives it, each family copy protected with its own passphrase.
 
 The delivery step works on the pack's own PDFs. Real delivery (``docgen.services.delivery``) also
-renders each copy again with a "Copy for" line for its recipient, records it and archives it; that
-is not part of this figure. Who receives which copy is fixed here (``professional_recipients``,
+stamps each copy with a "Copy for" line for its recipient, records it and archives it; that is
+the end-to-end figure (``bench/endtoend.py``), not this one. Who receives which copy is fixed here (``professional_recipients``,
 the rule of ``recipients_for`` in docgen.services.delivery at commit 46412f7), so the amount of
 work timed stays the same while the delivery code changes.
 """

@@ -67,6 +67,7 @@ def chair_preview(case: dict[str, Any], folder: Path, *, person: str, runs: int)
     """Import ``case`` into a new SQLite database in ``folder`` and time the chair's preview of
     ``person``'s copy of the record, after one untimed preview."""
     runtime = bootstrap(f"sqlite:///{folder / 'bench.sqlite3'}")
+    runtime.copies = None  # every preview made from nothing, as before the copy store (bench/endtoend.py has both)
     try:
         store(runtime, case)
         reference, chair = case["reference"], case["conference"]["chair"]

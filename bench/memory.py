@@ -48,6 +48,9 @@ class MemoryFigures:
     total_after_last: int
     peak_total: int  # the largest sum seen between packs (the peak within a pack is not sampled)
     seconds: float
+    store_limit: int = 0  # bytes: the copy store every pack kept its copies in
+    store_bytes: int = 0  # what it held after the last pack
+    store_peak: int = 0  # the most it held after any pack
 
     @property
     def growth(self) -> float:
@@ -107,9 +110,13 @@ def _memory() -> tuple[int, int, int]:
     return _field_kb("/proc/self/status", "VmRSS:"), total, len(tree)
 
 
+STORE_LIMIT = 40 * 1024 * 1024  # about three M packs' copies
+
+
 def run(packs: int, size: str, seed: int) -> MemoryFigures:
     from bench.packs import make_keys, make_pack
     from bench.synthetic import conference
+    from docgen.adapters.copy_store import CopyStore
     from docgen.configuration.authority import load_settings
 
     settings = load_settings()
@@ -119,20 +126,29 @@ def run(packs: int, size: str, seed: int) -> MemoryFigures:
     peak_total = 0
     with tempfile.TemporaryDirectory(prefix="docgen-bench-memory-") as folder:
         keys = make_keys([case], Path(folder) / "keys", settings)
+        # Every pack is dated another year (from 2101: a year no synthetic date or withheld text
+        # holds, so a date printed on a copy is never taken for withheld text), so every copy is
+        # laid out (nothing is taken from the store) and kept: the store fills, and must stay
+        # within its limit.
+        store = CopyStore(Path(folder) / "store", max_bytes=STORE_LIMIT)
+        store_peak = 0
         started = time.perf_counter()
         for number in range(1, packs + 1):
             out_dir = Path(folder) / f"pack-{number}"
-            make_pack(case, settings, keys, out_dir, generated_on=GENERATED_ON)
+            make_pack(case, settings, keys, out_dir, generated_on=GENERATED_ON.replace(year=2100 + number), store=store)
             shutil.rmtree(out_dir)
+            store_peak = max(store_peak, store.size()[1])
             peak_total = max(peak_total, _memory()[1])
             if number in (1, checkpoint, packs):
                 gc.collect()
                 readings[number] = _memory()
         seconds = time.perf_counter() - started
+        store_bytes = store.size()[1]
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
     first, middle, last = readings[1], readings[checkpoint], readings[packs]
     return MemoryFigures(size, packs, checkpoint, last[2], first[0], middle[0], last[0], peak_rss,
-                         first[1], middle[1], last[1], max(peak_total, first[1], middle[1], last[1]), seconds)
+                         first[1], middle[1], last[1], max(peak_total, first[1], middle[1], last[1]), seconds,
+                         STORE_LIMIT, store_bytes, store_peak)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,8 +4,8 @@ ready for its recipients: each professional copy signed and encrypted (S/MIME) o
 professional who receives it, each family copy protected with its own passphrase.
 
 The delivery step works on the pack's own PDFs. Real delivery (``docgen.services.delivery``) also
-renders each copy again with a "Copy for" line for its recipient, records it and archives it; that
-is not part of this figure. Who receives which copy is fixed here (``professional_recipients``,
+stamps each copy with a "Copy for" line for its recipient, records it and archives it; that is
+the end-to-end figure (``bench/endtoend.py``), not this one. Who receives which copy is fixed here (``professional_recipients``,
 the rule of ``recipients_for`` in docgen.services.delivery at commit 46412f7), so the amount of
 work timed stays the same while the delivery code changes.
 """
@@ -25,6 +25,7 @@ from distribution.cms import sign_and_encrypt
 from distribution.demo_pki import create_demo_pki
 from distribution.keys import SigningIdentity, load_signing_identity
 from distribution.pdf_protection import new_passphrase, protect_pdf
+from docgen.adapters.copy_store import CopyStore
 from docgen.domain.authority import Settings
 from docgen.domain.documents import CopySpec, plan_copies
 from docgen.services.pack import Artifact, build_pack
@@ -65,10 +66,11 @@ class PackFigures:
         return next((pages for path, pages in self.pdf_pages.items() if path.endswith(f"/{stem}.pdf")), None)
 
 
-def make_pack(case: dict[str, Any], settings: Settings, keys: Keys, out_dir: Path, *, generated_on: date) -> PackFigures:
+def make_pack(case: dict[str, Any], settings: Settings, keys: Keys, out_dir: Path, *, generated_on: date,
+              store: CopyStore | None = None) -> PackFigures:
     """Build the pack into ``out_dir`` (which must not exist or be empty), then seal every PDF copy."""
     started = time.perf_counter()
-    artifacts = build_pack(case, settings, out_dir, generated_on=generated_on)
+    artifacts = build_pack(case, settings, out_dir, generated_on=generated_on, store=store)
     built = time.perf_counter()
     sealed, protected = deliverable_copies(case, settings, keys, out_dir)
     return PackFigures(len(artifacts), _pages(artifacts), sealed, protected, built - started, time.perf_counter() - built)

@@ -266,8 +266,9 @@ def _pdf_steps(runs: int, html: str, results: dict[str, tuple[list[float], list[
 
 def cmd_breakdown(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
     """Build the pack in this process with each step wrapped to add up its CPU time."""
-    from docgen.adapters import docx, pdf, templating
-    from docgen.services import leak_gate, pack
+    from docgen.adapters import pdf
+    from docgen.adapters.copy_store import CopyStore
+    from docgen.services import copies, leak_gate, pack, rendering
 
     totals: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -278,39 +279,49 @@ def cmd_breakdown(args: argparse.Namespace, case: dict[str, Any], settings: Sett
         def timed_step(*a: Any, **k: Any) -> Any:
             start = time.process_time()
             try:
-                return original(*a, **k)
+                result = original(*a, **k)
+                if label == "WeasyPrint layout":
+                    counts["pages laid out"] = counts.get("pages laid out", 0) + len(result.pages)
+                return result
             finally:
                 totals[label] = totals.get(label, 0.0) + time.process_time() - start
                 counts[label] = counts.get(label, 0) + 1
         setattr(module, name, timed_step)
 
     wrap(leak_gate.AudienceView, "prepare", "redact + prepare audience")
-    wrap(pack, "build_context", "build_context")
-    wrap(pack, "render_html", "Jinja HTML")
+    wrap(rendering, "build_context", "build_context")
+    wrap(rendering, "render_html", "Jinja HTML (reads noted)")
     wrap(pdf, "layout", "WeasyPrint layout")
     wrap(pdf, "write", "WeasyPrint write_pdf")
-    wrap(pack, "render_docx", "docxtpl DOCX")
+    wrap(rendering, "render_docx", "docxtpl DOCX (reads noted)")
     wrap(leak_gate, "choose_evidence", "evidence (withheld kept)")
-    wrap(pack, "check_copy", "leak gate: read back, match, marking")
-    wrap(leak_gate, "read_back_pdf", "  read back PDF")
-    wrap(leak_gate, "read_back_docx", "  read back DOCX")
+    wrap(rendering, "read_back_copy", "read back (PDF and DOCX)")
+    wrap(rendering, "check_copy", "leak gate: match, marking")
     wrap(leak_gate, "LeakCheck", "  LeakCheck()")
+    wrap(copies, "stamp", "stamping (agency forms)")
+    wrap(pack, "keep", "copy store: keep")
     wrap(pack, "write_atomically", "write files (fsync)")
-    del templating, docx
+    pages = 0
     for run in range(args.runs + 1):
         if run == 1:
             totals.clear()
             counts.clear()
         with tempfile.TemporaryDirectory() as folder:
+            store = CopyStore(Path(folder) / "store") if args.store else None
             start, start_cpu = time.perf_counter(), time.process_time()
-            pack.build_pack(case, settings, Path(folder) / "pack", generated_on=GENERATED_ON, workers=1)
+            artifacts = pack.build_pack(case, settings, Path(folder) / "pack", generated_on=GENERATED_ON, workers=1,
+                                        store=store)
+            pages = sum(a.pages or 0 for a in artifacts if a.format == "pdf")
             if run:
                 totals["(whole pack)"] = totals.get("(whole pack)", 0.0) + time.process_time() - start_cpu
                 totals["(whole pack, wall)"] = totals.get("(whole pack, wall)", 0.0) + time.perf_counter() - start
-    print(f"CPU per pack by step, mean of {args.runs} serial packs of {args.case} (load {os.getloadavg()[0]:.2f}):")
+    laid_out = counts.get("pages laid out", 0) // args.runs  # the stamp's one-line pages included
+    print(f"CPU per pack by step, mean of {args.runs} serial packs of {args.case} "
+          f"({pages} PDF pages in the pack, {laid_out} laid out; load {os.getloadavg()[0]:.2f}):")
     for label, seconds in totals.items():
         calls = counts.get(label, args.runs) // args.runs
-        print(f"  {label:34s} {seconds / args.runs * 1000:8.0f} ms  ({calls} calls)")
+        per_page = f"  {seconds / args.runs / laid_out * 1000:5.1f} ms a page laid out" if label.startswith("WeasyPrint") else ""
+        print(f"  {label:34s} {seconds / args.runs * 1000:8.0f} ms  ({calls} calls){per_page}")
 
 
 def cmd_memory(args: argparse.Namespace, case: dict[str, Any], settings: Settings) -> None:
@@ -351,6 +362,7 @@ def main() -> None:
     parser.add_argument("--recipient", default=None)
     parser.add_argument("--format", default="pdf", choices=["pdf", "docx"])
     parser.add_argument("--packs", type=int, default=100)
+    parser.add_argument("--store", action="store_true", help="breakdown: keep copies in a new copy store, as the bench's cold pack")
     args = parser.parse_args()
     case = load_case(args.case)
     settings = load_settings()

@@ -11,14 +11,19 @@ from typing import Any
 
 from bench.timing import duration
 
-# The targets of the performance issue, in seconds unless said otherwise.
+# The targets of the performance issues (15 and 18), in seconds unless said otherwise.
 TARGETS = {
-    "pack_M_s": 1.5,
+    "pack_M_s": 3.5,  # cold: every copy laid out (issue 18; it was 1.5 s in issue 15)
     "invitation_s": 0.040,
-    "preview_s": 0.300,
+    "preview_s": 0.300,  # the chair's review when it was made before the chair asked
+    "review_cold_s": 1.0,  # ... and when nothing was made
     "memory_growth": 0.20,  # RSS after the last pack at most 20 per cent above RSS after pack 10
     "dispatch_s": 0.050,
-    "baseline_ratio": 10.0,  # per-document LibreOffice at least 10 times slower than the pack
+    "baseline_ratio": 12.0,  # per-document LibreOffice at least 12 times slower than the pack
+    "batch_ratio": 1.0,  # and one LibreOffice process for all documents slower than the pack
+    "end_to_end_s": 5.0,  # M pack and delivery to every recipient
+    "regeneration_s": 1.0,  # the M pack again after one paragraph of the record is edited
+    "demo_s": 15.0,  # docgen demo, set-up done
 }
 
 
@@ -52,7 +57,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
     table: list[Row] = []
     for size, pack in results.get("packs", {}).items():
         target = TARGETS["pack_M_s"] if size == "M" else None
-        table.append(timed(f"Pack {size}: {pack['files']} files, then {pack['sealed_messages']} S/MIME + "
+        table.append(timed(f"Pack {size}, cold: {pack['files']} files, then {pack['sealed_messages']} S/MIME + "
                            f"{pack['protected_copies']} protected PDFs", pack["total"], target=target))
         table.append(timed("  of which build_pack (PDF + DOCX, verified, manifest)", pack["build"]))
         table.append(timed("  of which signing, encrypting and protecting", pack["seal"]))
@@ -65,8 +70,9 @@ def rows(results: dict[str, Any]) -> list[Row]:
     if "preview" in results:
         preview = results["preview"]
         table.append(timed(f"Chair's preview, M record, {preview['person']}'s copy ({preview['copy_pages']} pages "
-                           f"+ {preview['review_pages']}-page review)", preview["preview"], target=TARGETS["preview_s"]))
+                           f"+ {preview['review_pages']}-page review), no copy store (as in issue 15)", preview["preview"]))
         table.append(timed("  family copy of the record rendered alone", preview["family_copy"]))
+    table += _issue_18_rows(results)
     if "memory" in results:
         table += _memory_rows(results["memory"])
     if "dispatch" in results:
@@ -76,6 +82,38 @@ def rows(results: dict[str, Any]) -> list[Row]:
                            dispatch["timing"], target=TARGETS["dispatch_s"]))
     if "baseline" in results:
         table += _baseline_rows(results)
+    return table
+
+
+def _issue_18_rows(results: dict[str, Any]) -> list[Row]:
+    table: list[Row] = []
+    if "recipient_invitation" in results:
+        table.append(timed("Invitation for its recipient, warm: audience copy from the store, 'Copy for' stamped, gated",
+                           results["recipient_invitation"]["timing"], target=TARGETS["invitation_s"]))
+    if "review" in results:
+        review = results["review"]
+        table.append(timed("Chair's review, ready (made by the worker; docgen preview lays nothing out)", review["ready"],
+                           target=TARGETS["preview_s"]))
+        table.append(timed("Chair's review, cold (nothing made, empty store)", review["cold"],
+                           target=TARGETS["review_cold_s"]))
+        table.append(Row("  made by the worker in the background, once per content version", "1",
+                         duration(review["made_in_background_s"])))
+    if "regeneration" in results:
+        regeneration = results["regeneration"]
+        table.append(timed(f"M pack after a one-paragraph edit of the record ({regeneration['made']} copies made again, "
+                           f"{regeneration['reused']} from the store)", regeneration["timing"],
+                           target=TARGETS["regeneration_s"]))
+    if "end_to_end" in results:
+        e2e = results["end_to_end"]
+        table.append(timed(f"M end to end: pack, then {e2e['sent']} items sent ({e2e['archived']} archive copies, "
+                           f"{e2e['letters']} passphrase letters, {e2e['by_hand']} by hand)", e2e["total"],
+                           target=TARGETS["end_to_end_s"]))
+        table.append(timed(f"  of which the pack ({e2e['laid_out_in_pack']} copies laid out)", e2e["pack"]))
+        table.append(timed(f"  of which delivery ({e2e['laid_out_in_delivery']} copies laid out; the rest stamped)",
+                           e2e["delivery"]))
+    if "demo" in results:
+        table.append(timed("docgen demo (two conferences, set-up done)", results["demo"]["timing"],
+                           target=TARGETS["demo_s"]))
     return table
 
 
@@ -94,6 +132,10 @@ def _memory_rows(memory: dict[str, Any]) -> list[Row]:
         Row("  the process alone (RSS)", "", f"{memory['rss_growth'] * 100:+.1f} %",
             f"{memory['rss_after_checkpoint'] / mb:.0f} -> {memory['rss_after_last'] / mb:.0f} MB, "
             f"peak {memory['peak_rss'] / mb:.0f} MB (getrusage)"),
+        Row("  the copy store every pack kept its copies in (each pack dated another year: all laid out)", "",
+            f"{memory.get('store_bytes', 0) / mb:.0f} MB", f"most after a pack {memory.get('store_peak', 0) / mb:.0f} MB",
+            f"<= {memory.get('store_limit', 0) / mb:.0f} MB",
+            verdict(memory.get("store_peak", 0) <= memory.get("store_limit", 0))),
     ]
 
 
@@ -111,7 +153,8 @@ def _baseline_rows(results: dict[str, Any]) -> list[Row]:
                          f"{duration(baseline['total_each_s'])} / {duration(ours['total']['median_s'])}",
                          f">= {TARGETS['baseline_ratio']:.0f}x", verdict(ratio >= TARGETS["baseline_ratio"])))
         table.append(Row(f"Baseline / ours, {size} pack (fill + one soffice for all)", "", f"{batch_ratio:.1f}x",
-                         f"{duration(baseline['total_batch_s'])} / {duration(ours['total']['median_s'])}"))
+                         f"{duration(baseline['total_batch_s'])} / {duration(ours['total']['median_s'])}",
+                         f"> {TARGETS['batch_ratio']:.0f}x", verdict(batch_ratio > TARGETS["batch_ratio"])))
     return table
 
 

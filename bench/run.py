@@ -24,11 +24,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, documents, memory
+from bench import baseline, documents, endtoend, memory
 from bench.packs import Keys, make_keys, make_pack
 from bench.report import render
 from bench.synthetic import conference
 from bench.timing import Timing
+from docgen.adapters.copy_store import CopyStore
 from docgen.configuration.authority import load_settings
 from docgen.domain.authority import Settings
 from docgen.domain.documents import plan_copies
@@ -46,6 +47,9 @@ RUNS = {
     "memory_packs": (100, 12, "consecutive M packs in the memory process"),
     "dispatch_runs": (7, 3, "timed dispatch passes"),
     "baseline_runs": (2, 1, "LibreOffice runs"),
+    "end_to_end_runs": (3, 1, "M conferences from nothing to every copy sent"),
+    "regeneration_runs": (5, 3, "M packs after a one-paragraph edit"),
+    "demo_runs": (2, 1, "docgen demo runs"),
 }
 
 
@@ -66,6 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory run")
     parser.add_argument("--no-dispatch", action="store_true", help="skip the dispatch pass")
     parser.add_argument("--no-baseline", action="store_true", help="skip the LibreOffice baseline")
+    parser.add_argument("--no-demo", action="store_true", help="skip timing docgen demo")
     args = parser.parse_args(argv)
     for name, (full, quick, _) in RUNS.items():
         if getattr(args, name) is None:
@@ -104,13 +109,15 @@ def describe(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def time_packs(case: dict[str, Any], settings: Settings, keys: Keys, folder: Path, runs: int) -> dict[str, Any]:
-    """Make the pack ``runs`` times, each into a new folder removed afterwards."""
+    """Make the pack ``runs`` times, each into a new folder removed afterwards, cold: each with a
+    new, empty copy store (so every copy is laid out, and kept)."""
     totals, builds, seals = [], [], []
     figures = None
     for run in range(runs):
         out_dir = folder / f"{case['reference']}-{run}"
         started = time.perf_counter()
-        figures = make_pack(case, settings, keys, out_dir, generated_on=GENERATED_ON)
+        figures = make_pack(case, settings, keys, out_dir, generated_on=GENERATED_ON,
+                            store=CopyStore(folder / f"store-{case['reference']}-{run}"))
         totals.append(time.perf_counter() - started)
         builds.append(figures.build_s)
         seals.append(figures.seal_s)
@@ -198,6 +205,23 @@ def main(argv: list[str] | None = None) -> None:
         results["invitation"] = invitations(cases["M"], settings, args.invitation_runs)
         progress(f"chair's preview: {args.preview_runs} runs")
         results["preview"] = chair_preview(cases["M"], work / "preview", args.preview_runs)
+        progress(f"invitation for its recipient from the store: {args.invitation_runs} runs")
+        (work / "invitation").mkdir()
+        results["recipient_invitation"] = endtoend.recipient_invitation(
+            cases["M"], settings, runs=args.invitation_runs, generated_on=GENERATED_ON, folder=work / "invitation")
+        progress(f"chair's review, ready and cold: {args.preview_runs} runs each")
+        (work / "review").mkdir()
+        results["review"] = endtoend.review_figures(cases["M"], work / "review", person=results["preview"]["person_id"],
+                                                    runs=args.preview_runs)
+        progress(f"regeneration after a one-paragraph edit: {args.regeneration_runs} runs")
+        (work / "regeneration").mkdir()
+        results["regeneration"] = endtoend.regeneration(cases["M"], settings, work / "regeneration",
+                                                        runs=args.regeneration_runs, generated_on=GENERATED_ON)
+        progress(f"M end to end: {args.end_to_end_runs} run(s)")
+        results["end_to_end"] = endtoend.end_to_end(cases["M"], work / "end-to-end", runs=args.end_to_end_runs)
+        if not args.no_demo:
+            progress(f"docgen demo: {args.demo_runs} run(s)")
+            results["demo"] = endtoend.demo(args.demo_runs, work)
         if not args.no_dispatch:
             progress(f"dispatch pass: {args.dispatch_open} open, {args.dispatch_due} due, {args.dispatch_runs} runs")
             results["dispatch"] = dispatch(args.dispatch_open, args.dispatch_due, args.dispatch_runs)

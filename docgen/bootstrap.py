@@ -18,6 +18,7 @@ from distribution.transports.print_batch import PrintBatchTransport
 from distribution.transports.sms_folder import SmsFolderTransport
 from distribution.transports.smtp import SmtpTransport
 from docgen.adapters.clock import london_now
+from docgen.adapters.copy_store import CopyStore, store_from_environment
 from docgen.adapters.database import make_engine, migrate
 from docgen.configuration.authority import load_settings
 from docgen.configuration.circulation import CirculationConfig
@@ -40,10 +41,11 @@ from docgen.services.dispatch import DispatchPolicy
 from docgen.services.jobs import Handler
 from docgen.services.pack_jobs import PACK, pack_handler
 from docgen.services.portal import CodeSender
-from docgen.services.review_jobs import REVIEW, review_handler
+from docgen.services.review_jobs import REVIEW, ReviewSweep, review_handler
 from docgen.services.runtime import Runtime
 
 DEFAULT_DATABASE = Path("var") / "docgen.sqlite3"
+DEFAULT_COPY_STORE = Path("var") / "copies"
 
 
 def default_database_url() -> str:
@@ -58,7 +60,12 @@ def bootstrap(database_url: str | None = None, *, config_dir: Path | None = None
     engine = make_engine(database_url or default_database_url())
     migrate(engine)
     return Runtime(settings=settings, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), clock=clock,
-                   delivery=load_delivery_settings(config_dir))
+                   delivery=load_delivery_settings(config_dir), copies=copy_store())
+
+
+def copy_store() -> CopyStore:
+    """The copy store: ``DOCGEN_COPY_STORE`` (default ``var/copies``), bounded by ``DOCGEN_COPY_STORE_MEGABYTES``."""
+    return store_from_environment(DEFAULT_COPY_STORE)
 
 
 def build_transport(settings: TransportSettings, *, clock: Clock = utc_now, channel: Channel = "email") -> Transport:
@@ -245,3 +252,8 @@ def dispatch_policy(settings: SchedulerSettings, *, authority_email: str,
 def job_handlers(data_folder: Path, *, render_workers: int | None = None) -> dict[str, Handler]:
     """What background workers can do, by job kind."""
     return {PACK: pack_handler(data_folder, workers=render_workers), REVIEW: review_handler(data_folder)}
+
+
+def between_jobs(data_folder: Path) -> ReviewSweep:
+    """What workers do when there is no job: ask for the chair's reviews of content that changed."""
+    return ReviewSweep(data_folder)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from docgen.adapters.case_rows import find_conference, write_rows
 from docgen.adapters.casefile import ValidatedCase
-from docgen.adapters.orm import ConferenceVersion
+from docgen.adapters.orm import Conference, ConferenceVersion
 from docgen.errors import CaseFileError, ConflictError, NotFoundError, StoredContentError
 
 __all__ = ["StoredVersion", "VersionSummary", "case_history", "content_hash", "find_conference", "load_case",
@@ -49,6 +49,11 @@ class StoredVersion(VersionSummary):
     """One saved version of a conference with its content, checked against its SHA-256."""
 
     case: ValidatedCase
+
+
+def content_versions(session: Session) -> dict[str, int]:
+    """Every conference's reference with its newest content version."""
+    return {row[0]: row[1] for row in session.execute(select(Conference.reference, Conference.content_version))}
 
 
 def newest_version(session: Session, reference: str) -> int | None:

@@ -110,7 +110,7 @@ def cmd_pack(args: argparse.Namespace) -> None:
     out = Path(args.out)
     with folder_lock(out, holder=args.actor, now=runtime.clock()):
         artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats,
-                               approved_reports=reports_shared(runtime, case, actor=args.actor))
+                               approved_reports=reports_shared(runtime, case, actor=args.actor), store=runtime.copies)
         record_generated(runtime, case["reference"], out, artifacts, actor=args.actor)
     print_summary(artifacts, out)
 
@@ -122,6 +122,18 @@ def record_generated(runtime: Runtime, reference: str, folder: Path, artifacts: 
 
     record_event(runtime, "generated", actor=actor, reference=reference, subject=str(folder),
                  details={"files": len(artifacts), "manifest_sha256": sha256((folder / "manifest.json").read_bytes())})
+
+
+def cmd_store(args: argparse.Namespace) -> None:
+    from docgen.bootstrap import copy_store
+
+    store = copy_store()
+    if args.action == "clear":
+        print(f"Removed {store.clear()} files from the copy store {store.folder}.")
+    else:
+        files, size = store.size()
+        print(f"The copy store {store.folder} holds {files} files, {size / 1e6:.1f} MB "
+              f"(limit {store.max_bytes / 1e6:.0f} MB).")
 
 
 def cmd_render(args: argparse.Namespace) -> None:
@@ -249,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
     cert_import.add_argument("file", help="the certificate, PEM or DER")
     cert_import.add_argument("--ca", help="CA certificates (PEM) the chain must verify against")
     cert_import.set_defaults(handler=cmd_certificate_import)
+
+    store = commands.add_parser("store", help="the copy store, where rendered copies are kept to be used again")
+    store.add_argument("action", choices=("clear", "size"), help="clear: remove every kept copy; size: what it holds")
+    store.set_defaults(handler=cmd_store)
 
     render = commands.add_parser("render", help="render one document of a conference")
     render.add_argument("kind", choices=sorted(KINDS))

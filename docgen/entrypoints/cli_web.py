@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from docgen.bootstrap import bootstrap, code_sender, job_handlers
+from docgen.bootstrap import between_jobs, bootstrap, code_sender, job_handlers
 from docgen.configuration.web import load_web_settings
 from docgen.domain.accounts import Role
 from docgen.errors import AccountError
@@ -47,7 +47,8 @@ def cmd_worker(args: argparse.Namespace) -> None:
     stop = threading.Event()
     print("Worker started: generating packs as they are requested (Ctrl+C to stop).", flush=True)
     try:
-        work(runtime, job_handlers(settings.data_folder), stop, lease=timedelta(seconds=settings.job_lease_seconds))
+        work(runtime, job_handlers(settings.data_folder), stop, lease=timedelta(seconds=settings.job_lease_seconds),
+             on_idle=between_jobs(settings.data_folder))
     except KeyboardInterrupt:
         stop.set()
 

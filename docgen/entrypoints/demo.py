@@ -34,6 +34,7 @@ from distribution.transports.accredited import AccreditedDomainsOnly
 from distribution.transports.notify import NotifyClient, NotifySmsTransport
 from distribution.transports.print_batch import PrintBatchTransport
 from docgen.adapters.casefile import load_case_file, validate_case
+from docgen.adapters.copy_store import CopyStore
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_directory import DeliveryRecord
 from docgen.adapters.orm_outbox import OutboxItemRow, to_item
@@ -102,9 +103,10 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     first = validate_case(load_case_file(examples[0]), source=str(examples[0]))
     clock = DemoClock(_booked_at(first, rules))  # the demo starts the day the first conference is booked
     runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}", clock=clock)
+    runtime.copies = CopyStore(out / "copies")  # the demo's own, made from nothing on every run
     cases = [stored_case(runtime, import_case_file(runtime, example, actor="docgen demo")[0]) for example in examples]
     artifacts = {case["reference"]: build_pack(case, runtime.settings, out / "pack" / case["reference"],
-                                               generated_on=clock.now.date()) for case in cases}
+                                               generated_on=clock.now.date(), store=runtime.copies) for case in cases}
     for reference, made in artifacts.items():
         approval.record_event(runtime, "generated", actor="docgen demo", reference=reference,
                               subject=str(out / "pack" / reference), details={"files": len(made)})

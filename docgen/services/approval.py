@@ -41,7 +41,7 @@ from docgen.domain.redaction import Audience, redact
 from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, AuditError, NotFoundError
 from docgen.services.audit_trail import audit_seal, checkpoint_quietly, record_event, trusted_decision
-from docgen.services.pack import render_copy
+from docgen.services.copies import audience_copy
 from docgen.services.runtime import Runtime
 from docgen.services.templates_check import reader_templates_sha256
 
@@ -228,10 +228,12 @@ def render_family_copy(runtime: Runtime, reference: str, person: str) -> FamilyC
 
 
 def render_record_copy(content: Content, person: str, runtime: Runtime) -> FamilyCopy:
-    """Render ``person``'s family copy of the record from ``content`` (PDF, leak-checked)."""
+    """Render ``person``'s family copy of the record from ``content`` (PDF, leak-checked), or take
+    it from the copy store when it was made for exactly these inputs."""
     copy_spec = record_copy_spec(content.case, person)
     generated_on = runtime.clock().date()
-    copy = render_copy(copy_spec, build_case_view(content.case), runtime.settings, generated_on=generated_on, fmt="pdf")
+    copy = audience_copy(runtime.copies, copy_spec, build_case_view(content.case), runtime.settings,
+                         generated_on=generated_on, fmt="pdf")
     return FamilyCopy(copy_spec, copy.data, copy.pages, hashlib.sha256(copy.data).hexdigest(), content.version,
                       content.sha256, view_hash(content.case, copy_spec.audience), generated_on)
 

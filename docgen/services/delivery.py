@@ -57,12 +57,11 @@ from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
 from docgen.domain.portal import document_words
 from docgen.domain.routes import Route, RouteChoice, RoutePolicy
-from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, DocgenError, NoRouteError
 from docgen.services import delivery_routes as routes
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
+from docgen.services.copies import recipient_copy
 from docgen.services.dispatch import Outgoing, list_items
-from docgen.services.pack import render_copy
 from docgen.services.portal import confirm_published, publish
 from docgen.services.routing import PORTAL_NOT_SET_UP, Recipient, recipient_of, route_for
 from docgen.services.runtime import Runtime
@@ -175,8 +174,7 @@ class DocumentMessages:
             raise NoRouteError(f"{recipient.name}: {choice.reason}")
         today = runtime.clock().date()
         line = f"Copy for: {recipient.name}, {recipient.organisation}, {today.day} {today:%B %Y}"
-        copy = render_copy(copy_spec, build_case_view(content.case), runtime.settings, generated_on=today, fmt="pdf",
-                           recipient_line=line)
+        copy = recipient_copy(runtime, copy_spec, content.case, generated_on=today, recipient_line=line, fmt="pdf")
         if copy_spec.audience.is_family_copy:
             self._check_approval(content, copy_spec, sha256(copy.data))
         built, message = self._message(item, choice, content, copy_spec, recipient, certificate, copy.data, today)

@@ -204,12 +204,16 @@ def run_one(runtime: Runtime, handlers: Mapping[str, Handler], worker: str, *, l
 
 
 def work(runtime: Runtime, handlers: Mapping[str, Handler], stop: threading.Event, *, lease: timedelta,
-         poll_seconds: float = 1.0, worker: str | None = None) -> None:
-    """Do jobs until ``stop`` is set, waiting ``poll_seconds`` when there is none."""
+         poll_seconds: float = 1.0, worker: str | None = None,
+         on_idle: Callable[[Runtime], object] | None = None) -> None:
+    """Do jobs until ``stop`` is set, waiting ``poll_seconds`` when there is none; ``on_idle`` is
+    called when there is none, before waiting (it may ask for jobs)."""
     name = worker or worker_name()
     while not stop.is_set():
         try:
             busy = run_one(runtime, handlers, name, lease=lease)
+            if not busy and on_idle is not None:
+                busy = bool(on_idle(runtime))
         except DocgenError as error:
             log.error("worker %s: %s", name, error)
             busy = False

@@ -8,16 +8,18 @@ reader can be read back out of its bytes, and a family copy is marked on every p
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from docgen.adapters.docx import docx_fixed_wording, docx_package_text
 from docgen.adapters.readback import ReadBack, read_back_docx, read_back_pdf
+from docgen.adapters.stamping import StampError, check_pdf_stamp
 from docgen.adapters.templating import fixed_wording
 from docgen.domain.authority import Settings
 from docgen.domain.disclosure import (
@@ -45,6 +47,7 @@ class RenderedCopy:
     data: bytes
     pages: int | None
     title: str
+    stamped_from: bytes | None = None  # a stamped PDF: the copy it is, before its recipient's line
 
     @property
     def name(self) -> str:
@@ -64,6 +67,13 @@ class AudienceView:
     strings: list[str]  # every text of the redacted view, in the order the allowed text lists them
     shown_values: frozenset[str]  # normalise() of each text
     allowed: AllowedWords  # the words of those texts joined by newlines, remembering what was looked up
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of what the gate compares this audience's copies against: the withheld texts
+        and every text of the redacted view (a copy store key, with the copy's own)."""
+        return hashlib.sha256(json.dumps([self.audience.slug, sorted(self.withheld.items()), self.strings],
+                                         ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
 
     @classmethod
     def prepare(cls, view: dict[str, Any], audience: Audience) -> AudienceView:
@@ -150,7 +160,23 @@ def _marking(audience: Audience, settings: Settings) -> tuple[str, ...]:
     return (marking["label"], f"Copy for: {marking['copy_for']}", marking["notice"])
 
 
-def check_copy(copy: RenderedCopy, reader: ReaderView) -> Verdict:
+def read_back_copy(copy: RenderedCopy) -> ReadBack:
+    """Everything in ``copy``'s bytes, as the gate reads it; RedactionError if it cannot be read whole.
+
+    A stamped PDF (``stamped_from``) is read whole as well; the copy it updates is read back and
+    checked on its own, and the update must be the stamp and nothing else."""
+    if copy.stamped_from is not None:
+        if copy.format != "pdf":
+            raise RedactionError(f"{copy.name}: only a PDF is stamped as an update")
+        try:
+            check_pdf_stamp(copy.stamped_from, copy.data)
+        except StampError as exc:
+            raise RedactionError(f"{copy.name}: {exc}") from None
+        return read_back_pdf(copy.data, earlier=copy.stamped_from)
+    return _read_back(copy.data, copy.format)
+
+
+def check_copy(copy: RenderedCopy, reader: ReaderView, *, read_back: ReadBack | None = None) -> Verdict:
     """Read everything back out of ``copy``'s bytes and decide whether its reader may have it.
 
     Refused if any withheld item shows anywhere in the bytes (named by label and part, never by
@@ -158,10 +184,13 @@ def check_copy(copy: RenderedCopy, reader: ReaderView) -> Verdict:
     wording (fail closed), or if a family copy lacks its marking on a page (a PDF's pages, a
     Word copy's headers and body) or reads back with another number of pages than it was
     rendered with.
+
+    ``read_back``: what :func:`read_back_copy` read from these very bytes, if it was kept.
     """
     try:
         check = LeakCheck(reader.withheld, reader.allowed)
-        read_back = _read_back(copy.data, copy.format)
+        if read_back is None:
+            read_back = read_back_copy(copy)
     except RedactionError as exc:
         return Verdict.cannot_check(copy.name, str(exc))
     leaks = check.find(read_back)

@@ -17,30 +17,36 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from docgen.adapters import parallel
-from docgen.adapters.docx import render_docx
+from docgen.adapters.copy_store import CopyStore
 from docgen.adapters.files import sha256, write_atomically
-from docgen.adapters.pdf import fewer_collections, render_pdf
-from docgen.adapters.templating import render_html
 from docgen.domain.authority import Settings
-from docgen.domain.documents import CopySpec, build_context, plan_copies
+from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.views import build_case_view
-from docgen.errors import DocgenError, RedactionError, RenderError, TemplateError
-from docgen.services.leak_gate import AudienceView, ReaderView, RenderedCopy, check_copy
-from docgen.services.templates_check import (
-    TemplateCheckError,
-    require_usable,
-    template_name,
-    templates_sha256,
-    unknown_names,
+from docgen.errors import DocgenError, RenderError
+from docgen.services.copies import (
+    Found,
+    addressed_line,
+    check_again,
+    find,
+    for_all_recipients,
+    keep,
+    laid_out_once,
+    stamped_copy,
 )
+from docgen.services.leak_gate import AudienceView, RenderedCopy
+from docgen.services.rendering import MadeCopy, make_copy, render_copy
+from docgen.services.templates_check import templates_sha256
+
+__all__ = ["FORMATS", "Artifact", "build_pack", "render_copy", "write_manifest"]
 
 FORMATS = ("pdf", "docx")
 
@@ -60,46 +66,6 @@ class Artifact:
     family_copy: bool
 
 
-def render_copy(copy_spec: CopySpec, view: dict[str, Any], settings: Settings, *, generated_on: date, fmt: str,
-                recipient_line: str = "") -> RenderedCopy:
-    """Redact, render and check one copy at the leak gate; raises if the copy may not be used.
-
-    ``recipient_line`` ("Copy for: NAME, ORGANISATION, DATE") makes a copy traceable to the one
-    recipient it was sent to. A template that fails its checks makes no copy
-    (:func:`~docgen.services.templates_check.require_usable`)."""
-    require_usable(copy_spec.kind, fmt, settings.templates.folder)
-    with fewer_collections():
-        prepared = AudienceView.prepare(view, copy_spec.audience)
-        context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on, recipient_line=recipient_line)
-        title = context["document"]["title"]
-        try:
-            data, pages = _render(copy_spec, context, fmt, title=title, generated_on=generated_on,
-                                  override=settings.templates.folder)
-        except TemplateError as exc:
-            # The message `docgen templates check` gives, naming every unknown name and its place.
-            problems = unknown_names(copy_spec, fmt, context, settings, generated_on)
-            if problems:
-                raise TemplateCheckError.listing(problems) from exc
-            raise
-        copy = RenderedCopy(copy_spec=copy_spec, format=fmt, data=data, pages=pages, title=title)
-        verdict = check_copy(copy, ReaderView.for_copy(prepared, copy, settings, recipient_line=recipient_line))
-        if verdict.unmarked:  # name the template, which is where the marking is missing
-            raise RedactionError(f"{verdict.refusal}; made from {template_name(copy_spec, fmt, settings.templates.folder)}")
-        verdict.enforce()
-    return copy
-
-
-def _render(copy_spec: CopySpec, context: dict[str, Any], fmt: str, *, title: str, generated_on: date,
-            override: str = "") -> tuple[bytes, int | None]:
-    if fmt == "pdf":
-        html = render_html(copy_spec.kind.html_template, context, override=override)
-        return render_pdf(html, source=copy_spec.kind.html_template, override=override)
-    if fmt == "docx":
-        created = datetime.combine(generated_on, datetime.min.time())
-        return render_docx(copy_spec.kind.docx_template, context, title=title, created=created, override=override), None
-    raise RenderError(f"unknown format {fmt!r}; use pdf or docx")
-
-
 # -- the pack -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -113,11 +79,11 @@ class _CopyTask:
     generated_on: date
 
 
-def _render_task(task: _CopyTask) -> tuple[RenderedCopy, float]:
+def _render_task(task: _CopyTask) -> tuple[MadeCopy, float]:
     """Render and verify one copy of a pack (in a worker); returns it and the seconds it took."""
     start = time.perf_counter()
-    copy = render_copy(task.copy_spec, task.view, task.settings, generated_on=task.generated_on, fmt=task.fmt)
-    return copy, time.perf_counter() - start
+    made = make_copy(task.copy_spec, task.view, task.settings, generated_on=task.generated_on, fmt=task.fmt)
+    return made, time.perf_counter() - start
 
 
 # Seconds each kind of copy took last time in this process, to hand the longest out first; until
@@ -140,12 +106,16 @@ def _expected_seconds(copy_spec: CopySpec, fmt: str) -> float:
 
 def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, generated_on: date,
                formats: Iterable[str] = FORMATS, approved_reports: frozenset[str] = frozenset(),
-               workers: int | None = None, on_progress: Callable[[int, int], None] | None = None) -> list[Artifact]:
+               workers: int | None = None, on_progress: Callable[[int, int], None] | None = None,
+               store: CopyStore | None = None, counts: dict[str, int] | None = None) -> list[Artifact]:
     """Render every copy of the conference's pack into ``out_dir`` and write its manifest.
 
     ``workers`` is how many processes render copies side by side: by default one for each core
     this process may use; 1 renders every copy in this process, one after another. ``on_progress``
-    is told (copies written, copies in all) after each copy passes and is written.
+    is told (copies written, copies in all) after each copy passes and is written. With a
+    ``store``, a copy kept there for exactly these inputs is used instead of being rendered
+    (:mod:`docgen.services.copies`), and every copy rendered is kept; ``counts`` is told how
+    many copies were ``reused`` and ``made``.
     """
     view = build_case_view(case)
     formats = tuple(formats)
@@ -174,10 +144,51 @@ def build_pack(case: dict[str, Any], settings: Settings, out_dir: Path, *, gener
             if on_progress is not None:
                 on_progress(sum(1 for artifact in artifacts if artifact is not None), len(copies))
 
-        if workers == 1 or len(copies) <= 1 or not parallel.can_start_workers():
-            _render_here(copies, view, settings, generated_on, write)
+        # A form addressed to each of several recipients is laid out once and stamped for each.
+        stamped = [index for index, (copy_spec, fmt) in enumerate(copies) if laid_out_once(copy_spec, fmt)]
+        work = [*copies, *((base, "pdf") for base in dict.fromkeys(for_all_recipients(copies[i][0]) for i in stamped))]
+        bases: dict[CopySpec, RenderedCopy] = {}
+
+        def place(index: int, copy: RenderedCopy) -> None:
+            if index < len(copies):
+                write(index, copy)
+            else:
+                bases[work[index][0]] = copy
+
+        wanted = [index for index in range(len(work)) if index not in set(stamped)]
+        kept, todo = _kept(store, work, wanted, view, settings, generated_on) if store is not None else ([], wanted)
+        lock = threading.Lock()  # copies arrive from the workers while kept ones are checked here
+
+        def placed(index: int, copy: RenderedCopy) -> None:
+            with lock:
+                place(index, copy)
+
+        def made(index: int, result: MadeCopy) -> None:
+            if store is not None:
+                keep(store, result, AudienceView.prepare(view, result.copy.copy_spec.audience), settings, generated_on)
+            placed(index, result.copy)
+
+        if counts is not None:
+            counts.update(reused=len(kept), made=len(todo))
+        if workers == 1 or len(todo) <= 1 or not parallel.can_start_workers():
+            _check_kept(store, kept, work, view, settings, generated_on, placed)
+            _render_here(work, todo, view, settings, generated_on, made)
         else:
-            _render_in_workers(copies, view, settings, generated_on, workers, write)
+            # The workers render what is not kept while this process checks what is.
+            rendering = _Background(lambda: _render_in_workers(work, todo, view, settings, generated_on, workers, made))
+            try:
+                _check_kept(store, kept, work, view, settings, generated_on, placed)
+            finally:
+                rendering.join()
+        for index in stamped:
+            copy_spec = copies[index][0]
+            base = bases[for_all_recipients(copy_spec)]
+            try:
+                copy = stamped_copy(replace(base, copy_spec=copy_spec), view, settings,
+                                    recipient_line=addressed_line(copy_spec, view), one_revision=True)
+            except DocgenError as exc:
+                raise _failed(copy_spec, "pdf", exc) from exc
+            write(index, copy)
         written = [artifact for artifact in artifacts if artifact is not None]
         if len(written) != len(copies):  # every copy either passed and was written, or raised
             raise RenderError(f"{len(copies) - len(written)} copies of the pack were not rendered; nothing was written")
@@ -197,36 +208,87 @@ def _relative_path(copy_spec: CopySpec, fmt: str) -> str:
     return f"{copy_spec.kind.family}/{copy_spec.stem}.{fmt}"
 
 
-def _render_here(copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings, generated_on: date,
-                 write: Callable[[int, RenderedCopy], None]) -> None:
-    """Render every copy in this process, one after another, writing each as it passes."""
-    for index, (copy_spec, fmt) in enumerate(copies):
+def _kept(store: CopyStore, copies: Sequence[tuple[CopySpec, str]], wanted: Sequence[int], view: dict[str, Any],
+          settings: Settings, generated_on: date) -> tuple[list[tuple[int, Found]], list[int]]:
+    """The copies of ``wanted`` the store keeps for these inputs, and the positions of the rest."""
+    kept, todo = [], []
+    for index in wanted:
+        copy_spec, fmt = copies[index]
+        found = find(store, copy_spec, fmt, AudienceView.prepare(view, copy_spec.audience), settings, generated_on)
+        if found is None:
+            todo.append(index)
+        else:
+            kept.append((index, found))
+    return kept, todo
+
+
+def _check_kept(store: CopyStore | None, kept: Sequence[tuple[int, Found]], copies: Sequence[tuple[CopySpec, str]],
+                view: dict[str, Any], settings: Settings, generated_on: date,
+                write: Callable[[int, RenderedCopy], None]) -> None:
+    """Write each kept copy, checked again at the gate first when the gate's inputs changed."""
+    for index, found in kept:
+        assert store is not None
+        copy_spec, fmt = copies[index]
         try:
-            copy = render_copy(copy_spec, view, settings, generated_on=generated_on, fmt=fmt)
+            check_again(store, found, AudienceView.prepare(view, copy_spec.audience), settings, generated_on)
         except DocgenError as exc:
             raise _failed(copy_spec, fmt, exc) from exc
-        write(index, copy)
+        write(index, found.copy)
 
 
-def _render_in_workers(copies: Sequence[tuple[CopySpec, str]], view: dict[str, Any], settings: Settings,
-                       generated_on: date, workers: int, write: Callable[[int, RenderedCopy], None]) -> None:
-    """Render the copies in the worker pool, longest first, writing each as it arrives."""
-    tasks = [_CopyTask(copy_spec, fmt, view, settings, generated_on) for copy_spec, fmt in copies]
-    order = sorted(range(len(copies)), key=lambda i: -_expected_seconds(*copies[i]))
+class _Background:
+    """``action`` run in a thread; :meth:`join` waits for it and raises what it raised."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                action()
+            except BaseException as exc:  # noqa: BLE001 - handed to the joining thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="docgen-pack-render", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def _render_here(copies: Sequence[tuple[CopySpec, str]], todo: Sequence[int], view: dict[str, Any], settings: Settings,
+                 generated_on: date, made: Callable[[int, MadeCopy], None]) -> None:
+    """Render the copies ``todo`` in this process, one after another, handing on each as it passes."""
+    for index in todo:
+        copy_spec, fmt = copies[index]
+        try:
+            result = make_copy(copy_spec, view, settings, generated_on=generated_on, fmt=fmt)
+        except DocgenError as exc:
+            raise _failed(copy_spec, fmt, exc) from exc
+        made(index, result)
+
+
+def _render_in_workers(copies: Sequence[tuple[CopySpec, str]], todo: Sequence[int], view: dict[str, Any],
+                       settings: Settings, generated_on: date, workers: int,
+                       made: Callable[[int, MadeCopy], None]) -> None:
+    """Render the copies ``todo`` in the worker pool, longest first, handing on each as it arrives."""
+    tasks = [_CopyTask(copies[index][0], copies[index][1], view, settings, generated_on) for index in todo]
+    order = sorted(range(len(tasks)), key=lambda i: -_expected_seconds(*copies[todo[i]]))
     timings: dict[tuple[str, str], float] = {}
 
-    def arrived(index: int, result: tuple[RenderedCopy, float]) -> None:
-        copy, seconds = result
-        copy_spec, fmt = copies[index]
+    def arrived(position: int, result: tuple[MadeCopy, float]) -> None:
+        made_copy, seconds = result
+        copy_spec, fmt = copies[todo[position]]
         key = (copy_spec.kind.key, fmt)
         timings[key] = max(seconds, timings.get(key, 0.0))
-        write(index, copy)
+        made(todo[position], made_copy)
 
     try:
         parallel.run_all(_render_task, tasks, workers=workers, order=order, on_result=arrived,
                          preload=("docgen.services.pack",))
     except parallel.TaskFailed as failure:
-        copy_spec, fmt = copies[failure.index]
+        copy_spec, fmt = copies[todo[failure.index]]
         error = failure.error
         if isinstance(error, DocgenError):
             raise _failed(copy_spec, fmt, error) from error

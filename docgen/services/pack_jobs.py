@@ -43,7 +43,7 @@ def pack_handler(data_folder: Path, *, workers: int | None = None) -> Handler:
         formats = tuple(job.parameters.get("formats") or FORMATS)
         artifacts = build_pack(version.case, runtime.settings, folder, generated_on=runtime.clock().date(),
                                formats=formats, approved_reports=reports_shared(runtime, version.case, actor=job.requested_by),
-                               workers=workers, on_progress=progress)
+                               workers=workers, on_progress=progress, store=runtime.copies)
         manifest = sha256((folder / "manifest.json").read_bytes())
         record_event(runtime, "generated", actor=job.requested_by, reference=job.reference, subject=f"job {job.id}",
                      details={"files": len(artifacts), "manifest_sha256": manifest, "content_version": version.version})

@@ -16,7 +16,6 @@ from typing import Any
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import write_atomically
 from docgen.adapters.orm_governance import append_event
-from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import render_html
 from docgen.domain.documents import KINDS, copy_marking, report_shareable
 from docgen.domain.redaction import PROFESSIONALS, Audience, withholds
@@ -30,6 +29,7 @@ from docgen.services.approval import (
     render_record_copy,
     shared_reports,
 )
+from docgen.services.copies import pdf_of_html
 from docgen.services.risk import FlagView, flag_view, refresh_flags
 from docgen.services.runtime import Runtime
 
@@ -194,7 +194,7 @@ def preview(runtime: Runtime, reference: str, person: str, *, actor: str, out_di
         shared = shared_reports(session, content, runtime.clock(), actor=actor)
     copy = render_record_copy(content, person, runtime)
     html, withheld = review_html(content, copy, shared, runtime)
-    review, _ = render_pdf(html, source=REVIEW_TEMPLATE)
+    review, _ = pdf_of_html(runtime.copies, html, runtime.settings, source=REVIEW_TEMPLATE)
     out_dir = out_dir.resolve()
     family_path, review_path = out_dir / f"{copy.copy_spec.stem}.pdf", out_dir / f"{copy.copy_spec.stem}--chair-review.pdf"
     write_atomically(family_path, copy.data)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,17 +21,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from docgen.adapters.case_store import content_versions
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.files import write_atomically
 from docgen.adapters.orm_governance import AuditEvent
-from docgen.adapters.pdf import render_pdf
 from docgen.adapters.templating import render_html
-from docgen.domain.documents import build_context
+from docgen.domain.documents import build_context, plan_copies
 from docgen.domain.views import build_case_view
 from docgen.errors import DocgenError, NotFoundError
 from docgen.services import risk
-from docgen.services.approval import Content, current_content, reader, render_record_copy, shared_reports
+from docgen.services.approval import RECORD, Content, current_content, reader, render_record_copy, shared_reports
 from docgen.services.audit_trail import record_event
+from docgen.services.copies import pdf_of_html
 from docgen.services.jobs import Handler, JobView, Progress, jobs_for, request_job
 from docgen.services.leak_gate import AudienceView
 from docgen.services.review import REVIEW_TEMPLATE, place_of, review_html
@@ -106,7 +108,7 @@ def make_review(runtime: Runtime, data_folder: Path, reference: str, person: str
     copy = render_record_copy(content, person, runtime)
     report(1, 2)
     review_document, withheld = review_html(content, copy, shared, runtime)
-    review_pdf, _ = render_pdf(review_document, source=REVIEW_TEMPLATE)
+    review_pdf, _ = pdf_of_html(runtime.copies, review_document, runtime.settings, source=REVIEW_TEMPLATE)
     prepared = AudienceView.prepare(build_case_view(content.case), copy.copy_spec.audience)
     copy_document = render_html(copy.copy_spec.kind.html_template,
                                 build_context(copy.copy_spec, prepared.view, runtime.settings,
@@ -141,6 +143,45 @@ def review_handler(data_folder: Path) -> Handler:
         files = make_review(runtime, data_folder, job.reference, str(job.parameters["person"]), progress)
         return {"content_version": files.content_version, "copy_sha256": files.copy_sha256}
     return make
+
+
+class ReviewSweep:
+    """What a worker does between jobs: for each conference whose content has changed since the
+    worker started, ask for the chair's review of every family reader's copy of the record
+    (:func:`ensure_review`), so that it is made before the chair opens it. Looks at most once
+    every ``every_seconds``; conferences as they stood when it first looked are left as they are
+    (the chair's queue asks for their reviews)."""
+
+    def __init__(self, data_folder: Path, *, every_seconds: float = 5.0) -> None:
+        self.data_folder = data_folder
+        self.every_seconds = every_seconds
+        self._seen: dict[str, int] | None = None
+        self._last = float("-inf")
+
+    def __call__(self, runtime: Runtime) -> int:
+        """Ask for what is missing; returns how many reviews were asked for."""
+        now = time.monotonic()
+        if now - self._last < self.every_seconds:
+            return 0
+        self._last = now
+        with unit_of_work(runtime.sessions) as session:
+            versions = content_versions(session)
+        if self._seen is None:
+            self._seen = versions
+            return 0
+        asked = 0
+        for reference, version in sorted(versions.items()):
+            if self._seen.get(reference) == version:
+                continue
+            with unit_of_work(runtime.sessions) as session:
+                content = current_content(session, reference)
+            readers = dict.fromkeys(c.audience.person for c in plan_copies(content.case)
+                                    if c.kind.key == RECORD and c.audience.person is not None)
+            for person in readers:
+                state = ensure_review(runtime, self.data_folder, reference, person, actor="docgen")
+                asked += state.files is None
+            self._seen[reference] = version
+        return asked
 
 
 # -- what the chair's workspace asks --------------------------------------------------------------

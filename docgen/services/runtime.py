@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from docgen.adapters.copy_store import CopyStore
 from docgen.configuration.delivery import DeliverySettings
 from docgen.domain.authority import Settings
 
@@ -23,3 +24,4 @@ class Runtime:
     clock: Callable[[], datetime]
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     """How each recipient's documents travel (config/delivery.toml)."""
+    copies: CopyStore | None = None  # rendered copies kept between runs (services/copies.py); None: none kept

@@ -145,7 +145,7 @@ def test_no_route_holds_the_copy_before_anything_is_rendered(setup, monkeypatch:
     def no_rendering(*args: object, **kwargs: object) -> None:
         raise AssertionError("rendered before the route was known")
 
-    monkeypatch.setattr(delivery, "render_copy", no_rendering)
+    monkeypatch.setattr(delivery, "recipient_copy", no_rendering)
     messages.context.routes = RoutePolicy(portal=False)
     with pytest.raises(NoRouteError, match="no certificate in the directory") as held:
         messages.build(item)

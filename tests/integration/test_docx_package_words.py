@@ -43,7 +43,7 @@ def test_withheld_text_in_the_copy_is_still_refused(example_data, settings, monk
     """The package's words are allowed, not the withheld sentence: a template that prints it is caught."""
     secret = "Oliver Brennan was assaulted near Harrowgate Close."
     case = _police_item_says(example_data, PACKAGE_WORDS + " " + secret)
-    from docgen.services import pack
+    from docgen.services import rendering as pack
     real = pack.build_context
 
     def leaking_context(*args, **kwargs):  # a template that prints withheld text in the letterhead
@@ -64,7 +64,7 @@ def test_a_withheld_name_inside_a_longer_template_word_is_still_looked_for(examp
     of either: printed into a copy, the withheld name is found."""
     from docgen.adapters.docx import docx_fixed_wording, docx_package_text
     from docgen.domain.disclosure import normalise
-    from docgen.services import pack
+    from docgen.services import rendering as pack
 
     copy_spec = _mothers_record(validate_case(copy.deepcopy(example_data), source="test"))
     template_text = normalise(docx_fixed_wording(copy_spec.kind.docx_template) + docx_package_text(copy_spec.kind.docx_template))

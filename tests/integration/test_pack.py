@@ -211,18 +211,18 @@ def test_a_family_copy_marked_for_someone_else_is_refused(example_data: dict[str
     from docgen.domain.documents import plan_copies
     from docgen.domain.views import build_case_view
     from docgen.errors import RedactionError
-    from docgen.services import pack
+    from docgen.services import pack, rendering
 
     case = validate_case(copy.deepcopy(example_data), source="test")
     copy_spec = next(j for j in plan_copies(case) if j.kind.key == "conference_record" and j.audience.person == "zofia")
-    real = pack.build_context
+    real = rendering.build_context
 
     def mislabelled_context(*args: Any, **kwargs: Any) -> dict[str, Any]:
         context = real(*args, **kwargs)
         context["copy"] = {**context["copy"], "copy_for": "Somebody Else"}
         return context
 
-    monkeypatch.setattr(pack, "build_context", mislabelled_context)
+    monkeypatch.setattr(rendering, "build_context", mislabelled_context)
     with pytest.raises(RedactionError, match=r"the copy's marking is missing: .* lacks 'Copy for: "):
         pack.render_copy(copy_spec, build_case_view(case), settings, generated_on=date(2026, 11, 20), fmt=fmt)
 

@@ -18,9 +18,11 @@ MAX_DEPTH = 3
 """How deep files may nest inside files inside the copy."""
 
 
-def read_back_pdf(data: bytes) -> ReadBack:
-    """Every text a reader or a tool could get from a PDF's bytes."""
-    return read_pdf(data, 0, _nested).freeze()
+def read_back_pdf(data: bytes, *, earlier: bytes | None = None) -> ReadBack:
+    """Every text a reader or a tool could get from a PDF's bytes. ``earlier``: the bytes of the
+    one earlier revision ``data`` may update (a copy before its recipient's stamp), which the
+    caller has read back and checked itself."""
+    return read_pdf(data, 0, _nested, earlier=earlier).freeze()
 
 
 def read_back_docx(data: bytes) -> ReadBack:

@@ -119,9 +119,16 @@ def _page_texts(data: bytes) -> list[str]:
             document.close()
 
 
-def _check_single_revision(data: bytes) -> None:
-    """Refuse incremental updates: earlier revisions stay in the bytes, and tools read them."""
+def _check_single_revision(data: bytes, earlier: bytes | None = None) -> None:
+    """Refuse incremental updates: earlier revisions stay in the bytes, and tools read them.
+
+    ``earlier``: the bytes of a revision that was read back and checked on its own; ``data`` may
+    be exactly those bytes followed by one update (a recipient's stamp), and nothing else."""
     revisions = data.count(b"startxref") - (b"/Linearized" in data[:1024])
+    if earlier is not None:
+        if not data.startswith(earlier) or len(data) == len(earlier):
+            raise RedactionError("the PDF does not begin with the revision it was said to update")
+        revisions -= earlier.count(b"startxref") - (b"/Linearized" in earlier[:1024])
     if revisions > 1:
         raise RedactionError(
             f"the PDF has {revisions} revisions (incremental updates); text replaced in a later "
@@ -129,12 +136,13 @@ def _check_single_revision(data: bytes) -> None:
         )
 
 
-def read_pdf(data: bytes, depth: int, nested: NestedReader) -> Parts:
-    """Every text of a PDF by part name; files embedded in it are read with ``nested``."""
+def read_pdf(data: bytes, depth: int, nested: NestedReader, *, earlier: bytes | None = None) -> Parts:
+    """Every text of a PDF by part name; files embedded in it are read with ``nested``.
+    ``earlier``: see :func:`_check_single_revision`."""
     check_size(data, "PDF")
     if b"%PDF-" not in data[:1024]:
         raise RedactionError("the copy is not a PDF (no %PDF- header)")
-    _check_single_revision(data)
+    _check_single_revision(data, earlier)
     # Not in two threads: the pdfium thread waits for the GIL after every call into pdfium
     # while this one walks objects, and under load that made the whole slower, not quicker.
     pages = _page_texts(data)

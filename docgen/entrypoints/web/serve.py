@@ -16,7 +16,7 @@ from types import FrameType
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from docgen.bootstrap import job_handlers
+from docgen.bootstrap import between_jobs, job_handlers
 from docgen.configuration.web import SECRET_KEY_VARIABLE, WebSettings
 from docgen.entrypoints.web import create_app
 from docgen.errors import ConfigurationError
@@ -51,7 +51,8 @@ def secret_key_from_environment() -> str:
 def start_workers(runtime: Runtime, settings: WebSettings, count: int, stop: threading.Event) -> list[threading.Thread]:
     handlers = job_handlers(settings.data_folder)
     threads = [threading.Thread(target=work, args=(runtime, handlers, stop), name=f"docgen-worker-{n}", daemon=True,
-                                kwargs={"lease": timedelta(seconds=settings.job_lease_seconds)})
+                                kwargs={"lease": timedelta(seconds=settings.job_lease_seconds),
+                                        "on_idle": between_jobs(settings.data_folder)})
                for n in range(count)]
     for thread in threads:
         thread.start()

@@ -124,8 +124,10 @@ def test_the_scheduler_sends_every_copy_by_its_route_once_through_a_kill(
     process.wait(timeout=30)
     assert started_lines(log) == 1 and len(store.mailbox) >= 5, log.read_text(errors="replace")[-3000:]
     process = start_scheduler(database_url, transport_config, log, *options, pki=pki, env=env)
-    _wait_until_done(runtime, reference, timeout=300)
-    stop(process, log)
+    try:
+        _wait_until_done(runtime, reference, timeout=300)
+    finally:  # never leave a scheduler running after the test, whatever happened
+        stop(process, log)
 
     items = _items(runtime, reference)
     assert [(i.copy, i.recipient, i.last_error) for i in items if i.state != "sent"] == []

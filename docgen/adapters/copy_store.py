@@ -66,6 +66,7 @@ class CopyStore:
 
     def blob(self, address: str) -> bytes | None:
         """The bytes at ``address``, or None when they are not kept (or were damaged)."""
+        self._trusted()
         path = self._blob(address)
         try:
             data = path.read_bytes()
@@ -84,6 +85,7 @@ class CopyStore:
 
     def record(self, namespace: str, key: str) -> Any:
         """The record kept under ``namespace`` and ``key``, or None."""
+        self._trusted()
         path = self._record(namespace, key)
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
@@ -96,6 +98,7 @@ class CopyStore:
         self._write(self._mark(namespace, key), b"")
 
     def marked(self, namespace: str, key: str) -> bool:
+        self._trusted()
         path = self._mark(namespace, key)
         if not path.exists():
             return False
@@ -137,11 +140,25 @@ class CopyStore:
 
     # -- inside -----------------------------------------------------------------------------------
 
+    def _trusted(self) -> None:
+        """Refuse a store folder another user could have written to: what it holds is served as copies."""
+        try:
+            status = self.folder.stat()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise CopyStoreError(f"the copy store {self.folder} cannot be read: {exc.strerror}") from None
+        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+            raise CopyStoreError(f"the copy store {self.folder} can be written by another user or group; it is not "
+                                 "used. Make it this user's own with mode 700, or empty it (`docgen store clear`)")
+
     def _files(self) -> list[tuple[Path, int, int]]:
         found = []
         for name in ("blobs", "records", "marks"):
             for root, _, files in os.walk(self.folder / name):
                 for file in files:
+                    if file.endswith(".part"):
+                        continue  # another writer's file, not yet in place
                     path = Path(root) / file
                     try:
                         status = path.stat()
@@ -181,6 +198,9 @@ class CopyStore:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
             os.replace(temporary, path)
+        except OSError as exc:
+            Path(temporary).unlink(missing_ok=True)
+            raise CopyStoreError(f"the copy store {self.folder} cannot be written: {exc.strerror}") from None
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

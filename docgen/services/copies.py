@@ -105,25 +105,29 @@ def find(store: CopyStore, copy_spec: CopySpec, fmt: str, prepared: AudienceView
     context = build_context(copy_spec, prepared.view, settings, generated_on=generated_on)
     for tree in trees:
         record = store.record(COPIES, _key(key, fingerprint(tree, context)))
-        if not isinstance(record, dict):
-            continue
+        if not isinstance(record, dict) or not isinstance(record.get("sha256"), str) \
+                or not isinstance(record.get("pages"), (int, type(None))) or not isinstance(record.get("title"), str):
+            continue  # missing or malformed: a copy to make again
         data = store.blob(record["sha256"])
         if data is None:
             continue
         copy = RenderedCopy(copy_spec, fmt, data, record["pages"], record["title"])
         passed = _key(key, record["sha256"], record["title"], prepared.digest)
-        return Found(copy, record.get("read_back"), store.marked(PASSED, passed))
+        # A family copy is read back from the bytes it serves and gated every time it is used.
+        gated = not copy_spec.audience.is_family_copy and store.marked(PASSED, passed)
+        return Found(copy, record.get("read_back"), gated)
     return None
 
 
 def check_again(store: CopyStore, found: Found, prepared: AudienceView, settings: Settings, generated_on: date) -> None:
-    """Check a kept copy at the gate for today's inputs (on what was read back from its bytes
-    when it was made); remembered once passed. Raises RedactionError if it may not be used."""
+    """Check a kept copy at the gate for today's inputs; remembered once passed (for a professional
+    copy). A family copy's own bytes are read back again, never text kept beside them. Raises
+    RedactionError if it may not be used."""
     if found.gated:
         return
     copy = found.copy
     read_back = None
-    if found.read_back_address is not None:
+    if found.read_back_address is not None and not copy.copy_spec.audience.is_family_copy:
         kept = store.blob(found.read_back_address)
         read_back = ReadBack(**json.loads(kept)) if kept is not None else None
     gate(copy, ReaderView.for_copy(prepared, copy, settings), settings, read_back)

@@ -68,3 +68,15 @@ def test_the_store_never_holds_more_than_its_limit_after_a_write(tmp_path: Path)
     for _ in range(30):
         store.put_blob(os.urandom(100 * 1024))
         assert store.size()[1] <= MB
+
+
+def test_a_store_another_user_or_group_could_write_to_is_not_used(tmp_path: Path) -> None:
+    """What the store holds is served as copies: a folder others could have written to is refused."""
+    store = CopyStore(tmp_path / "store")
+    address = store.put_blob(b"a copy")
+    assert store.blob(address) == b"a copy"
+    os.chmod(tmp_path / "store", 0o777)
+    with pytest.raises(CopyStoreError, match="can be written by another user or group"):
+        store.blob(address)
+    with pytest.raises(CopyStoreError):
+        store.record("copies", "0" * 64)

@@ -128,7 +128,10 @@ def _check_single_revision(data: bytes, earlier: bytes | None = None) -> None:
     if earlier is not None:
         if not data.startswith(earlier) or len(data) == len(earlier):
             raise RedactionError("the PDF does not begin with the revision it was said to update")
-        revisions -= earlier.count(b"startxref") - (b"/Linearized" in earlier[:1024])
+        earlier_revisions = earlier.count(b"startxref") - (b"/Linearized" in earlier[:1024])
+        if earlier_revisions != 1:
+            raise RedactionError("the copy a stamp was added to is not a single revision; render it again")
+        revisions -= earlier_revisions
     if revisions > 1:
         raise RedactionError(
             f"the PDF has {revisions} revisions (incremental updates); text replaced in a later "

@@ -47,7 +47,10 @@ BY_PATH = {
     "copy.copy_for": "The name of the person the copy is for.",
     "copy.notice": "The confidentiality notice every page of a family copy carries.",
     "copy.line": "The label and whom the copy is for in one line (PARENT'S COPY. Copy for: NAME).",
-    "copy.recipient_line": "Copy for: NAME, ORGANISATION, DATE on a copy sent to one recipient; otherwise empty.",
+    "copy.recipient_line": ("Always empty in copies docgen makes now: the \"Copy for: NAME, ORGANISATION, DATE\" line "
+                            "of a copy sent to one recipient is stamped on the copy already made, in every page's "
+                            "header (`services/copies.py`); kept for `docgen render` and authorities' templates "
+                            "that print it."),
     "case.subject_children": "The children the conference is about.",
     "case.other_children": "Other children in the household, whom the conference is not about.",
     "recipient.invitation": "The recipient's invitation, as in `case.invitations`.",

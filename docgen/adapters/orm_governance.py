@@ -130,6 +130,17 @@ class AuditEvent(Base):
                           previous_sha256=self.previous_sha256, sha256=self.sha256)
 
 
+def lock_audit_trail(session: Session) -> None:
+    """Hold the audit trail against other writers until this transaction ends (PostgreSQL's table lock;
+    SQLite's write lock, by a statement that writes nothing). Work that appends entries after reading
+    what it will decide on takes it first, so two writers do not decide on the same reading."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE"))
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE audit_events SET sequence = sequence WHERE 0 = 1"))
+
+
 def append_event(session: Session, *, at: datetime, actor: str, action: str, reference: str | None = None,
                  subject: str | None = None, details: dict[str, Any] | None = None) -> AuditEvent:
     """Append one entry to the trail in the session's transaction (so it is kept exactly when the
@@ -138,11 +149,7 @@ def append_event(session: Session, *, at: datetime, actor: str, action: str, ref
     is taken first, by a statement that writes nothing: otherwise two writers (the web application and
     a worker beside it) could both read the same newest entry before either holds the lock, and the
     second would be refused for reusing its number."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(text("LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE"))
-    elif dialect == "sqlite":
-        session.execute(text("UPDATE audit_events SET sequence = sequence WHERE 0 = 1"))
+    lock_audit_trail(session)
     newest = session.scalars(select(AuditEvent).order_by(AuditEvent.sequence.desc()).limit(1)).first()
     entry = seal(AuditEntry(sequence=0, recorded_at=at, actor=actor, action=action, reference=reference,
                             subject=subject, details=dict(details or {})),

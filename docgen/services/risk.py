@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from docgen.adapters.casefile.validation import validate_case
 from docgen.adapters.database import unit_of_work
-from docgen.adapters.orm_governance import DisclosureFlag, append_event
+from docgen.adapters.orm_governance import DisclosureFlag, append_event, lock_audit_trail
 from docgen.domain.calendar import LONDON
 from docgen.domain.documents import report_shareable
 from docgen.domain.redaction import redact, strings_in
@@ -70,7 +70,10 @@ def _withheld_text(session: Session, content: Content, person: str, now: datetim
 
 def refresh_flags(session: Session, content: Content, person: str, now: datetime, *, actor: str) -> list[DisclosureFlag]:
     """The flags of ``person``'s copy on the current content, found and stored if not already.
-    A flag the chair shared on an earlier version stays shared while its key is the same."""
+    A flag the chair shared on an earlier version stays shared while its key is the same. The audit
+    trail is held first, so the chair's page and a worker making the review at the same moment store
+    each flag once (the second reads what the first stored)."""
+    lock_audit_trail(session)
     audience = reader(content.case, person)
     view = redact(build_case_view(content.case), audience).view
     found = find_flags(content.case, audience, view, _withheld_text(session, content, person, now, actor))

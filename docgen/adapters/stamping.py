@@ -208,10 +208,28 @@ def check_pdf_stamp(base_data: bytes, stamped_data: bytes) -> None:
             raise StampError("the stamped copy has another number of pages")
         if base.trailer.Root.objgen != stamped.trailer.Root.objgen:
             raise StampError("the stamped copy has another document catalog")
+        _check_trailer(base, stamped)
         allowed = _check_pages(base, stamped, updated, size)
         extra = sorted(set(updated) - allowed)
         if extra:
             raise StampError(f"the stamped copy's update changes {len(extra)} objects besides the stamp")
+
+
+# What an update's cross-reference stream says of itself and of the revision before; everything
+# else in the trailer (the catalog, the document information, encryption) must be the base's.
+_UPDATE_OWN = frozenset({"/Size", "/Prev", "/ID", "/Type", "/Index", "/W", "/Length", "/Filter", "/DecodeParms",
+                         "/XRefStm"})
+
+
+def _check_trailer(base: pikepdf.Pdf, stamped: pikepdf.Pdf) -> None:
+    def kept(pdf: pikepdf.Pdf) -> dict[str, bytes]:
+        return {key: _text(pdf.trailer[key]) for key in pdf.trailer.keys() if key not in _UPDATE_OWN}  # noqa: SIM118
+
+    if kept(base) != kept(stamped):
+        raise StampError("the stamped copy's trailer is not the rendered copy's")
+    if "/ID" in base.trailer and ("/ID" not in stamped.trailer
+                                  or bytes(stamped.trailer.ID[0]) != bytes(base.trailer.ID[0])):
+        raise StampError("the stamped copy's identifier is not the rendered copy's")
 
 
 def _check_pages(base: pikepdf.Pdf, stamped: pikepdf.Pdf, updated: set[int], size: int) -> set[int]:

@@ -2,8 +2,10 @@
 rendering it again.
 
 A render is given the context wrapped (:func:`tracked`): every mapping and list in it notes each
-key looked up (found or not), and each time its keys or its length are looked at (a loop, a
-length, ``in``). Those notes, as a tree of paths (:class:`Reads`), say everything the output can
+key looked up (found or not), each time its keys or its length are looked at (a loop, a length,
+``in``), and each time it is printed whole (all of it). The context's own names, and the value of
+each name that is not a mapping or a list, are always noted: a template can test a name
+(``{% if report %}``) or print a top-level value without any wrapper seeing it. Those notes, as a tree of paths (:class:`Reads`), say everything the output can
 depend on: rendering again with a context that holds the same values at those paths takes the
 same branches and prints the same text. :func:`fingerprint` evaluates the tree on another context
 and hashes what it finds there; equal fingerprints mean equal output (the templates themselves,
@@ -21,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 Path = tuple[str | int, ...]
-GET, KEYS, LENGTH = "get", "keys", "len"
+GET, KEYS, LENGTH, ALL = "get", "keys", "len", "all"
 _MISSING = object()
 
 
@@ -84,6 +86,15 @@ class TrackedMapping(Mapping[str, Any]):
     def copy(self) -> dict[str, Any]:
         return {key: self[key] for key in self}
 
+    # Printed whole (``{{ section }}``), it prints what the mapping itself would, and all of it is read.
+    def __str__(self) -> str:
+        self._reads.note(self._path, ALL)
+        return str(self._data)
+
+    def __repr__(self) -> str:
+        self._reads.note(self._path, ALL)
+        return repr(self._data)
+
 
 class TrackedList(Sequence[Any]):
     """A read-only view of a list that notes what is read."""
@@ -134,9 +145,23 @@ class TrackedList(Sequence[Any]):
 
     __hash__ = None  # type: ignore[assignment]  # a list has no hash either
 
+    def __str__(self) -> str:
+        self._reads.note(self._path, ALL)
+        return str(self._data)
+
+    def __repr__(self) -> str:
+        self._reads.note(self._path, ALL)
+        return repr(self._data)
+
 
 def tracked(context: dict[str, Any], reads: Reads) -> dict[str, Any]:
-    """``context`` with each mapping and list in it wrapped to note reads into ``reads``; other values as they are."""
+    """``context`` with each mapping and list in it wrapped to note reads into ``reads``; other values as they are.
+
+    The context's names and each top-level value (a mapping or a list only as what it is) are
+    noted at once: Jinja reads the top level of a context directly, so no wrapper would see them."""
+    reads.note((), KEYS)
+    for key in context:
+        reads.note((key,), GET)
     return {key: _wrap(value, (key,), reads) for key, value in context.items()}
 
 
@@ -147,6 +172,8 @@ def _observe(value: Any, how: str) -> str:
         return repr(tuple(value)) if isinstance(value, Mapping) else "not a mapping"
     if how == LENGTH:
         return repr(len(value)) if isinstance(value, (list, tuple)) else "not a list"
+    if how == ALL:
+        return f"{type(value).__name__}:{value!r}"
     if isinstance(value, Mapping):
         return "{}"
     if isinstance(value, (list, tuple)):

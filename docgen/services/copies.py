@@ -75,7 +75,9 @@ def _settings_digest(settings: Settings) -> str:
 
 def recipe(copy_spec: CopySpec, fmt: str, settings: Settings, generated_on: date) -> str:
     """The key of everything a copy is made from except the case content (see the module's description)."""
-    templates = templates_sha256([copy_spec.kind], [fmt], settings.templates.folder)
+    # A Word copy is checked at the gate with the fixed wording of the HTML template too, so a
+    # change to either file is a different recipe.
+    templates = templates_sha256([copy_spec.kind], ["pdf", "docx"] if fmt == "docx" else [fmt], settings.templates.folder)
     audience = copy_spec.audience
     parts = [_code_version(), copy_spec.kind.key, fmt, audience.kind, audience.person, audience.name,
              copy_spec.recipient, copy_spec.report, templates, _settings_digest(settings), generated_on.isoformat()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
 import time
@@ -37,6 +38,8 @@ from docgen.services.jobs import Handler, JobView, Progress, jobs_for, request_j
 from docgen.services.leak_gate import AudienceView
 from docgen.services.review import REVIEW_TEMPLATE, place_of, review_html
 from docgen.services.runtime import Runtime
+
+log = logging.getLogger("docgen.jobs")
 
 REVIEW = "review"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -173,14 +176,25 @@ class ReviewSweep:
         for reference, version in sorted(versions.items()):
             if self._seen.get(reference) == version:
                 continue
-            with unit_of_work(runtime.sessions) as session:
-                content = current_content(session, reference)
-            readers = dict.fromkeys(c.audience.person for c in plan_copies(content.case)
-                                    if c.kind.key == RECORD and c.audience.person is not None)
-            for person in readers:
-                state = ensure_review(runtime, self.data_folder, reference, person, actor="docgen")
-                asked += state.files is None
+            try:
+                asked += self._ask(runtime, reference)
+            except DocgenError as error:
+                # One conference that cannot be swept (removed since, or its content refused) does
+                # not hold up the others; it is looked at again when its content changes. The
+                # database being away is not this (SQLAlchemyError): that is tried again as a whole.
+                log.warning("reviews of %s not asked for: %s", reference, error)
             self._seen[reference] = version
+        return asked
+
+    def _ask(self, runtime: Runtime, reference: str) -> int:
+        with unit_of_work(runtime.sessions) as session:
+            content = current_content(session, reference)
+        readers = dict.fromkeys(c.audience.person for c in plan_copies(content.case)
+                                if c.kind.key == RECORD and c.audience.person is not None)
+        asked = 0
+        for person in readers:
+            state = ensure_review(runtime, self.data_folder, reference, person, actor="docgen")
+            asked += state.files is None
         return asked
 
 

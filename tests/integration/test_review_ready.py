@@ -77,3 +77,29 @@ def test_a_worker_makes_the_reviews_when_the_content_changes(stored, tmp_path: P
     for person in ("karim", "zofia"):
         state = review_state(runtime, data, reference, person)
         assert state.files is not None and state.files.content_version == state.content.version == 2
+
+
+def test_a_conference_that_cannot_be_swept_does_not_hold_up_the_others(stored, tmp_path: Path, monkeypatch,
+                                                                        caplog) -> None:
+    runtime, _ = stored
+    data = tmp_path / "web"
+    sweep = ReviewSweep(data, every_seconds=0)
+    sweep(runtime)
+    edited = copying.deepcopy(load_case_file(EXAMPLE))
+    edited["record"]["sections"][0]["items"][0]["text"] += " The door has since been repaired."
+    changed = tmp_path / "edited.json"
+    changed.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
+    import_case_file(runtime, changed, actor="business-support", replace=True)
+
+    from docgen.services import review_jobs
+
+    real = review_jobs.content_versions
+
+    def with_a_broken_conference(session: Any) -> dict[str, int]:
+        return {"AAA-BROKEN-0001": 7, **real(session)}  # sorted first; no such conference
+
+    monkeypatch.setattr(review_jobs, "content_versions", with_a_broken_conference)
+    asked = sweep(runtime)
+    assert asked >= 2  # the real conference's reviews were asked for all the same
+    assert "AAA-BROKEN-0001" in caplog.text and "Traceback" not in caplog.text
+    assert sweep(runtime) == 0  # and the broken one is not tried again until its content changes

@@ -120,6 +120,13 @@ def test_an_update_that_adds_more_than_the_stamp_is_refused(record) -> None:
     # A second update appended after the stamp.
     with pytest.raises(StampError):
         check_pdf_stamp(base.data, stamped + stamped[len(base.data):])
+    # A trailer that says more than the base's: other document information, or encryption.
+    update = stamped.rindex(b" /ID [")
+    for extra in (b" /Info 1 0 R /Info 1 0 R", b" /Extra (Withheld)"):
+        with pytest.raises(StampError, match="trailer"):
+            check_pdf_stamp(base.data, stamped[:update] + extra + stamped[update:])
+    with pytest.raises(StampError):  # encryption the base does not have: refused one way or another
+        check_pdf_stamp(base.data, stamped[:update] + b" /Encrypt 1 0 R" + stamped[update:])
     # Anything added between the stamp's objects.
     at = stamped.index(b"endobj\n", len(base.data)) + len(b"endobj\n")
     with pytest.raises(StampError):

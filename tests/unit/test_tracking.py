@@ -72,3 +72,29 @@ def test_a_fingerprint_names_the_paths_it_read() -> None:
     environment.from_string("{{ a.x }}{{ a.y }}").render(tracked({"a": {"x": 1, "y": 1}}, second))
     context = {"a": {"x": 1, "y": 1}}
     assert fingerprint(first.tree(), context) != fingerprint(second.tree(), context)
+
+
+def test_a_name_tested_or_printed_at_the_top_of_the_context_is_read() -> None:
+    """Jinja reads the context's own names directly: a top-level value that is not a mapping or a
+    list, and whether a name is there at all, are part of the fingerprint."""
+    environment = ImmutableSandboxedEnvironment()
+    template = "{% if placeholder %}{{ placeholder }}{% endif %}{% if report is defined %}R{% endif %}"
+    reads = Reads()
+    text = environment.from_string(template).render(tracked({"placeholder": "Withheld", "other": 1}, reads))
+    assert text == "Withheld"
+    base = {"placeholder": "Withheld", "other": 1}
+    assert fingerprint(reads.tree(), dict(base)) == fingerprint(reads.tree(), base)
+    assert fingerprint(reads.tree(), {**base, "placeholder": "Not shown"}) != fingerprint(reads.tree(), base)
+    assert fingerprint(reads.tree(), {**base, "report": {}}) != fingerprint(reads.tree(), base)
+
+
+def test_a_container_printed_whole_prints_as_itself_and_is_read_whole() -> None:
+    environment = ImmutableSandboxedEnvironment()
+    context = {"case": {"tags": ["a", "b"], "meta": {"k": "v"}}}
+    reads = Reads()
+    text = environment.from_string("{{ case.tags }} {{ case.meta }}").render(tracked(context, reads))
+    assert text == environment.from_string("{{ case.tags }} {{ case.meta }}").render(context)
+    changed = {"case": {"tags": ["a", "c"], "meta": {"k": "v"}}}
+    assert fingerprint(reads.tree(), changed) != fingerprint(reads.tree(), context)
+    changed = {"case": {"tags": ["a", "b"], "meta": {"k": "w"}}}
+    assert fingerprint(reads.tree(), changed) != fingerprint(reads.tree(), context)

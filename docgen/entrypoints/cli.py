@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from docgen.domain.documents import KINDS, CopySpec, family_audience, plan_copie
 from docgen.domain.redaction import PROFESSIONALS
 from docgen.domain.views import build_case_view
 from docgen.errors import CaseFileError, DocgenError, NotFoundError
-from docgen.services.importing import import_case_file, stored_case
+from docgen.services.approval import documents_date
+from docgen.services.importing import import_case_file, stored_case, stored_version
 from docgen.services.pack import Artifact, build_pack, render_copy
 from docgen.services.report_sharing import reports_shared
 from docgen.services.runtime import Runtime
@@ -80,10 +82,17 @@ def _runtime(args: argparse.Namespace) -> Runtime:
 
 def _case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> dict[str, Any]:
     """A case from a case file path, or from the database by conference reference."""
+    return _dated_case_from(args, runtime_factory)[0]
+
+
+def _dated_case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> tuple[dict[str, Any], date | None]:
+    """:func:`_case_from`, with the date of the documents made from a stored conference's content
+    (the day it was saved); None for a case file, whose documents are dated today."""
     candidate = Path(args.case)
     if candidate.suffix.lower() in {".yaml", ".yml", ".json"}:
-        return validate_case(load_case_file(candidate), source=str(candidate))
-    return stored_case(runtime_factory(), args.case)
+        return validate_case(load_case_file(candidate), source=str(candidate)), None
+    version = stored_version(runtime_factory(), args.case)
+    return version.case, documents_date(version.saved_at)
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -106,10 +115,10 @@ def cmd_pack(args: argparse.Namespace) -> None:
     from docgen.adapters.folder_lock import folder_lock
 
     runtime = _runtime(args)
-    case = _case_from(args, lambda: runtime)
+    case, dated = _dated_case_from(args, lambda: runtime)
     out = Path(args.out)
     with folder_lock(out, holder=args.actor, now=runtime.clock()):
-        artifacts = build_pack(case, runtime.settings, out, generated_on=runtime.clock().date(), formats=args.formats,
+        artifacts = build_pack(case, runtime.settings, out, generated_on=dated or runtime.clock().date(), formats=args.formats,
                                approved_reports=reports_shared(runtime, case, actor=args.actor), store=runtime.copies)
         record_generated(runtime, case["reference"], out, artifacts, actor=args.actor)
     print_summary(artifacts, out)
@@ -138,7 +147,7 @@ def cmd_store(args: argparse.Namespace) -> None:
 
 def cmd_render(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
-    case = _case_from(args, lambda: runtime)
+    case, dated = _dated_case_from(args, lambda: runtime)
     kind = KINDS[args.kind]
     try:
         audience = family_audience(case, args.for_person) if args.for_person else PROFESSIONALS
@@ -151,7 +160,8 @@ def cmd_render(args: argparse.Namespace) -> None:
         options = sorted(f"--for {j.audience.person or '-'} --recipient {j.recipient or '-'} --report {j.report or '-'}"
                          for j in copy_specs if j.kind.key == kind.key)
         raise DocgenError(f"this conference has no {kind.key} copy like that; its copies are: " + "; ".join(options))
-    copy = render_copy(copy_spec, build_case_view(case), runtime.settings, generated_on=runtime.clock().date(), fmt=args.format)
+    copy = render_copy(copy_spec, build_case_view(case), runtime.settings, generated_on=dated or runtime.clock().date(),
+                       fmt=args.format)
     out = Path(args.out or f"{copy_spec.stem}.{args.format}")
     write_atomically(out, copy.data)
     print(f"Wrote {out} ({copy.pages or '?'} pages).")

@@ -50,10 +50,11 @@ from docgen.domain.routes import DEFAULT_ACCREDITED_DOMAINS, Route, RoutePolicy,
 from docgen.entrypoints.demo_mail import LoopbackMailServer
 from docgen.entrypoints.demo_notify import FakeNotify
 from docgen.services import approval, portal_access, review, risk
+from docgen.services.approval import documents_date
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, PassReport
-from docgen.services.importing import import_case_file, stored_case
+from docgen.services.importing import import_case_file, stored_case, stored_version
 from docgen.services.pack import Artifact, build_pack
 from docgen.services.routing import PORTAL_SECRET_VARIABLE
 from docgen.services.runtime import Runtime
@@ -104,9 +105,11 @@ def run_demo(out: Path, examples: list[Path]) -> DemoResult:
     clock = DemoClock(_booked_at(first, rules))  # the demo starts the day the first conference is booked
     runtime = bootstrap(f"sqlite:///{out / 'docgen.sqlite3'}", clock=clock)
     runtime.copies = CopyStore(out / "copies")  # the demo's own, made from nothing on every run
-    cases = [stored_case(runtime, import_case_file(runtime, example, actor="docgen demo")[0]) for example in examples]
-    artifacts = {case["reference"]: build_pack(case, runtime.settings, out / "pack" / case["reference"],
-                                               generated_on=clock.now.date(), store=runtime.copies) for case in cases}
+    versions = [stored_version(runtime, import_case_file(runtime, example, actor="docgen demo")[0]) for example in examples]
+    cases = [version.case for version in versions]
+    artifacts = {version.reference: build_pack(version.case, runtime.settings, out / "pack" / version.reference,
+                                               generated_on=documents_date(version.saved_at), store=runtime.copies)
+                 for version in versions}
     for reference, made in artifacts.items():
         approval.record_event(runtime, "generated", actor="docgen demo", reference=reference,
                               subject=str(out / "pack" / reference), details={"files": len(made)})

@@ -14,6 +14,7 @@ from typing import Any
 
 from docgen.adapters.files import sha256
 from docgen.errors import DocgenError, NotFoundError
+from docgen.services.approval import documents_date
 from docgen.services.audit_trail import record_event
 from docgen.services.importing import stored_version
 from docgen.services.jobs import Handler, JobView, Progress, get_job, jobs_for, request_job
@@ -41,7 +42,7 @@ def pack_handler(data_folder: Path, *, workers: int | None = None) -> Handler:
             # Left by an earlier attempt whose worker stopped (its lease ran out): this attempt starts afresh.
             shutil.rmtree(folder)
         formats = tuple(job.parameters.get("formats") or FORMATS)
-        artifacts = build_pack(version.case, runtime.settings, folder, generated_on=runtime.clock().date(),
+        artifacts = build_pack(version.case, runtime.settings, folder, generated_on=documents_date(version.saved_at),
                                formats=formats, approved_reports=reports_shared(runtime, version.case, actor=job.requested_by),
                                workers=workers, on_progress=progress, store=runtime.copies)
         manifest = sha256((folder / "manifest.json").read_bytes())

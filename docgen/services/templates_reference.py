@@ -40,7 +40,7 @@ BY_PATH = {
     "document.title": "The document's title (a report's own title for a report).",
     "document.reference": "The conference's reference.",
     "document.protective_marking": "The protective marking every page carries (for example OFFICIAL-SENSITIVE).",
-    "document.generated_on_text": "The date the copy was made, written out (20 November 2026).",
+    "document.generated_on_text": "The document's date, written out (20 November 2026): for a conference kept in docgen, the day the version of its content the copy is made from was saved, so every copy of the same content carries the same date whenever it is made or sent (the day a recipient's copy was sent is in its stamped \"Copy for\" line); for a case file given to `docgen pack` or `docgen render`, today.",
     "document.language": "The document's language tag, en-GB.",
     "copy.is_family_copy": "True for a copy for a family member or a child, which must carry its marking on every page.",
     "copy.label": "The copy's label (PARENT'S COPY, YOUR COPY, ...); empty for professionals.",

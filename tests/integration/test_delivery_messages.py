@@ -255,3 +255,47 @@ def test_a_passphrase_letter_goes_to_the_post_room_once_with_the_address_in_the_
     text = " ".join(_letter_text(letter).split())
     assert "Zofia Wiśniewska Flat 3 27 Linden Court Northmoor NM4 6QT" in text
     assert list((tmp_path / "delivery" / "letters").glob("*.pdf")) == []  # no copy kept beside the batch
+
+
+def test_a_copy_sent_days_after_the_pack_is_the_packs_copy_dated_the_day_its_content_was_saved(
+        setup, runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every copy of a version of the content is dated the day it was saved, so the copy the pack
+    made is the copy sent on a later day: stamped with that day, never laid out again."""
+    from datetime import timedelta
+
+    from docgen.adapters.copy_store import CopyStore
+    from docgen.services import copies, delivery
+    from docgen.services.jobs import run_one
+    from docgen.services.pack_jobs import PACK, pack_handler, request_pack
+    from tests.conftest import RUNTIME_NOW
+
+    messages, case, items = setup
+    runtime.copies = CopyStore(tmp_path / "store")
+    request_pack(runtime, case["reference"], actor="business-support", formats=("pdf",))
+    assert run_one(runtime, {PACK: pack_handler(tmp_path / "data", workers=1)}, "test-worker",
+                   lease=timedelta(minutes=5))
+
+    later = RUNTIME_NOW + timedelta(days=3)
+    runtime.clock = lambda: later  # type: ignore[method-assign]
+
+    def no_layout(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("laid out again")
+
+    monkeypatch.setattr(copies, "make_copy", no_layout)
+    sent: list[bytes] = []
+    real = delivery.recipient_copy
+
+    def keeping(*args: Any, **kwargs: Any) -> Any:
+        made = real(*args, **kwargs)
+        sent.append(made.data)
+        return made
+
+    monkeypatch.setattr(delivery, "recipient_copy", keeping)
+    item = next(i for (copy_name, recipient), i in items.items()
+                if copy_name == "conference_record--professional" and recipient != "rachel-moore")
+    messages.build(item)
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=sent[0], capture_output=True, check=True).stdout
+    text = re.sub(r"\s+", " ", text.decode("utf-8"))
+    [packed] = (tmp_path / "data").rglob("conference_record--professional.pdf")
+    assert sent[0].startswith(packed.read_bytes()) and len(sent[0]) > packed.stat().st_size  # the pack's, stamped
+    assert "Copy for: " in text and "23 November 2026" in text  # the day it was sent, in the stamp

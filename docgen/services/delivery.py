@@ -57,7 +57,7 @@ from docgen.domain.documents import CopySpec, plan_copies
 from docgen.domain.outbox import FINAL_STATES, OutboxItem, message_token
 from docgen.domain.portal import document_words
 from docgen.domain.routes import Route, RouteChoice, RoutePolicy
-from docgen.errors import ApprovalError, DocgenError, NoRouteError
+from docgen.errors import ApprovalError, DocgenError, HeldError, NoRouteError
 from docgen.services import delivery_routes as routes
 from docgen.services.approval import Content, approved_reports, check_approval, content_hash, current_content, view_hash
 from docgen.services.copies import recipient_copy
@@ -65,6 +65,11 @@ from docgen.services.dispatch import Outgoing, list_items
 from docgen.services.portal import confirm_published, publish
 from docgen.services.routing import PORTAL_NOT_SET_UP, Recipient, recipient_of, route_for
 from docgen.services.runtime import Runtime
+
+
+# The passphrase letter's address window (distribution/letters/passphrase_letter.html) shows the
+# name and this many lines, the postcode last: GOV.UK Notify's and Royal Mail's seven-line limit.
+LETTER_WINDOW_LINES = 6
 
 
 @dataclass
@@ -286,6 +291,12 @@ class DocumentMessages:
         """The passphrase's own channel: one letter by post, naming the documents of the conference it
         opens, the address where a window envelope shows it; through the letters carrier when there is
         one and the person has a postal address, otherwise kept under letters/ for the post room."""
+        if len(recipient.postal) > LETTER_WINDOW_LINES:
+            # Lines past the window would be cut off, the postcode first: held until the address is shortened.
+            raise HeldError(f"{recipient.name}'s postal address has {len(recipient.postal)} lines with its postcode; "
+                            f"a letter's window shows the name and {LETTER_WINDOW_LINES} lines. Shorten the address "
+                            "in the conference's details (the postcode last); the letter and the documents it opens "
+                            "wait until then")
         settings = self.context.runtime.settings
         context = {"authority": settings.authority, "recipient_name": recipient.name, "passphrase": person.passphrase,
                    "date_text": f"{today.day} {today:%B %Y}", "by_email": False, "address_lines": list(recipient.postal),

@@ -299,3 +299,26 @@ def test_a_copy_sent_days_after_the_pack_is_the_packs_copy_dated_the_day_its_con
     [packed] = (tmp_path / "data").rglob("conference_record--professional.pdf")
     assert sent[0].startswith(packed.read_bytes()) and len(sent[0]) > packed.stat().st_size  # the pack's, stamped
     assert "Copy for: " in text and "23 November 2026" in text  # the day it was sent, in the stamp
+
+
+@pytest.mark.without_contact("zofia")
+def test_a_passphrase_letter_whose_address_would_not_fit_the_window_holds_her_documents(
+        setup, runtime: Runtime, tmp_path: Path) -> None:
+    """Lines past the envelope's window would be cut off, the postcode first: nothing is posted or
+    handed over until the address is shortened, and the reason says so."""
+    from docgen.errors import HeldError
+
+    messages, case, items = setup
+    changed = copy.deepcopy(case)
+    member = next(m for m in changed["family"] if m["id"] == "zofia")
+    member["address"] = {"lines": ["Flat 4", "Rose Court", "12 Long Lane", "Upper Marsh", "Northmoor Estate",
+                                   "Northmoor", "West Riding"], "postcode": "NM1 2AB"}
+    with unit_of_work(runtime.sessions) as session:
+        save_case(session, validate_case(changed, source="test"), saved_by="test", source_sha256="3" * 64,
+                  now=runtime.clock().replace(tzinfo=None), replace=True)
+    review_and_approve(runtime, case["reference"], "zofia", chair=case["conference"]["chair"])
+    item = items[("conference_record--family-zofia", "zofia")]
+    with pytest.raises(HeldError, match="has 8 lines with its postcode") as held:
+        messages.build(item)
+    assert "Rose Court" not in str(held.value) and "NM1" not in str(held.value)
+    assert not list((tmp_path / "delivery" / "letters").glob("*"))

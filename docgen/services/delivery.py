@@ -66,7 +66,6 @@ from docgen.services.portal import confirm_published, publish
 from docgen.services.routing import PORTAL_NOT_SET_UP, Recipient, recipient_of, route_for
 from docgen.services.runtime import Runtime
 
-
 # The passphrase letter's address window (distribution/letters/passphrase_letter.html) shows the
 # name and this many lines, the postcode last: GOV.UK Notify's and Royal Mail's seven-line limit.
 LETTER_WINDOW_LINES = 6

@@ -37,10 +37,11 @@ from docgen.domain.authority import Settings
 from docgen.domain.documents import plan_copies
 from docgen.entrypoints.demo import DemoClock, _all_items, _booked_at, _moments, _run_timeline
 from docgen.services import approval, copies, risk
+from docgen.services.approval import documents_date
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy
-from docgen.services.importing import stored_case
+from docgen.services.importing import stored_version
 from docgen.services.pack import build_pack
 from docgen.services.review import preview
 from docgen.services.review_jobs import make_review
@@ -98,10 +99,12 @@ def _one_end_to_end(case: dict[str, Any], folder: Path) -> dict[str, Any]:
         # The chair's approvals are a person's work, done before and not timed, with their own store.
         with tempfile.TemporaryDirectory(prefix="bench-review-") as review_dir:
             _approve(runtime, case, chair, Path(review_dir))
-        final = dict(stored_case(runtime, reference))
+        version = stored_version(runtime, reference)
+        final = dict(version.case)
         runtime.copies = CopyStore(folder / "store")  # the timed part starts from nothing
         # Business support makes the pack once everything is known (after the conference) and the
-        # scheduler sends every item that day: the copies sent are the copies the pack made.
+        # scheduler sends every item; each copy is dated the day its content was saved, so the copies
+        # sent are the copies the pack made.
         clock.now = _moments([final], [], after=clock.now)[-1]
         sender = runtime.settings.authority.email
         messages = DocumentMessages(DeliveryContext(
@@ -120,7 +123,8 @@ def _one_end_to_end(case: dict[str, Any], folder: Path) -> dict[str, Any]:
         counts: dict[str, int] = {}
         with counting_layouts() as laid_out:
             started = time.perf_counter()
-            artifacts = build_pack(final, runtime.settings, folder / "pack", generated_on=clock.now.date(),
+            # Dated as the pack job dates it: the day this version of the content was saved.
+            artifacts = build_pack(final, runtime.settings, folder / "pack", generated_on=documents_date(version.saved_at),
                                    store=runtime.copies, counts=counts)
             packed = time.perf_counter()
             if os.environ.get("DOCGEN_BENCH_PROFILE"):

@@ -34,10 +34,9 @@ from docgen.bootstrap import bootstrap
 from docgen.configuration.circulation import load_rules
 from docgen.configuration.folder import config_file
 from docgen.domain.authority import Settings
-from docgen.domain.documents import plan_copies
+from docgen.domain.documents import documents_date, plan_copies
 from docgen.entrypoints.demo import DemoClock, _all_items, _booked_at, _moments, _run_timeline
 from docgen.services import approval, copies, risk
-from docgen.services.approval import documents_date
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy

@@ -58,7 +58,25 @@ def _wrap(value: Any, path: Path, reads: Reads) -> Any:
     return value
 
 
-class TrackedMapping(Mapping[str, Any]):
+class _PrintedWhole:
+    """Printed whole (``{{ section }}``), a tracked container prints what the container itself
+    would, and all of it is noted as read."""
+
+    __slots__ = ()
+    _data: Any
+    _path: Path
+    _reads: Reads
+
+    def __str__(self) -> str:
+        self._reads.note(self._path, ALL)
+        return str(self._data)
+
+    def __repr__(self) -> str:
+        self._reads.note(self._path, ALL)
+        return repr(self._data)
+
+
+class TrackedMapping(_PrintedWhole, Mapping[str, Any]):
     """A read-only view of a mapping that notes what is read."""
 
     __slots__ = ("_data", "_path", "_reads")
@@ -86,17 +104,8 @@ class TrackedMapping(Mapping[str, Any]):
     def copy(self) -> dict[str, Any]:
         return {key: self[key] for key in self}
 
-    # Printed whole (``{{ section }}``), it prints what the mapping itself would, and all of it is read.
-    def __str__(self) -> str:
-        self._reads.note(self._path, ALL)
-        return str(self._data)
 
-    def __repr__(self) -> str:
-        self._reads.note(self._path, ALL)
-        return repr(self._data)
-
-
-class TrackedList(Sequence[Any]):
+class TrackedList(_PrintedWhole, Sequence[Any]):
     """A read-only view of a list that notes what is read."""
 
     __slots__ = ("_data", "_path", "_reads")
@@ -144,14 +153,6 @@ class TrackedList(Sequence[Any]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # a list has no hash either
-
-    def __str__(self) -> str:
-        self._reads.note(self._path, ALL)
-        return str(self._data)
-
-    def __repr__(self) -> str:
-        self._reads.note(self._path, ALL)
-        return repr(self._data)
 
 
 def tracked(context: dict[str, Any], reads: Reads) -> dict[str, Any]:

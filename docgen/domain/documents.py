@@ -7,7 +7,7 @@ and builds the context a template is rendered from. Rendering happens elsewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from docgen.domain.authority import Settings
@@ -64,6 +64,15 @@ class CopySpec:
             parts.append(self.recipient)
         parts.append(self.audience.slug)
         return "--".join(parts)
+
+
+def documents_date(saved_at: datetime) -> date:
+    """The date of the documents made from a stored version of a conference's content: the day it
+    was saved (local time). Every copy of the same content carries the same date, whether made by
+    the pack, for the chair's review or when it is sent on a later day, like a letter dated the day
+    it was written; so the copy is made once and every later use takes it from the copy store. The
+    day a recipient's copy was sent is in its "Copy for" line."""
+    return saved_at.date()
 
 
 def family_audience(case: dict[str, Any], person: str) -> Audience:

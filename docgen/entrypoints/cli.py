@@ -18,11 +18,10 @@ from docgen.adapters.casefile import load_case_file, validate_case
 from docgen.adapters.files import write_atomically
 from docgen.bootstrap import bootstrap
 from docgen.configuration.folder import EXAMPLES_DIR
-from docgen.domain.documents import KINDS, CopySpec, family_audience, plan_copies
+from docgen.domain.documents import KINDS, CopySpec, documents_date, family_audience, plan_copies
 from docgen.domain.redaction import PROFESSIONALS
 from docgen.domain.views import build_case_view
 from docgen.errors import CaseFileError, DocgenError, NotFoundError
-from docgen.services.approval import documents_date
 from docgen.services.importing import import_case_file, stored_case, stored_version
 from docgen.services.pack import Artifact, build_pack, render_copy
 from docgen.services.report_sharing import reports_shared

@@ -44,13 +44,12 @@ from docgen.configuration.folder import config_file
 from docgen.configuration.transports import load_transport
 from docgen.configuration.web import load_web_settings
 from docgen.domain.calendar import LONDON
-from docgen.domain.documents import plan_copies
+from docgen.domain.documents import documents_date, plan_copies
 from docgen.domain.outbox import NOTICE_RULE, OutboxItem, message_token
 from docgen.domain.routes import DEFAULT_ACCREDITED_DOMAINS, Route, RoutePolicy, is_accredited
 from docgen.entrypoints.demo_mail import LoopbackMailServer
 from docgen.entrypoints.demo_notify import FakeNotify
 from docgen.services import approval, portal_access, review, risk
-from docgen.services.approval import documents_date
 from docgen.services.delivery import DeliveryContext, DocumentMessages
 from docgen.services.directory import import_certificate
 from docgen.services.dispatch import Dispatcher, DispatchPolicy, PassReport

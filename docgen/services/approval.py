@@ -36,7 +36,7 @@ from docgen.adapters.clock import london_now
 from docgen.adapters.database import unit_of_work
 from docgen.adapters.orm_governance import DECISIONS, Approval, AuditEvent, ReportSharingDecision, append_event
 from docgen.domain.calendar import LONDON
-from docgen.domain.documents import CopySpec, family_audience, plan_copies, report_shareable
+from docgen.domain.documents import CopySpec, documents_date, family_audience, plan_copies, report_shareable
 from docgen.domain.redaction import Audience, redact
 from docgen.domain.views import build_case_view
 from docgen.errors import ApprovalError, AuditError, NotFoundError
@@ -102,12 +102,8 @@ class Content:
     chair_name: str
     case: dict[str, Any]
     sha256: str
+    saved_on: date  # the date of every copy made from this content (:func:`documents_date`)
     saved_by: str = ""  # who saved this version: the chair may not approve their own edits
-    saved_on: date | None = None  # the day this version was saved: the date of every copy made from it
-
-    def dated(self, runtime: Runtime) -> date:
-        """The date every document made from this content carries (see :func:`documents_date`)."""
-        return self.saved_on or runtime.clock().date()
 
 
 def current_content(session: Session, reference: str) -> Content:
@@ -115,17 +111,8 @@ def current_content(session: Session, reference: str) -> Content:
     stored = load_version(session, reference)
     chair = stored.case["conference"]["chair"]
     chair_name = next(p["name"] for p in stored.case["professionals"] if p["id"] == chair)
-    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256, stored.saved_by,
-                   documents_date(stored.saved_at))
-
-
-def documents_date(saved_at: datetime) -> date:
-    """The date of the documents made from a stored version of a conference's content: the day it
-    was saved (local time). Every copy of the same content carries the same date, whether made by
-    the pack, for the chair's review or when it is sent on a later day, like a letter dated the day
-    it was written; so the copy is made once and every later use takes it from the copy store. The
-    day a recipient's copy was sent is in its "Copy for" line."""
-    return saved_at.date()
+    return Content(reference, stored.version, chair, chair_name, stored.case, stored.sha256,
+                   documents_date(stored.saved_at), stored.saved_by)
 
 
 def reader(case: dict[str, Any], person: str) -> Audience:
@@ -246,11 +233,10 @@ def render_record_copy(content: Content, person: str, runtime: Runtime) -> Famil
     """Render ``person``'s family copy of the record from ``content`` (PDF, leak-checked), or take
     it from the copy store when it was made for exactly these inputs."""
     copy_spec = record_copy_spec(content.case, person)
-    generated_on = content.dated(runtime)
     copy = audience_copy(runtime.copies, copy_spec, build_case_view(content.case), runtime.settings,
-                         generated_on=generated_on, fmt="pdf")
+                         generated_on=content.saved_on, fmt="pdf")
     return FamilyCopy(copy_spec, copy.data, copy.pages, hashlib.sha256(copy.data).hexdigest(), content.version,
-                      content.sha256, view_hash(content.case, copy_spec.audience), generated_on)
+                      content.sha256, view_hash(content.case, copy_spec.audience), content.saved_on)
 
 
 # -- the chair's decisions ------------------------------------------------------------------------

@@ -178,7 +178,7 @@ class DocumentMessages:
             raise NoRouteError(f"{recipient.name}: {choice.reason}")
         today = runtime.clock().date()
         line = f"Copy for: {recipient.name}, {recipient.organisation}, {today.day} {today:%B %Y}"
-        copy = recipient_copy(runtime, copy_spec, content.case, generated_on=content.dated(runtime), recipient_line=line,
+        copy = recipient_copy(runtime, copy_spec, content.case, generated_on=content.saved_on, recipient_line=line,
                               fmt="pdf")
         if copy_spec.audience.is_family_copy:
             self._check_approval(content, copy_spec, sha256(copy.data))

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from docgen.adapters.files import sha256
+from docgen.domain.documents import documents_date
 from docgen.errors import DocgenError, NotFoundError
-from docgen.services.approval import documents_date
 from docgen.services.audit_trail import record_event
 from docgen.services.importing import stored_version
 from docgen.services.jobs import Handler, JobView, Progress, get_job, jobs_for, request_job

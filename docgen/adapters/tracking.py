@@ -5,9 +5,10 @@ A render is given the context wrapped (:func:`tracked`): every mapping and list 
 key looked up (found or not), each time its keys or its length are looked at (a loop, a length,
 ``in``), and each time it is printed whole (all of it). The context's own names, and the value of
 each name that is not a mapping or a list, are always noted: a template can test a name
-(``{% if report %}``) or print a top-level value without any wrapper seeing it. Those notes, as a tree of paths (:class:`Reads`), say everything the output can
-depend on: rendering again with a context that holds the same values at those paths takes the
-same branches and prints the same text. :func:`fingerprint` evaluates the tree on another context
+(``{% if report %}``) or print a top-level value without any wrapper seeing it. Those notes, as a
+tree of paths (:class:`Reads`), say everything the output can depend on: rendering again with a
+context that holds the same values at those paths takes the same branches and prints the same
+text. :func:`fingerprint` evaluates the tree on another context
 and hashes what it finds there; equal fingerprints mean equal output (the templates themselves,
 the settings and the code being the same, which the caller's key covers).
 

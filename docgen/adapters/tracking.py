@@ -8,9 +8,9 @@ each name that is not a mapping or a list, are always noted: a template can test
 (``{% if report %}``) or print a top-level value without any wrapper seeing it. Those notes, as a
 tree of paths (:class:`Reads`), say everything the output can depend on: rendering again with a
 context that holds the same values at those paths takes the same branches and prints the same
-text. :func:`fingerprint` evaluates the tree on another context
-and hashes what it finds there; equal fingerprints mean equal output (the templates themselves,
-the settings and the code being the same, which the caller's key covers).
+text. :func:`fingerprint` evaluates the tree on another context and hashes what it finds there;
+equal fingerprints mean equal output (the templates themselves, the settings and the code being
+the same, which the caller's key covers).
 
 Wrapped mappings are not ``dict`` and wrapped lists not ``list``, on purpose: C code that reads a
 real dict's storage directly (``json.dumps``, some ``dict(...)`` paths) would bypass the notes, and

@@ -79,14 +79,10 @@ def _runtime(args: argparse.Namespace) -> Runtime:
     return bootstrap(args.database)
 
 
-def _case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> dict[str, Any]:
-    """A case from a case file path, or from the database by conference reference."""
-    return _dated_case_from(args, runtime_factory)[0]
-
-
-def _dated_case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> tuple[dict[str, Any], date | None]:
-    """:func:`_case_from`, with the date of the documents made from a stored conference's content
-    (the day it was saved); None for a case file, whose documents are dated today."""
+def _case_from(args: argparse.Namespace, runtime_factory: Callable[[], Runtime]) -> tuple[dict[str, Any], date | None]:
+    """A case from a case file path, or from the database by conference reference, with the date of
+    the documents made from a stored conference's content (the day it was saved); None for a case
+    file, whose documents are dated today."""
     candidate = Path(args.case)
     if candidate.suffix.lower() in {".yaml", ".yml", ".json"}:
         return validate_case(load_case_file(candidate), source=str(candidate)), None
@@ -114,7 +110,7 @@ def cmd_pack(args: argparse.Namespace) -> None:
     from docgen.adapters.folder_lock import folder_lock
 
     runtime = _runtime(args)
-    case, dated = _dated_case_from(args, lambda: runtime)
+    case, dated = _case_from(args, lambda: runtime)
     out = Path(args.out)
     with folder_lock(out, holder=args.actor, now=runtime.clock()):
         artifacts = build_pack(case, runtime.settings, out, generated_on=dated or runtime.clock().date(), formats=args.formats,
@@ -146,7 +142,7 @@ def cmd_store(args: argparse.Namespace) -> None:
 
 def cmd_render(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
-    case, dated = _dated_case_from(args, lambda: runtime)
+    case, dated = _case_from(args, lambda: runtime)
     kind = KINDS[args.kind]
     try:
         audience = family_audience(case, args.for_person) if args.for_person else PROFESSIONALS
